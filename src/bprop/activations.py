@@ -1,0 +1,172 @@
+"""Activation functions sigma and their derivatives, kept side by side.
+
+Every activation maps the weighted input z^l of a layer to its activation
+a^l = sigma(z^l), elementwise, except softmax, which couples the neurons of a
+layer. In backprop the activation contributes the factor sigma'(z^l) of BP1 and
+BP2; ``backward`` applies it to dC/da^l and returns dC/dz^l:
+
+    elementwise:  dC/dz = dC/da ⊙ sigma'(z)
+    softmax:      dC/dz_i = sum_j dC/da_j * a_j (1[i=j] - a_i)
+                          = a_i (dC/da_i - sum_j dC/da_j a_j)
+
+The softmax line is the full Jacobian that seed 003 derives
+(do_j/da_i = o_j (1[i=j] - o_i)), applied as a product so it never builds an
+(n x n) matrix per sample. It makes softmax correct with *any* cost, the
+quadratic one included.
+
+Shapes: z, a and the gradients are (batch, n_l). The formulas are kept as text
+(``formula``, ``derivative_formula``) so traces can print the rule they apply.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import Registry
+
+
+class Activation:
+    """Base class: ``forward`` gives a = sigma(z), ``backward`` dC/dz from dC/da."""
+
+    name: str = ""
+    formula: str = ""
+    derivative_formula: str = ""
+    #: True when sigma acts neuron by neuron, so sigma'(z) is a vector.
+    elementwise: bool = True
+    #: Interval the outputs lie in: costs with a log term need (0, 1).
+    output_range: tuple[float, float] = (-np.inf, np.inf)
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """sigma'(z) elementwise, given z and a = sigma(z) (whichever is cheaper)."""
+        raise NotImplementedError
+
+    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
+        """dC/dz = dC/da ⊙ sigma'(z), shape (batch, n_l). Never modifies its inputs."""
+        return grad_a * self.derivative(z, a)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Sigmoid(Activation):
+    name = "sigmoid"
+    formula = "σ(z) = 1 / (1 + e^(-z))"
+    derivative_formula = "σ'(z) = σ(z) (1 - σ(z))"
+    output_range = (0.0, 1.0)
+
+    def forward(self, z):
+        # e^(-|z|) never overflows; pick the branch that divides by a number >= 1.
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
+
+    def derivative(self, z, a):
+        return a * (1 - a)
+
+
+class Tanh(Activation):
+    name = "tanh"
+    formula = "tanh(z) = (e^z - e^(-z)) / (e^z + e^(-z))"
+    derivative_formula = "tanh'(z) = 1 - tanh(z)^2"
+    output_range = (-1.0, 1.0)
+
+    def forward(self, z):
+        return np.tanh(z)
+
+    def derivative(self, z, a):
+        return 1 - a * a
+
+
+class ReLU(Activation):
+    name = "relu"
+    formula = "relu(z) = max(0, z)"
+    derivative_formula = "relu'(z) = 1 if z > 0 else 0"
+    output_range = (0.0, np.inf)
+
+    def forward(self, z):
+        return np.maximum(z, 0)
+
+    def derivative(self, z, a):
+        return (z > 0).astype(z.dtype)
+
+    def backward(self, z, a, grad_a):
+        return np.where(z > 0, grad_a, 0).astype(grad_a.dtype, copy=False)
+
+
+class LeakyReLU(Activation):
+    name = "leaky_relu"
+    output_range = (-np.inf, np.inf)
+
+    def __init__(self, slope: float = 0.01):
+        if not 0 <= slope < 1:
+            raise ValueError(f"leaky_relu slope must be in [0, 1), got {slope!r}")
+        self.slope = float(slope)
+        self.formula = f"leaky_relu(z) = z if z > 0 else {self.slope:g} z"
+        self.derivative_formula = f"leaky_relu'(z) = 1 if z > 0 else {self.slope:g}"
+
+    def forward(self, z):
+        return np.where(z > 0, z, z * z.dtype.type(self.slope))
+
+    def derivative(self, z, a):
+        return np.where(z > 0, 1, self.slope).astype(z.dtype)
+
+    def backward(self, z, a, grad_a):
+        return np.where(z > 0, grad_a, grad_a * grad_a.dtype.type(self.slope))
+
+    def __repr__(self):
+        return f"LeakyReLU(slope={self.slope:g})"
+
+
+class Identity(Activation):
+    name = "identity"
+    formula = "identity(z) = z"
+    derivative_formula = "identity'(z) = 1"
+
+    def forward(self, z):
+        return z.copy()
+
+    def derivative(self, z, a):
+        return np.ones_like(z)
+
+    def backward(self, z, a, grad_a):
+        return grad_a.copy()
+
+
+class Softmax(Activation):
+    name = "softmax"
+    formula = "softmax(z)_j = e^(z_j) / sum_k e^(z_k)"
+    derivative_formula = "d softmax_j / d z_i = a_j (1[i=j] - a_i)  (full Jacobian)"
+    elementwise = False
+    output_range = (0.0, 1.0)
+
+    def forward(self, z):
+        # Subtracting the row maximum leaves softmax unchanged and keeps e^z <= 1.
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        e /= e.sum(axis=1, keepdims=True)
+        return e
+
+    def derivative(self, z, a):
+        raise TypeError(
+            "softmax has no elementwise derivative: its Jacobian couples the outputs; "
+            "use backward(z, a, grad_a), which applies the full Jacobian"
+        )
+
+    def backward(self, z, a, grad_a):
+        # J^T g with J_ij = a_i (1[i=j] - a_j): a ⊙ (g - <g, a>)
+        return a * (grad_a - (grad_a * a).sum(axis=1, keepdims=True))
+
+
+ACTIVATIONS = Registry("activation", Activation)
+ACTIVATIONS.register("sigmoid", Sigmoid)
+ACTIVATIONS.register("tanh", Tanh)
+ACTIVATIONS.register("relu", ReLU)
+ACTIVATIONS.register("leaky_relu", LeakyReLU)
+ACTIVATIONS.register("identity", Identity, aliases=("linear",))
+ACTIVATIONS.register("softmax", Softmax)
+
+
+def get(activation: str | Activation) -> Activation:
+    """Return the activation named ``activation`` (or the object itself)."""
+    return ACTIVATIONS.get(activation)

@@ -1,0 +1,143 @@
+"""Cost functions C, their gradient dC/da^L, and the fused output/cost pairs.
+
+Every cost is averaged over the mini-batch (seed 001: C = (1/n) sum_x C_x), so
+``value`` returns a scalar and ``gradient`` returns dC/da^L of that mean,
+shape (batch, n_L): the per-sample gradient divided by the batch size m.
+
+BP1 is delta^L = grad_a C ⊙ sigma'(z^L). For two pairs the product collapses to
+a - y (seed 002), which is both cheaper and exact where the general route would
+divide by a saturated a(1 - a):
+
+    softmax + log_likelihood:  delta^L = a^L - y
+    sigmoid + cross_entropy:   delta^L = a^L - y
+
+``output_delta`` takes that shortcut for those two pairs and otherwise goes the
+general way through ``Activation.backward``, which for softmax applies the full
+Jacobian (so softmax with the quadratic cost is correct too).
+
+Targets y are always given here as a (batch, n_L) array of floats: one-hot
+rows for class labels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import Activation, Sigmoid, Softmax
+from .registry import Registry
+
+
+def _safe_log(a: np.ndarray) -> np.ndarray:
+    """ln(a) with a clipped to the smallest positive normal number: never -inf."""
+    return np.log(np.maximum(a, np.finfo(a.dtype).tiny))
+
+
+class Cost:
+    """Base class: the batch-mean value of C and its gradient dC/da^L."""
+
+    name: str = ""
+    formula: str = ""
+    gradient_formula: str = ""
+    #: Output activations whose a^L may enter ln(.) (None: any activation works).
+    needs_probabilities: bool = False
+
+    def value(self, a: np.ndarray, y: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def gradient(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """dC/da^L of the batch-mean cost, shape (batch, n_L)."""
+        raise NotImplementedError
+
+    def fused_with(self, activation: Activation) -> bool:
+        """True when delta^L = (a - y) / m for this output activation."""
+        return False
+
+    def check_output(self, activation: Activation) -> None:
+        """Raise ValueError when the output activation cannot feed this cost."""
+        if self.needs_probabilities:
+            low, high = activation.output_range
+            if low < 0 or high > 1:
+                raise ValueError(
+                    f"the {self.name} cost takes ln(a), so the output activation must give "
+                    f"values in (0, 1) (sigmoid or softmax); got {activation.name!r}"
+                )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Quadratic(Cost):
+    name = "quadratic"
+    formula = "C = (1/m) Σ_x ½ ||a^L - y||²"
+    gradient_formula = "∂C/∂a^L = (a^L - y) / m"
+
+    def value(self, a, y):
+        diff = a - y
+        return 0.5 * float(np.einsum("ij,ij->", diff, diff)) / a.shape[0]
+
+    def gradient(self, a, y):
+        return (a - y) / a.dtype.type(a.shape[0])
+
+
+class CrossEntropy(Cost):
+    """Binary cross-entropy, summed over output neurons, averaged over the batch."""
+
+    name = "cross_entropy"
+    formula = "C = -(1/m) Σ_x Σ_j [y_j ln a_j + (1 - y_j) ln(1 - a_j)]"
+    gradient_formula = "∂C/∂a_j = (a_j - y_j) / (a_j (1 - a_j)) / m"
+    needs_probabilities = True
+
+    def value(self, a, y):
+        total = y * _safe_log(a) + (1 - y) * _safe_log(1 - a)
+        return -float(total.sum()) / a.shape[0]
+
+    def gradient(self, a, y):
+        tiny = np.finfo(a.dtype).tiny
+        denominator = np.maximum(a * (1 - a), tiny)
+        return (a - y) / denominator / a.dtype.type(a.shape[0])
+
+    def fused_with(self, activation):
+        return isinstance(activation, Sigmoid)
+
+
+class LogLikelihood(Cost):
+    """Log-likelihood (categorical cross-entropy): C_x = -ln a_y for the true class y."""
+
+    name = "log_likelihood"
+    formula = "C = -(1/m) Σ_x Σ_j y_j ln a_j"
+    gradient_formula = "∂C/∂a_j = -y_j / a_j / m"
+    needs_probabilities = True
+
+    def value(self, a, y):
+        return -float((y * _safe_log(a)).sum()) / a.shape[0]
+
+    def gradient(self, a, y):
+        tiny = np.finfo(a.dtype).tiny
+        return -y / np.maximum(a, tiny) / a.dtype.type(a.shape[0])
+
+    def fused_with(self, activation):
+        return isinstance(activation, Softmax)
+
+
+COSTS = Registry("cost", Cost)
+COSTS.register("quadratic", Quadratic, aliases=("mse", "squared_error"))
+COSTS.register("cross_entropy", CrossEntropy, aliases=("binary_cross_entropy", "bce"))
+COSTS.register(
+    "log_likelihood", LogLikelihood, aliases=("categorical_cross_entropy", "nll", "log_loss")
+)
+
+
+def get(cost: str | Cost) -> Cost:
+    """Return the cost named ``cost`` (or the object itself)."""
+    return COSTS.get(cost)
+
+
+def output_delta(cost: Cost, activation: Activation, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """BP1: delta^L = ∂C/∂z^L of the batch-mean cost, shape (batch, n_L).
+
+    The fused pairs give (a - y) / m directly; every other pair multiplies
+    ∂C/∂a^L by sigma'(z^L) (or the softmax Jacobian) in ``activation.backward``.
+    """
+    if cost.fused_with(activation):
+        return (a - y) / a.dtype.type(a.shape[0])
+    return activation.backward(z, a, cost.gradient(a, y))

@@ -1,0 +1,6 @@
+"""Layers: each maps (batch, n_in) to (batch, n_out) and back-propagates."""
+
+from .base import Layer
+from .dense import Dense
+
+__all__ = ["Layer", "Dense"]

@@ -1,0 +1,175 @@
+"""The fully connected layer l: z^l = w^l a^(l-1) + b^l, a^l = sigma(z^l).
+
+Notation of the seeds: w^l has shape (n_l, n_(l-1)); w^l_jk connects neuron k
+of layer l-1 to neuron j of layer l; b^l has shape (n_l,). A mini-batch holds
+one sample per row, so the matrix form over the batch is
+
+    Z^l = A^(l-1) (w^l)^T + b^l        (m, n_l) = (m, n_(l-1)) (n_(l-1), n_l)
+
+and the backward pass, given Delta^l = dC/dZ^l (m, n_l), is
+
+    BP3  dC/db^l = sum over the batch of delta^l                  (n_l,)
+    BP4  dC/dw^l = (Delta^l)^T A^(l-1)                             (n_l, n_(l-1))
+    BP2  (first half) dC/dA^(l-1) = Delta^l w^l                    (m, n_(l-1))
+
+The second half of BP2, ⊙ sigma'(z^(l-1)), happens in the layer below, where
+z^(l-1) lives. Deltas here already carry the 1/m of the batch-mean cost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import activations, initializers
+from .base import Layer
+
+
+class Dense(Layer):
+    """Fully connected layer with an activation.
+
+    Args:
+        n_in: n_(l-1), the number of inputs.
+        n_out: n_l, the number of neurons.
+        activation: name or ``Activation`` (sigmoid, tanh, relu, leaky_relu,
+            identity, softmax).
+        init: initialization law ("large", "normal", "he"); default: He for
+            the ReLU family, N(0, 1/n_in) otherwise.
+        weights, biases: explicit initial values, shapes (n_out, n_in) and
+            (n_out,); they override ``init``.
+        train_biases: False keeps the biases fixed during training (as the
+            seeds' worked 2-2-2 example does). Their gradient is still computed.
+
+    Attributes:
+        weights: w^l, (n_out, n_in).  biases: b^l, (n_out,).
+        grad_weights, grad_biases: dC/dw^l and dC/db^l of the last backward pass.
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation="sigmoid",
+        *,
+        init=None,
+        weights=None,
+        biases=None,
+        train_biases: bool = True,
+    ):
+        super().__init__()
+        for name, value in (("n_in", n_in), ("n_out", n_out)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Dense {name} must be a positive integer, got {value!r}")
+        self.n_in, self.n_out = int(n_in), int(n_out)
+        self.activation = activations.get(activation)
+        self.init = initializers.get(init or initializers.default_for(self.activation.name))
+        self.train_biases = bool(train_biases)
+        self.trainable = ("weights", "biases") if self.train_biases else ("weights",)
+        self._initial = (weights, biases)
+        self._cache: tuple | None = None
+
+    # -- construction ---------------------------------------------------------------
+
+    def build(self, n_in, rng, dtype):
+        if n_in != self.n_in:
+            raise ValueError(f"Dense layer expects {self.n_in} inputs but the layer below gives {n_in}")
+        weights, biases = self.init(self.n_out, self.n_in, rng, dtype)
+        given_w, given_b = self._initial
+        if given_w is not None:
+            weights = self._checked(given_w, (self.n_out, self.n_in), "weights", dtype)
+        if given_b is not None:
+            biases = self._checked(given_b, (self.n_out,), "biases", dtype)
+        self._initial = (None, None)
+        self.params = {"weights": weights, "biases": biases}
+        self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
+        return self.n_out
+
+    @staticmethod
+    def _checked(value, shape, name, dtype) -> np.ndarray:
+        array = np.array(value, dtype=dtype)  # always a private copy
+        if array.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{name} contain NaN or inf")
+        return array
+
+    def set_param(self, name: str, value) -> None:
+        """Replace a parameter by a copy of ``value`` (same shape, cast to the layer's dtype)."""
+        current = self.params[name]
+        self.params[name] = self._checked(value, current.shape, name, current.dtype)
+
+    @property
+    def weights(self) -> np.ndarray:
+        return self.params["weights"]
+
+    @weights.setter
+    def weights(self, value):
+        self.set_param("weights", value)
+
+    @property
+    def biases(self) -> np.ndarray:
+        return self.params["biases"]
+
+    @biases.setter
+    def biases(self, value):
+        self.set_param("biases", value)
+
+    @property
+    def grad_weights(self) -> np.ndarray:
+        return self.grads["weights"]
+
+    @property
+    def grad_biases(self) -> np.ndarray:
+        return self.grads["biases"]
+
+    # -- forward and backward -------------------------------------------------------
+
+    def weighted_input(self, x: np.ndarray) -> np.ndarray:
+        """z^l = a^(l-1) (w^l)^T + b^l, (m, n_l)."""
+        z = x @ self.params["weights"].T
+        z += self.params["biases"]
+        return z
+
+    def forward(self, x, training=False):
+        z = self.weighted_input(x)
+        a = self.activation.forward(z)
+        self._cache = (x, z, a) if training else None
+        return a
+
+    def backward(self, grad_output, need_input_grad=True):
+        """From dC/da^l: BP1 / BP2's ⊙ sigma'(z^l), then BP3, BP4."""
+        x, z, a = self._require_cache()
+        delta = self.activation.backward(z, a, grad_output)  # delta^l = dC/dz^l, (m, n_l)
+        return self.backward_delta(delta, need_input_grad)
+
+    def backward_delta(self, delta: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """Given delta^l = dC/dz^l (m, n_l), fill BP3 and BP4; return dC/da^(l-1)."""
+        x = self._require_cache()[0]
+        np.sum(delta, axis=0, out=self.grads["biases"])  # BP3: dC/db^l = Σ delta^l, (n_l,)
+        np.matmul(delta.T, x, out=self.grads["weights"])  # BP4: dC/dw^l = Δ^T A^(l-1), (n_l, n_(l-1))
+        if not need_input_grad:
+            return None
+        return delta @ self.params["weights"]  # BP2, first half: Δ^l w^l, (m, n_(l-1))
+
+    def _require_cache(self):
+        if self._cache is None:
+            raise RuntimeError("backward needs a forward pass with training=True first")
+        return self._cache
+
+    @property
+    def cache(self) -> tuple | None:
+        """(a^(l-1), z^l, a^l) of the last training forward pass, or None."""
+        return self._cache
+
+    def clear_cache(self):
+        self._cache = None
+
+    def config(self):
+        config = {"type": "dense", "n_in": self.n_in, "n_out": self.n_out, "activation": self.activation.name}
+        if self.activation.name == "leaky_relu":
+            config["slope"] = self.activation.slope
+        config["init"] = self.init.name
+        config["train_biases"] = self.train_biases
+        return config
+
+    def __repr__(self):
+        return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r})"

@@ -1,0 +1,347 @@
+"""The network: a stack of layers, its cost, and backprop over whole mini-batches.
+
+``Network([784, 100, 10], hidden="relu", output="softmax", cost="log_likelihood")``
+builds layers l = 1..L (the seeds count the input as layer 0 / layer 1; here
+``weights[0]`` belongs to the first weight layer). ``backprop`` runs the four
+equations of seed 001 in matrix form over the batch:
+
+    BP1  delta^L = grad_a C ⊙ sigma'(z^L)                        costs.output_delta
+    BP2  delta^l = ((w^(l+1))^T delta^(l+1)) ⊙ sigma'(z^l)       Dense.backward
+    BP3  dC/db^l = delta^l                                        Dense.backward_delta
+    BP4  dC/dw^l = delta^l (a^(l-1))^T                            Dense.backward_delta
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import MutableSequence
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+from . import activations, costs
+from .layers import Dense, Layer
+from .validation import as_inputs, as_targets, float_dtype
+
+
+class Gradients(NamedTuple):
+    """dC/dw^l and dC/db^l for every weight layer, in layer order."""
+
+    weights: list[np.ndarray]
+    biases: list[np.ndarray]
+
+
+class ParameterList(MutableSequence):
+    """The live list of one parameter ("weights" or "biases") across weight layers.
+
+    Reading gives the layer's own array (in-place edits reach the network);
+    assigning ``net.weights[l] = array`` checks the shape and stores a copy in
+    the network's dtype.
+    """
+
+    def __init__(self, layers: list[Layer], name: str):
+        self._layers = layers
+        self._name = name
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [layer.params[self._name] for layer in self._layers[index]]
+        return self._layers[index].params[self._name]
+
+    def __setitem__(self, index, value):
+        if isinstance(index, slice):
+            raise TypeError("assign parameters one layer at a time")
+        self._layers[index].set_param(self._name, value)
+
+    def __delitem__(self, index):
+        raise TypeError("the number of layers is fixed; build a new Network to change it")
+
+    def insert(self, index, value):
+        raise TypeError("the number of layers is fixed; build a new Network to change it")
+
+    def __len__(self):
+        return len(self._layers)
+
+    def __repr__(self):
+        return f"[{', '.join(f'array{p.shape}' for p in self)}]"
+
+
+class Network:
+    """A feedforward network trained by backpropagation.
+
+    Args:
+        sizes: layer sizes [n_0, n_1, ..., n_L] (n_0 inputs), or a list of layers.
+        hidden: activation of the hidden layers (sizes form only).
+        output: activation of the output layer (sizes form only).
+        cost: "quadratic", "cross_entropy" or "log_likelihood".
+        init: initialization law for every layer ("large", "normal", "he");
+            default: He for ReLU-family layers, N(0, 1/n_in) otherwise.
+        seed: seeds the generator used for initialization, shuffling and dropout.
+        dtype: "float32" (default) or "float64".
+        layers: an explicit list of layers instead of ``sizes``.
+
+    Attributes:
+        sizes, layers, cost, dtype, rng,
+        weights, biases: live lists of w^l (n_l, n_(l-1)) and b^l (n_l,).
+
+    Example:
+        >>> net = Network([2, 3, 2], hidden="tanh", output="softmax", seed=0)
+        >>> net.weights[0].shape
+        (3, 2)
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int] | Sequence[Layer] | None = None,
+        hidden="relu",
+        output="softmax",
+        cost="log_likelihood",
+        *,
+        init=None,
+        seed: int | None = None,
+        dtype="float32",
+        layers: Sequence[Layer] | None = None,
+    ):
+        if layers is None and sizes is not None and len(sizes) and all(isinstance(s, Layer) for s in sizes):
+            layers, sizes = sizes, None
+        if (sizes is None) == (layers is None):
+            raise ValueError("give either layer sizes, e.g. Network([784, 100, 10]), or a list of layers")
+        self.dtype = float_dtype(dtype)
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.cost = costs.get(cost)
+        if layers is None:
+            layers = self._layers_from_sizes(sizes, hidden, output, init)
+        else:
+            layers = list(layers)
+            if not layers or not all(isinstance(layer, Layer) for layer in layers):
+                raise ValueError("layers must be a non-empty list of bprop layers (e.g. Dense)")
+        self.layers: list[Layer] = layers
+        self._build()
+
+    @staticmethod
+    def _layers_from_sizes(sizes, hidden, output, init) -> list[Layer]:
+        sizes = list(sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"a network needs at least 2 layer sizes (inputs and outputs), got {sizes}")
+        for n in sizes:
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"layer sizes must be positive integers, got {sizes}")
+        hidden_act = activations.get(hidden)
+        if not hidden_act.elementwise:
+            raise ValueError(f"{hidden_act.name} couples its neurons and belongs on the output layer, not hidden layers")
+        count = len(sizes) - 1
+        return [
+            Dense(n_in, n_out, output if l == count - 1 else hidden, init=init)
+            for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]))
+        ]
+
+    def _build(self) -> None:
+        n = self.layers[0].n_in
+        if n is None:
+            raise ValueError("the first layer must know its input size")
+        for layer in self.layers:
+            n = layer.build(n, self.rng, self.dtype)
+        for layer in self.dense_layers[:-1]:
+            if not layer.activation.elementwise:
+                raise ValueError(f"{layer.activation.name} is only supported on the output layer")
+        self.cost.check_output(self.output_activation)
+
+    # -- structure ------------------------------------------------------------------
+
+    @property
+    def dense_layers(self) -> list[Dense]:
+        """The layers that hold weights, in order (l = 1..L)."""
+        return [layer for layer in self.layers if "weights" in layer.params]
+
+    @property
+    def sizes(self) -> list[int]:
+        dense = self.dense_layers
+        return [dense[0].n_in] + [layer.n_out for layer in dense]
+
+    @property
+    def n_inputs(self) -> int:
+        return self.layers[0].n_in
+
+    @property
+    def n_outputs(self) -> int:
+        return self.layers[-1].n_out
+
+    @property
+    def output_activation(self) -> activations.Activation:
+        return self.dense_layers[-1].activation
+
+    @property
+    def weights(self) -> ParameterList:
+        return ParameterList(self.dense_layers, "weights")
+
+    @weights.setter
+    def weights(self, values):
+        self._assign_all("weights", values)
+
+    @property
+    def biases(self) -> ParameterList:
+        return ParameterList(self.dense_layers, "biases")
+
+    @biases.setter
+    def biases(self, values):
+        self._assign_all("biases", values)
+
+    def _assign_all(self, name, values):
+        layers = self.dense_layers
+        values = list(values)
+        if len(values) != len(layers):
+            raise ValueError(f"expected {len(layers)} {name} arrays, one per weight layer, got {len(values)}")
+        # Check every array before changing any, so a bad one leaves the network as it was.
+        checked = [layer._checked(v, layer.params[name].shape, name, self.dtype) for layer, v in zip(layers, values)]
+        for layer, value in zip(layers, checked):
+            layer.params[name] = value
+
+    @property
+    def n_params(self) -> int:
+        """Number of weights and biases: [8, 15, 10] has 120 + 15 + 150 + 10 = 295."""
+        return sum(layer.n_params for layer in self.layers)
+
+    def trainable_parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(parameter, gradient) pairs the optimizer updates, in a fixed order."""
+        return [
+            (layer.params[name], layer.grads[name])
+            for layer in self.layers
+            for name in layer.trainable
+        ]
+
+    # -- forward --------------------------------------------------------------------
+
+    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def feedforward(self, x) -> np.ndarray:
+        """Output activations a^L, shape (m, n_L), for inputs x (m, n_0). Caches nothing."""
+        return self._forward(as_inputs(x, self.n_inputs, self.dtype), training=False)
+
+    def predict_proba(self, x) -> np.ndarray:
+        """Same as ``feedforward``: the output activations a^L."""
+        return self.feedforward(x)
+
+    def predict(self, x) -> np.ndarray:
+        """Class predictions (m,): argmax of a^L, or a^L > 0.5 for one output neuron."""
+        return self.labels_from_outputs(self.feedforward(x))
+
+    def labels_from_outputs(self, a: np.ndarray) -> np.ndarray:
+        if a.shape[1] == 1:
+            return (a[:, 0] > 0.5).astype(np.int64)
+        return a.argmax(axis=1)
+
+    def prepare(self, x, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Validate and convert data once: (x (m, n_0), targets (m, n_L), labels (m,))."""
+        x = as_inputs(x, self.n_inputs, self.dtype)
+        targets, labels = as_targets(y, x.shape[0], self.n_outputs, self.dtype)
+        return x, targets, labels
+
+    def total_cost(self, x, y) -> float:
+        """The batch-mean cost C over (x, y)."""
+        x, targets, _ = self.prepare(x, y)
+        return self.cost.value(self._forward(x, training=False), targets)
+
+    def evaluate(self, x, y, batch_size: int = 4096) -> dict:
+        """{"cost": mean cost, "accuracy": fraction classified right} over (x, y)."""
+        x, targets, labels = self.prepare(x, y)
+        return self._evaluate_prepared(x, targets, labels, batch_size)
+
+    def _evaluate_prepared(self, x, targets, labels, batch_size=4096) -> dict:
+        total_cost, correct = 0.0, 0
+        for start in range(0, x.shape[0], batch_size):
+            stop = start + batch_size
+            a = self._forward(x[start:stop], training=False)
+            total_cost += self.cost.value(a, targets[start:stop]) * a.shape[0]
+            correct += int(np.count_nonzero(self.labels_from_outputs(a) == labels[start:stop]))
+        n = x.shape[0]
+        return {"cost": total_cost / n, "accuracy": correct / n}
+
+    # -- backward -------------------------------------------------------------------
+
+    def _backprop(self, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Fill every layer's gradients for one batch; return a^L (m, n_L).
+
+        x and targets must already be validated arrays of the network's dtype.
+        """
+        a = self._forward(x, training=True)
+        output_layer = self.layers[-1]
+        _, z, _ = output_layer.cache
+        # BP1: delta^L (m, n_L), with the 1/m of the batch-mean cost.
+        delta = costs.output_delta(self.cost, output_layer.activation, z, a, targets)
+        grad = output_layer.backward_delta(delta, need_input_grad=len(self.layers) > 1)
+        # BP2 down the stack; the first layer needs no gradient w.r.t. the data.
+        for index in range(len(self.layers) - 2, -1, -1):
+            grad = self.layers[index].backward(grad, need_input_grad=index > 0)
+        return a
+
+    def backprop(self, x, y) -> Gradients:
+        """Gradients of the batch-mean cost C for every weight and bias.
+
+        Args:
+            x: inputs, shape (m, n_0).
+            y: class indices (m,) or targets (m, n_L).
+        Returns:
+            Gradients(weights=[dC/dw^l, (n_l, n_(l-1))], biases=[dC/db^l, (n_l,)]),
+            fresh arrays the caller owns.
+        """
+        x, targets, _ = self.prepare(x, y)
+        self._backprop(x, targets)
+        dense = self.dense_layers
+        gradients = Gradients(
+            [layer.grads["weights"].copy() for layer in dense],
+            [layer.grads["biases"].copy() for layer in dense],
+        )
+        self.clear_caches()
+        return gradients
+
+    def clear_caches(self) -> None:
+        for layer in self.layers:
+            layer.clear_cache()
+
+    # -- training -------------------------------------------------------------------
+
+    def fit(self, x, y, epochs: int = 10, batch_size: int = 32, eta: float = 0.1, **options):
+        """Train with mini-batch SGD (seed 001, eqs. 2-5 and 2-6); return the History.
+
+        Args:
+            x: training inputs (m, n_0); y: class indices (m,) or targets (m, n_L).
+            epochs, batch_size, eta: positive; eta is the learning rate.
+            validation: optional (x_val, y_val), evaluated after every epoch.
+            optimizer: an optimizer name or object (default: plain SGD with ``eta``).
+            callbacks: objects with on_* hooks (see ``bprop.training.callbacks``).
+            shuffle: reshuffle every epoch with the network's generator (default True).
+            verbose: show a progress bar and a line per epoch (default True).
+        """
+        from .training import Trainer
+
+        trainer = Trainer(self, epochs=epochs, batch_size=batch_size, eta=eta, **options)
+        return trainer.fit(x, y)
+
+    # -- utilities ------------------------------------------------------------------
+
+    def copy(self, dtype=None) -> "Network":
+        """An independent deep copy, optionally converted to another float dtype."""
+        self.clear_caches()
+        clone = copy.deepcopy(self)
+        if dtype is not None:
+            clone.dtype = float_dtype(dtype)
+            for layer in clone.layers:
+                layer.astype(clone.dtype)
+        return clone
+
+    def summary(self, print_output: bool = True) -> str:
+        """Print (and return) a table of layers, shapes and parameter counts."""
+        from .summary import summary_text
+
+        text = summary_text(self)
+        if print_output:
+            print(text, end="")
+        return text
+
+    def __repr__(self) -> str:
+        acts = ", ".join(layer.activation.name for layer in self.dense_layers)
+        return f"Network(sizes={self.sizes}, activations=[{acts}], cost={self.cost.name!r}, dtype={self.dtype.name})"

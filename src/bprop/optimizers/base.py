@@ -1,0 +1,50 @@
+"""The optimizer protocol and registry."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..registry import Registry
+
+
+class Optimizer:
+    """Updates parameters in place from their gradients.
+
+    ``step(pairs)`` receives the network's (parameter, gradient) pairs in a fixed
+    order; per-parameter state (velocities, moments) is kept by position.
+    ``eta`` is the learning rate; schedules may change it between epochs.
+    """
+
+    name: str = ""
+
+    def __init__(self, eta: float = 0.1):
+        from ..validation import positive_float
+
+        self.eta = positive_float("eta", eta)
+
+    def step(self, pairs: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Arrays (and scalars as 0-d arrays) needed to resume exactly."""
+        return {"eta": np.array(self.eta)}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.eta = float(state["eta"])
+
+    def config(self) -> dict:
+        return {"name": self.name, "eta": self.eta}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(eta={self.eta:g})"
+
+
+OPTIMIZERS = Registry("optimizer", Optimizer)
+
+
+def get(optimizer, eta: float) -> Optimizer:
+    """An optimizer object from a name (built with ``eta``) or an optimizer itself."""
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    name = OPTIMIZERS.canonical(optimizer)
+    return OPTIMIZERS._factories[name](eta=eta)

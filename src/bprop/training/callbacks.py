@@ -1,0 +1,88 @@
+"""Callbacks: objects the training loop tells about its events.
+
+Hooks (all optional), called by ``Trainer`` with itself as ``trainer``:
+    on_train_begin(trainer)
+    on_epoch_begin(trainer, epoch)
+    on_batch_end(trainer, batch, n_batches)
+    on_epoch_end(trainer, epoch, logs)   logs: the epoch's metrics (mutable)
+    on_train_end(trainer)
+A callback stops training by setting ``trainer.stop_training = True``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+class Callback:
+    def on_train_begin(self, trainer) -> None: ...
+    def on_epoch_begin(self, trainer, epoch: int) -> None: ...
+    def on_batch_end(self, trainer, batch: int, n_batches: int) -> None: ...
+    def on_epoch_end(self, trainer, epoch: int, logs: dict) -> None: ...
+    def on_train_end(self, trainer) -> None: ...
+
+
+def format_logs(epoch: int, epochs: int, logs: dict) -> str:
+    """One readable line per epoch: costs, accuracies and seconds."""
+    parts = [f"epoch {epoch + 1:>{len(str(epochs))}}/{epochs}"]
+    for prefix, label in (("train", "train"), ("val", "val"), ("test", "test")):
+        cost, acc = logs.get(f"{prefix}_cost"), logs.get(f"{prefix}_accuracy")
+        if cost is not None:
+            parts.append(f"{label} cost {cost:.4f}" + (f" acc {100 * acc:6.2f}%" if acc is not None else ""))
+    if "seconds" in logs:
+        parts.append(f"{logs['seconds']:.2f}s")
+    return "  ".join(parts)
+
+
+class ProgressBar(Callback):
+    """A rich progress bar over each epoch's batches and one line per epoch.
+
+    The bar is redrawn at most ~50 times per epoch, so its cost does not grow
+    with the number of batches.
+    """
+
+    def __init__(self, console=None):
+        self.console = console
+        self._progress = None
+        self._task = None
+        self._every = 1
+
+    def on_train_begin(self, trainer):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        if self.console is None:
+            self.console = Console(file=sys.stdout)
+        self._progress = Progress(
+            TextColumn("[bold]epoch {task.fields[epoch]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("batches"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
+            disable=not self.console.is_terminal,
+        )
+        self._progress.start()
+
+    def on_epoch_begin(self, trainer, epoch):
+        n_batches = trainer.n_batches
+        self._every = max(1, n_batches // 50)
+        label = f"{epoch + 1}/{trainer.epochs}"
+        if self._task is None:
+            self._task = self._progress.add_task("train", total=n_batches, epoch=label)
+        else:
+            self._progress.reset(self._task, total=n_batches, epoch=label)
+
+    def on_batch_end(self, trainer, batch, n_batches):
+        if (batch + 1) % self._every == 0 or batch + 1 == n_batches:
+            self._progress.update(self._task, completed=batch + 1)
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        self._progress.console.print(format_logs(epoch, trainer.epochs, logs), highlight=False)
+
+    def on_train_end(self, trainer):
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+            self._task = None
