@@ -1,0 +1,47 @@
+"""The 8x8 handwritten digits that scikit-learn ships (1,797 images, no download).
+
+Pixels are 0..16 in the original; they come back scaled to [0, 1] as float32,
+flattened to 64 features, with int64 labels 0..9.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .mnist import Split, TrainValidationTest
+
+
+def load_digits(*, validation_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0,
+                dtype="float32") -> TrainValidationTest:
+    """Split the digits into train / validation / test (60/20/20 by default).
+
+    The split is a fixed permutation drawn from ``seed`` and stratified by class,
+    so every part holds each digit in proportion.
+
+    Returns:
+        TrainValidationTest(train, validation, test), each a Split(x (n, 64), y (n,)).
+    """
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    if not (0 < validation_fraction < 1 and 0 < test_fraction < 1 and validation_fraction + test_fraction < 1):
+        raise ValueError(
+            f"validation_fraction and test_fraction must be in (0, 1) and sum to less than 1, "
+            f"got {validation_fraction} and {test_fraction}"
+        )
+    data = sklearn_digits()
+    x = (data.data / 16.0).astype(dtype)
+    y = data.target.astype(np.int64)
+    rng = np.random.default_rng(seed)
+    parts: dict[str, list[np.ndarray]] = {"train": [], "validation": [], "test": []}
+    for label in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == label))
+        n_val = int(round(validation_fraction * members.size))
+        n_test = int(round(test_fraction * members.size))
+        parts["test"].append(members[:n_test])
+        parts["validation"].append(members[n_test : n_test + n_val])
+        parts["train"].append(members[n_test + n_val :])
+    splits = {}
+    for name, chunks in parts.items():
+        index = rng.permutation(np.concatenate(chunks))
+        splits[name] = Split(x[index], y[index])
+    return TrainValidationTest(splits["train"], splits["validation"], splits["test"])
