@@ -12,11 +12,14 @@ from .mnist import Split, TrainValidationTest
 
 
 def load_digits(*, validation_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0,
-                dtype="float32") -> TrainValidationTest:
+                nudge: bool = False, dtype="float32") -> TrainValidationTest:
     """Split the digits into train / validation / test (60/20/20 by default).
 
     The split is a fixed permutation drawn from ``seed`` and stratified by class,
-    so every part holds each digit in proportion.
+    so every part holds each digit in proportion. ``nudge=True`` adds four copies
+    of the *training* images shifted by one pixel (up, down, left, right), a
+    classic way to get more training data from small images; validation and
+    test images are never nudged.
 
     Returns:
         TrainValidationTest(train, validation, test), each a Split(x (n, 64), y (n,)).
@@ -44,4 +47,25 @@ def load_digits(*, validation_fraction: float = 0.2, test_fraction: float = 0.2,
     for name, chunks in parts.items():
         index = rng.permutation(np.concatenate(chunks))
         splits[name] = Split(x[index], y[index])
+    if nudge:
+        splits["train"] = Split(*nudge_images(*splits["train"], side=8))
     return TrainValidationTest(splits["train"], splits["validation"], splits["test"])
+
+
+def nudge_images(x: np.ndarray, y: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return x plus four one-pixel shifts of it (n*5 samples), labels repeated.
+
+    x holds flattened square images (n, side*side); pixels shifted in from the
+    border are 0.
+    """
+    images = x.reshape(-1, side, side)
+    copies = [images]
+    for axis, step in ((1, 1), (1, -1), (2, 1), (2, -1)):
+        shifted = np.zeros_like(images)
+        source = [slice(None)] * 3
+        target = [slice(None)] * 3
+        source[axis] = slice(0, side - 1) if step == 1 else slice(1, side)
+        target[axis] = slice(1, side) if step == 1 else slice(0, side - 1)
+        shifted[tuple(target)] = images[tuple(source)]
+        copies.append(shifted)
+    return np.concatenate(copies).reshape(-1, side * side), np.tile(y, len(copies))

@@ -1,0 +1,50 @@
+"""The ``bprop`` command line: one module per subcommand.
+
+Each command module defines ``register(subparsers)``, which adds its parser and
+sets ``func`` to the function that runs it. Errors a user can cause (bad input,
+unknown names, missing files) print one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import gradcheck, summary, train
+
+#: The subcommands, in the order ``bprop --help`` lists them.
+COMMANDS = [train, gradcheck, summary]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="bprop",
+        description=(
+            "Train feedforward neural networks with backpropagation and see how it works. "
+            "Run 'bprop train' to train a network on the 8x8 digits that scikit-learn ships; "
+            "'bprop COMMAND --help' explains each command."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"bprop {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args) or 0
+    except (ValueError, OSError) as error:
+        print(f"bprop {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"bprop {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,30 @@
+"""Option parsing shared by several commands."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def parse_sizes(text: str) -> list[int]:
+    """'784,100,10' -> [784, 100, 10]."""
+    try:
+        sizes = [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"layer sizes must be integers separated by commas, e.g. 784,100,10; got {text!r}")
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"give at least two positive layer sizes, e.g. 784,100,10; got {text!r}")
+    return sizes
+
+
+def add_network_options(parser: argparse.ArgumentParser, *, hidden: str, output: str, cost: str) -> None:
+    from ..activations import ACTIVATIONS
+    from ..costs import COSTS
+    from ..initializers import INITIALIZERS
+
+    group = parser.add_argument_group("network")
+    group.add_argument("--hidden", default=hidden, help=f"hidden activation: {', '.join(ACTIVATIONS.names)} (default: {hidden})")
+    group.add_argument("--output", default=output, help=f"output activation (default: {output})")
+    group.add_argument("--cost", default=cost, help=f"cost: {', '.join(COSTS.names)} (default: {cost})")
+    group.add_argument("--init", default=None, help=f"weight initialization: {', '.join(INITIALIZERS.names)} (default: he for relu, normal otherwise)")
+    group.add_argument("--seed", type=int, default=0, help="random seed for initialization and shuffling (default: 0)")
+    group.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="floating-point type (default: float32)")

@@ -1,0 +1,25 @@
+"""bprop summary: layers, shapes and parameter counts of a network."""
+
+from __future__ import annotations
+
+from .options import add_network_options, parse_sizes
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "summary",
+        help="print layers, shapes and parameter counts",
+        description="Print a network's layers, weight and bias shapes and parameter counts. "
+        "Example: 'bprop summary 8,15,10' shows the 295 parameters of seed 004's 8-15-10 perceptron.",
+    )
+    parser.add_argument("sizes", type=parse_sizes, help="layer sizes, e.g. 8,15,10")
+    add_network_options(parser, hidden="sigmoid", output="sigmoid", cost="quadratic")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..network import Network
+
+    net = Network(args.sizes, hidden=args.hidden, output=args.output, cost=args.cost, init=args.init, seed=args.seed, dtype=args.dtype)
+    net.summary()
+    return 0
