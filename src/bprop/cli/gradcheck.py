@@ -24,6 +24,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     import numpy as np
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from ..gradcheck import gradcheck
@@ -40,7 +41,7 @@ def run(args) -> int:
     report = gradcheck(net, x, y, eps=eps)
 
     console = Console()
-    table = Table(title=f"gradient check of {net!r}, batch of {batch}, eps={eps:g}")
+    table = Table(title=escape(f"gradient check of {net!r}, batch of {batch}, eps={eps:g}"))
     for column in ("layer", "parameter", "shape", "relative error", "max |difference|", "verdict"):
         table.add_column(column, justify="right" if column != "parameter" else "left")
     for check in report.checks:
@@ -51,15 +52,12 @@ def run(args) -> int:
         )
     console.print(table)
 
-    cost_table = Table(title="what each route cost")
-    for column in ("route", "passes", "time"):
+    cost_table = Table(title=f"what each route cost for {report.n_params} parameters")
+    for column in ("route", "forward passes", "backward passes", "time"):
         cost_table.add_column(column, justify="right" if column != "route" else "left")
-    cost_table.add_row(
-        f"finite differences (central, {report.n_params} parameters)",
-        f"{report.forward_passes} forward (forward differences: {report.n_params + 1})",
-        f"{report.fd_seconds * 1e3:.2f} ms",
-    )
-    cost_table.add_row("backprop", "1 forward + 1 backward", f"{report.backprop_seconds * 1e3:.3f} ms")
+    cost_table.add_row("finite differences, central", str(report.forward_passes), "0", f"{report.fd_seconds * 1e3:.2f} ms")
+    cost_table.add_row("forward differences (seed 001)", str(report.n_params + 1), "0", "")
+    cost_table.add_row("backprop", "1", "1", f"{report.backprop_seconds * 1e3:.3f} ms")
     console.print(cost_table)
     console.print(f"backprop was {report.speedup:,.0f}x faster; largest relative error {report.max_relative_error:.2e} "
                   f"({'passed' if report.passed(args.tolerance) else 'FAILED'}, tolerance {args.tolerance:g})")

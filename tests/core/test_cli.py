@@ -1,0 +1,65 @@
+"""The command line, run in-process as a user would call it."""
+
+import re
+
+import pytest
+
+from bprop.cli import main
+
+
+def test_help_lists_commands(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("train", "gradcheck", "summary"):
+        assert command in out
+
+
+@pytest.mark.parametrize("command", ["train", "gradcheck", "summary"])
+def test_every_subcommand_explains_itself(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert len(capsys.readouterr().out) > 200
+
+
+def test_summary_counts_seed_004_parameters(capsys):
+    assert main(["summary", "8,15,10"]) == 0
+    out = capsys.readouterr().out
+    assert "295" in out and "(15, 8)" in out
+
+
+def test_gradcheck_command_passes_and_reports_costs(capsys):
+    assert main(["gradcheck", "3,4,2", "--batch-size", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "passed" in out
+    n_params = 3 * 4 + 4 + 4 * 2 + 2
+    assert "activations=[tanh, softmax]" in out
+    assert re.search(rf"finite differences, central\s*│\s*{2 * n_params}\s*│\s*0", out)
+    assert re.search(rf"forward differences \(seed 001\)\s*│\s*{n_params + 1}", out)
+    assert re.search(r"backprop\s*│\s*1\s*│\s*1", out)
+
+
+def test_train_on_digits_short_run(capsys):
+    assert main(["train", "--epochs", "3", "--sizes", "64,32,10", "--hidden", "relu", "--eta", "0.1"]) == 0
+    out = capsys.readouterr().out
+    assert "epoch 3/3" in out
+    accuracy = float(re.search(r"test accuracy ([\d.]+)%", out).group(1))
+    assert accuracy > 80
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["train", "--hidden", "swish"], "valid activations are"),
+        (["train", "--cost", "hinge"], "valid costs are"),
+        (["train", "--eta", "-1"], "eta must be a positive"),
+        (["train", "--epochs", "0"], "epochs must be a positive integer"),
+        (["train", "--sizes", "10,5,10"], "64 features but the network expects 10"),
+    ],
+)
+def test_train_errors_are_one_line(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "Traceback" not in err and len(err.splitlines()) == 1

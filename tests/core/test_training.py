@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+
+import bprop
+from bprop import Network
+from bprop.training import Callback
+
+
+def blobs(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    centers = np.array([[0, 0], [3, 3], [0, 3]])
+    y = rng.integers(0, 3, n)
+    return (centers[y] + rng.standard_normal((n, 2)) * 0.5).astype(np.float32), y
+
+
+def test_fit_learns_and_returns_history():
+    x, y = blobs()
+    xv, yv = blobs(100, seed=1)
+    net = Network([2, 16, 3], hidden="relu", seed=0)
+    history = net.fit(x, y, epochs=15, batch_size=10, eta=0.1, validation=(xv, yv), verbose=False)
+    assert len(history) == 15
+    assert {"epoch", "train_cost", "train_accuracy", "val_cost", "val_accuracy", "seconds"} <= set(history.keys)
+    assert history["train_cost"][-1] < history["train_cost"][0]
+    assert history["val_accuracy"][-1] > 0.9
+    assert net.evaluate(xv, yv)["accuracy"] == pytest.approx(history["val_accuracy"][-1])
+
+
+def test_same_seed_gives_bit_identical_weights_and_different_seeds_differ():
+    x, y = blobs()
+
+    def train(seed):
+        net = Network([2, 16, 3], hidden="relu", seed=seed)
+        net.fit(x, y, epochs=3, batch_size=7, eta=0.1, verbose=False)
+        return net
+
+    a, b, c = train(1), train(1), train(2)
+    for wa, wb in zip(a.weights, b.weights):
+        assert np.array_equal(wa, wb)
+    for ba, bb in zip(a.biases, b.biases):
+        assert np.array_equal(ba, bb)
+    assert not np.array_equal(a.weights[0], c.weights[0])
+
+
+def test_epoch_training_cost_is_the_running_mean_of_batch_costs():
+    x, y = blobs(40)
+    net = Network([2, 4, 3], seed=0, dtype="float64")
+    reference = net.copy()
+    history = net.fit(x, y, epochs=1, batch_size=40, eta=0.1, shuffle=False, verbose=False)
+    # One batch holding all the data: the running cost is the cost before the update.
+    assert history["train_cost"][0] == pytest.approx(reference.total_cost(x, y), rel=1e-12)
+
+
+def test_callbacks_see_events_and_can_stop():
+    events = []
+
+    class Recorder(Callback):
+        def on_train_begin(self, trainer):
+            events.append("begin")
+
+        def on_epoch_end(self, trainer, epoch, logs):
+            events.append(("epoch", epoch, round(logs["train_cost"], 6)))
+            if epoch == 1:
+                trainer.stop_training = True
+
+        def on_train_end(self, trainer):
+            events.append("end")
+
+    x, y = blobs(50)
+    history = Network([2, 4, 3], seed=0).fit(x, y, epochs=10, batch_size=10, callbacks=[Recorder()], verbose=False)
+    assert len(history) == 2
+    assert events[0] == "begin" and events[-1] == "end" and len(events) == 4
+
+
+def test_progress_bar_runs(capsys):
+    x, y = blobs(30)
+    Network([2, 4, 3], seed=0).fit(x, y, epochs=2, batch_size=10, verbose=True)
+    out = capsys.readouterr().out
+    assert "epoch 1/2" in out and "epoch 2/2" in out and "train cost" in out
+
+
+def test_sgd_update_is_w_minus_eta_times_mean_gradient():
+    x, y = blobs(8)
+    net = Network([2, 3, 3], seed=0, dtype="float64")
+    before = [w.copy() for w in net.weights] + [b.copy() for b in net.biases]
+    grads = net.backprop(x, y)
+    net.fit(x, y, epochs=1, batch_size=8, eta=0.3, shuffle=False, verbose=False)
+    after = list(net.weights) + list(net.biases)
+    for b, g, a in zip(before, list(grads.weights) + list(grads.biases), after):
+        np.testing.assert_allclose(a, b - 0.3 * g, rtol=1e-12)
