@@ -52,7 +52,8 @@ def run(args) -> int:
     train, validation, test = load_data(args.dataset)
     net = Network(sizes, hidden=hidden, output=args.output, cost=args.cost, init=args.init, seed=args.seed, dtype=args.dtype)
     if not args.quiet:
-        print(f"{args.dataset}: {len(train.y)} training, {len(validation.y)} validation, {len(test.y)} test samples")
+        nudged = " (with one-pixel nudged copies)" if args.dataset == "digits" else ""
+        print(f"{args.dataset}: {len(train.y)} training samples{nudged}, {len(validation.y)} validation, {len(test.y)} test")
         print(f"{net!r}, eta={eta:g}, batch size {batch_size}, {epochs} epochs, seed {args.seed}")
     started = time.perf_counter()
     net.fit(train.x, train.y, epochs=epochs, batch_size=batch_size, eta=eta,
