@@ -9,19 +9,40 @@ differences.
     ...                     cost="log_likelihood", seed=0)
 """
 
-from . import activations, costs, initializers
+from . import activations, costs, initializers, regularizers
 from .gradcheck import GradcheckReport, gradcheck
-from .layers import Dense, Layer
+from .layers import Dense, Dropout, Layer
 from .network import Gradients, Network
-from .optimizers import SGD
-from .training import Callback, History, Trainer
+from .optimizers import SGD, Adam, Momentum
+from .regularizers import L1, L2
+from .serialization import load_model as load
+from .training import (
+    Callback,
+    EarlyStopping,
+    HalveOnPlateau,
+    History,
+    StepDecay,
+    Trainer,
+    TrainingInterrupted,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Network",
     "Dense",
+    "Dropout",
     "Layer",
+    "load",
+    "L1",
+    "L2",
+    "Momentum",
+    "Adam",
+    "EarlyStopping",
+    "StepDecay",
+    "HalveOnPlateau",
+    "TrainingInterrupted",
+    "regularizers",
     "Gradients",
     "gradcheck",
     "GradcheckReport",

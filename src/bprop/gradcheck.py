@@ -14,6 +14,11 @@ relative error
 
 (0 when both are zero), the usual measure, which stays meaningful when single
 entries are zero or tiny.
+
+The cost checked is the network's whole cost C = C_0 + penalty (seed 002's
+regularization term, if any). Dropout makes the training forward pass random,
+so the check draws one mask per Dropout layer in its backprop pass, freezes it
+(``Dropout.freeze``), and differentiates that fixed sub-network.
 """
 
 from __future__ import annotations
@@ -100,21 +105,32 @@ def gradcheck(net, x, y, eps: float = 1e-6) -> GradcheckReport:
         a GradcheckReport with one ParameterCheck per weight matrix and bias vector,
         the number of forward passes and the time each route took.
     """
+    from .layers import Dropout
+
     work = net.copy(dtype="float64")
     x, targets, _ = work.prepare(x, y)
+    dropouts = [layer for layer in work.layers if isinstance(layer, Dropout) and layer.p > 0]
 
     started = time.perf_counter()
     work._backprop(x, targets)
     backprop_seconds = time.perf_counter() - started
+    for layer in dropouts:
+        layer.freeze()  # the masks of this backprop pass, reused by every finite difference
     work.clear_caches()
+    notes = [f"dropout masks frozen in {len(dropouts)} layer(s)"] if dropouts else []
 
     dense = work.dense_layers
     names = ("weights", "biases")
     analytic = [layer.grads[name].copy() for layer in dense for name in names]
     params = [layer.params[name] for layer in dense for name in names]
 
+    m = x.shape[0]
+
     def objective() -> float:
-        return work.cost.value(work._forward(x, training=False), targets)
+        cost = work.cost.value(work._forward(x, training=bool(dropouts)), targets)
+        if work.regularizer is not None:
+            cost += work.penalty(work._penalty_n(m))
+        return cost
 
     started = time.perf_counter()
     numeric = numerical_gradients(objective, params, eps)
@@ -141,4 +157,5 @@ def gradcheck(net, x, y, eps: float = 1e-6) -> GradcheckReport:
         backprop_seconds=backprop_seconds,
         eps=eps,
         batch_size=x.shape[0],
+        notes=notes,
     )

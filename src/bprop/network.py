@@ -9,6 +9,10 @@ equations of seed 001 in matrix form over the batch:
     BP2  delta^l = ((w^(l+1))^T delta^(l+1)) ⊙ sigma'(z^l)       Dense.backward
     BP3  dC/db^l = delta^l                                        Dense.backward_delta
     BP4  dC/dw^l = delta^l (a^(l-1))^T                            Dense.backward_delta
+
+With a regularizer (seed 002) the cost is C = C_0 + penalty(w) and backprop adds
+the penalty's gradient, e.g. (lambda/n) w for L2, to each dC_0/dw^l afterwards;
+``total_cost``, ``evaluate`` and ``gradcheck`` all use that same C.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from . import activations, costs
-from .layers import Dense, Layer
+from . import activations, costs, regularizers
+from .layers import Dense, Dropout, Layer
 from .validation import as_inputs, as_targets, float_dtype
 
 
@@ -78,7 +82,12 @@ class Network:
             default: He for ReLU-family layers, N(0, 1/n_in) otherwise.
         seed: seeds the generator used for initialization, shuffling and dropout.
         dtype: "float32" (default) or "float64".
-        layers: an explicit list of layers instead of ``sizes``.
+        layers: an explicit list of layers instead of ``sizes`` (put ``Dropout(p)``
+            layers where wanted).
+        regularizer: None, a ``Regularizer`` (e.g. ``regularizers.L2(5.0)``), or a
+            pair (name, lambda) such as ("l2", 5.0) or ("l1", 1e-4).
+        dropout: sizes form only: drop probability p of a ``Dropout`` layer
+            inserted after each hidden Dense layer (default: none).
 
     Attributes:
         sizes, layers, cost, dtype, rng,
@@ -101,6 +110,8 @@ class Network:
         seed: int | None = None,
         dtype="float32",
         layers: Sequence[Layer] | None = None,
+        regularizer=None,
+        dropout: float | None = None,
     ):
         if layers is None and sizes is not None and len(sizes) and all(isinstance(s, Layer) for s in sizes):
             layers, sizes = sizes, None
@@ -110,9 +121,18 @@ class Network:
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.cost = costs.get(cost)
+        if isinstance(regularizer, (tuple, list)):
+            if len(regularizer) != 2:
+                raise ValueError(f"regularizer must be a pair (name, lambda), e.g. ('l2', 5.0); got {regularizer!r}")
+            regularizer = regularizers.get(*regularizer)
+        self.regularizer = regularizers.get(regularizer)
         if layers is None:
             layers = self._layers_from_sizes(sizes, hidden, output, init)
+            if dropout:
+                layers = self._with_dropout(layers, dropout)
         else:
+            if dropout:
+                raise ValueError("dropout= is for the sizes form; put Dropout(p) layers in the list instead")
             layers = list(layers)
             if not layers or not all(isinstance(layer, Layer) for layer in layers):
                 raise ValueError("layers must be a non-empty list of bprop layers (e.g. Dense)")
@@ -136,6 +156,14 @@ class Network:
             for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]))
         ]
 
+    @staticmethod
+    def _with_dropout(layers: list[Layer], p: float) -> list[Layer]:
+        """Insert Dropout(p) after every hidden Dense layer (not after the output)."""
+        result: list[Layer] = []
+        for layer in layers[:-1]:
+            result += [layer, Dropout(p)]
+        return result + [layers[-1]]
+
     def _build(self) -> None:
         n = self.layers[0].n_in
         if n is None:
@@ -145,6 +173,8 @@ class Network:
         for layer in self.dense_layers[:-1]:
             if not layer.activation.elementwise:
                 raise ValueError(f"{layer.activation.name} is only supported on the output layer")
+        if not isinstance(self.layers[-1], Dense):
+            raise ValueError(f"the last layer must be a Dense output layer, got {self.layers[-1]!r}")
         self.cost.check_output(self.output_activation)
 
     # -- structure ------------------------------------------------------------------
@@ -240,10 +270,29 @@ class Network:
         targets, labels = as_targets(y, x.shape[0], self.n_outputs, self.dtype)
         return x, targets, labels
 
+    def penalty(self, n: int | None = None) -> float:
+        """The regularization term of the cost (0 without a regularizer).
+
+        n: the training-set size; default ``regularizer.n`` (set by ``fit``).
+        """
+        if self.regularizer is None:
+            return 0.0
+        n = n or self.regularizer.n
+        if n is None:
+            raise ValueError("the regularization term needs n, the training-set size (fit sets it)")
+        return self.regularizer.penalty(list(self.weights), n)
+
+    def _penalty_n(self, m: int) -> int:
+        """n for the penalty: the training-set size, or m samples before any fit."""
+        return self.regularizer.n or m
+
     def total_cost(self, x, y) -> float:
-        """The batch-mean cost C over (x, y)."""
+        """The cost C over (x, y): the batch mean of C_x plus the regularization term."""
         x, targets, _ = self.prepare(x, y)
-        return self.cost.value(self._forward(x, training=False), targets)
+        cost = self.cost.value(self._forward(x, training=False), targets)
+        if self.regularizer is not None:
+            cost += self.penalty(self._penalty_n(x.shape[0]))
+        return cost
 
     def evaluate(self, x, y, batch_size: int = 4096) -> dict:
         """{"cost": mean cost, "accuracy": fraction classified right} over (x, y)."""
@@ -258,14 +307,19 @@ class Network:
             total_cost += self.cost.value(a, targets[start:stop]) * a.shape[0]
             correct += int(np.count_nonzero(self.labels_from_outputs(a) == labels[start:stop]))
         n = x.shape[0]
-        return {"cost": total_cost / n, "accuracy": correct / n}
+        cost = total_cost / n
+        if self.regularizer is not None:
+            cost += self.penalty(self._penalty_n(n))
+        return {"cost": cost, "accuracy": correct / n}
 
     # -- backward -------------------------------------------------------------------
 
-    def _backprop(self, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    def _backprop(self, x: np.ndarray, targets: np.ndarray, penalty: bool = True) -> np.ndarray:
         """Fill every layer's gradients for one batch; return a^L (m, n_L).
 
         x and targets must already be validated arrays of the network's dtype.
+        With ``penalty=False`` the gradients are those of the data cost C_0 only;
+        the caller then adds the regularizer's with ``_add_penalty_gradients``.
         """
         a = self._forward(x, training=True)
         output_layer = self.layers[-1]
@@ -276,7 +330,17 @@ class Network:
         # BP2 down the stack; the first layer needs no gradient w.r.t. the data.
         for index in range(len(self.layers) - 2, -1, -1):
             grad = self.layers[index].backward(grad, need_input_grad=index > 0)
+        if penalty:
+            self._add_penalty_gradients(x.shape[0])
         return a
+
+    def _add_penalty_gradients(self, m: int) -> None:
+        """dC/dw^l = dC_0/dw^l + d(penalty)/dw^l for every weight layer (not the biases)."""
+        if self.regularizer is None:
+            return
+        n = self._penalty_n(m)
+        for layer in self.dense_layers:
+            self.regularizer.add_gradient(layer.params["weights"], layer.grads["weights"], n)
 
     def backprop(self, x, y) -> Gradients:
         """Gradients of the batch-mean cost C for every weight and bias.
@@ -315,11 +379,34 @@ class Network:
             callbacks: objects with on_* hooks (see ``bprop.training.callbacks``).
             shuffle: reshuffle every epoch with the network's generator (default True).
             verbose: show a progress bar and a line per epoch (default True).
+            monitor: {name: (x, y)} more sets scored every epoch, e.g. {"test": (x_t, y_t)}.
+            checkpoint: a path for checkpoints (every epoch and on Ctrl-C/SIGTERM).
+            resume: a checkpoint path to continue from (same data and settings).
+            See ``bprop.training.Trainer`` for the rest.
         """
         from .training import Trainer
 
+        resume = options.pop("resume", None)
         trainer = Trainer(self, epochs=epochs, batch_size=batch_size, eta=eta, **options)
-        return trainer.fit(x, y)
+        return trainer.fit(x, y, resume=resume)
+
+    # -- files ----------------------------------------------------------------------
+
+    def config(self) -> dict:
+        """A JSON description from which ``bprop.load`` rebuilds the network."""
+        return {
+            "sizes": self.sizes,
+            "layers": [layer.config() for layer in self.layers],
+            "cost": self.cost.name,
+            "dtype": self.dtype.name,
+            "regularizer": None if self.regularizer is None else self.regularizer.config(),
+        }
+
+    def save(self, path) -> None:
+        """Save the architecture and weights to ``path`` (atomic, no pickle); see ``bprop.load``."""
+        from .serialization import save_model
+
+        save_model(self, path)
 
     # -- utilities ------------------------------------------------------------------
 

@@ -2,5 +2,6 @@
 
 from .base import Layer
 from .dense import Dense
+from .dropout import Dropout
 
-__all__ = ["Layer", "Dense"]
+__all__ = ["Layer", "Dense", "Dropout"]

@@ -48,3 +48,18 @@ def get(optimizer, eta: float) -> Optimizer:
         return optimizer
     name = OPTIMIZERS.canonical(optimizer)
     return OPTIMIZERS._factories[name](eta=eta)
+
+
+def from_config(config: dict) -> Optimizer:
+    """Rebuild an optimizer from its ``config()`` (used when resuming a checkpoint)."""
+    options = dict(config)
+    try:
+        name = OPTIMIZERS.canonical(options.pop("name"))
+    except KeyError:
+        raise ValueError("an optimizer config needs a 'name'") from None
+    if name == "nesterov":
+        options.pop("nesterov", None)
+    try:
+        return OPTIMIZERS._factories[name](**options)
+    except TypeError as error:
+        raise ValueError(f"bad {name} optimizer config {config!r}: {error}") from None

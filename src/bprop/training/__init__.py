@@ -1,7 +1,19 @@
 """Training: the mini-batch loop, its history, and callbacks that act on its events."""
 
 from .callbacks import Callback, ProgressBar
+from .early_stopping import EarlyStopping
 from .history import History
-from .trainer import Trainer
+from .schedules import HalveOnPlateau, StepDecay
+from .trainer import Trainer, TrainingInterrupted, read_checkpoint
 
-__all__ = ["Trainer", "History", "Callback", "ProgressBar"]
+__all__ = [
+    "Trainer",
+    "TrainingInterrupted",
+    "History",
+    "Callback",
+    "ProgressBar",
+    "EarlyStopping",
+    "StepDecay",
+    "HalveOnPlateau",
+    "read_checkpoint",
+]

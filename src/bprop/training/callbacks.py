@@ -7,6 +7,11 @@ Hooks (all optional), called by ``Trainer`` with itself as ``trainer``:
     on_epoch_end(trainer, epoch, logs)   logs: the epoch's metrics (mutable)
     on_train_end(trainer)
 A callback stops training by setting ``trainer.stop_training = True``.
+
+Callbacks that keep state across epochs (a schedule's counters, early
+stopping's best weights) expose it with ``state_dict()`` / ``load_state_dict()``
+so a checkpoint can resume them exactly: JSON values and NumPy arrays only.
+The learning-rate callbacks change ``trainer.optimizer.eta`` between epochs.
 """
 
 from __future__ import annotations
@@ -20,6 +25,12 @@ class Callback:
     def on_batch_end(self, trainer, batch: int, n_batches: int) -> None: ...
     def on_epoch_end(self, trainer, epoch: int, logs: dict) -> None: ...
     def on_train_end(self, trainer) -> None: ...
+
+    def state_dict(self) -> dict:
+        """What must survive a checkpoint: JSON values and NumPy arrays."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None: ...
 
 
 def format_logs(epoch: int, epochs: int, logs: dict) -> str:

@@ -4,11 +4,34 @@ Each epoch draws a fresh permutation from the network's generator and gathers
 every mini-batch into reusable buffers with ``np.take(..., out=)``, so the
 dataset is never copied as a whole. The epoch's training cost and accuracy are
 accumulated from the batches as they are trained (a running figure over the
-epoch, as Keras reports it), not from a second pass over the data.
+epoch, as Keras reports it, with dropout active), not from a second pass.
+
+What the loop records per epoch (``History`` rows):
+    train_cost, train_accuracy      running figures over the epoch's batches
+                                    (+ the regularization term, at the epoch's end)
+    val_cost, val_accuracy          on ``validation``, after the epoch
+    <name>_cost, <name>_accuracy    on each set of ``monitor={"test": (x, y)}``
+    grad_norm_1 .. grad_norm_L      ||dC_0/dw^l||, the Frobenius norm of the data
+                                    cost's weight gradient of layer l (no penalty
+                                    term), averaged over the batches sampled: every
+                                    ``grad_norm_every``-th batch (default 10), so the
+                                    cost is one pass over the weights per 10 batches
+    seconds, eta                    wall time of the epoch (training + evaluation),
+                                    learning rate used
+
+Checkpoints (``checkpoint=PATH``) hold everything needed to continue exactly:
+weights, optimizer state, the generator's state, callbacks' state, the history,
+and, when written mid-epoch, the epoch's permutation and batch position. A run
+resumed with ``fit(..., resume=PATH)`` ends with weights bit-identical to an
+uninterrupted run. During ``fit``, SIGINT (Ctrl-C) and SIGTERM finish the current
+batch, write the checkpoint (when a path was given) and raise
+``TrainingInterrupted``; the previous signal handlers are restored afterwards.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 
 import numpy as np
@@ -18,9 +41,39 @@ from ..validation import positive_float, positive_int
 from .callbacks import Callback, ProgressBar
 from .history import History
 
+CHECKPOINT_KIND = "checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped on SIGINT/SIGTERM (or a KeyboardInterrupt from a callback)
+    after finishing a batch. ``checkpoint`` is the file written, or None."""
+
+    def __init__(self, epoch: int, batch: int, checkpoint: str | None, signum: int | None = None):
+        self.epoch, self.batch, self.checkpoint, self.signum = epoch, batch, checkpoint, signum
+        where = f"epoch {epoch + 1}, after batch {batch}"
+        saved = f"; checkpoint saved to {checkpoint}" if checkpoint else "; no checkpoint path was given"
+        super().__init__(f"training interrupted in {where}{saved}")
+
 
 class Trainer:
     """Runs ``epochs`` of mini-batch training of ``net`` and emits events to callbacks.
+
+    Args:
+        net: the Network.
+        epochs, batch_size, eta: positive; eta is the learning rate.
+        optimizer: a name ("sgd", "momentum", "nesterov", "adam") built with ``eta``,
+            or an Optimizer object (default: plain SGD).
+        validation: (x_val, y_val), evaluated after every epoch (val_* metrics).
+        monitor: {name: (x, y)}, more sets evaluated after every epoch (name_* metrics).
+        callbacks: Callback objects (schedules, EarlyStopping, ...), called in order.
+        shuffle: reshuffle every epoch with the network's generator.
+        verbose: show a progress bar and a line per epoch.
+        checkpoint: a path to write a checkpoint to every ``checkpoint_every`` epochs
+            and on interruption.
+        grad_norm_every: sample per-layer gradient norms every k batches (0: never).
+        handle_signals: catch SIGINT/SIGTERM during fit (main thread only).
+        settings: JSON data stored in checkpoints (the CLI keeps its options there).
 
     Attributes visible to callbacks: net, optimizer, epochs, epoch, batch_size,
     n_batches, history, stop_training.
@@ -35,9 +88,15 @@ class Trainer:
         eta: float,
         optimizer=None,
         validation=None,
+        monitor=None,
         callbacks=(),
         shuffle: bool = True,
         verbose: bool = True,
+        checkpoint=None,
+        checkpoint_every: int = 1,
+        grad_norm_every: int = 10,
+        handle_signals: bool = True,
+        settings: dict | None = None,
     ):
         self.net = net
         self.epochs = positive_int("epochs", epochs)
@@ -45,76 +104,293 @@ class Trainer:
         eta = positive_float("eta", eta)
         self.optimizer = optimizers.get(optimizer if optimizer is not None else "sgd", eta)
         self.validation = validation
+        if monitor is not None and not isinstance(monitor, dict):
+            raise ValueError("monitor must be a dict {name: (x, y)}, e.g. {'test': (x_test, y_test)}")
+        self.monitor = dict(monitor or {})
+        for name in self.monitor:
+            if not isinstance(name, str) or not name or name in ("train", "val"):
+                raise ValueError(f"monitor names must be strings other than 'train' and 'val', got {name!r}")
         callbacks = list(callbacks)
         for callback in callbacks:
             if not isinstance(callback, Callback):
                 raise ValueError(f"callbacks must be bprop Callback objects, got {callback!r}")
         self.callbacks = ([ProgressBar()] if verbose else []) + callbacks
         self.shuffle = bool(shuffle)
+        self.checkpoint = None if checkpoint is None else str(checkpoint)
+        self.checkpoint_every = positive_int("checkpoint_every", checkpoint_every)
+        if isinstance(grad_norm_every, bool) or not isinstance(grad_norm_every, int) or grad_norm_every < 0:
+            raise ValueError(f"grad_norm_every must be a non-negative integer, got {grad_norm_every!r}")
+        self.grad_norm_every = grad_norm_every
+        self.handle_signals = bool(handle_signals)
+        self.settings = dict(settings or {})
         self.history = History()
         self.stop_training = False
+        self.interrupted = False
         self.epoch = 0
+        self.batch = 0
         self.n_batches = 0
+        self._order: np.ndarray | None = None
+        self._totals = self._fresh_totals()
+        self._interrupt: int | None = None
+
+    # -- events ---------------------------------------------------------------------
 
     def _emit(self, event: str, *args) -> None:
         for callback in self.callbacks:
             getattr(callback, event)(self, *args)
 
-    def fit(self, x, y) -> History:
+    def _fresh_totals(self) -> dict:
+        """The running sums of the epoch in progress (saved in mid-epoch checkpoints)."""
+        n_layers = len(self.net.dense_layers)
+        return {"cost": 0.0, "correct": 0, "seconds": 0.0, "norm_sums": [0.0] * n_layers, "norm_count": 0}
+
+    # -- the loop -------------------------------------------------------------------
+
+    def fit(self, x, y, resume=None):
+        """Train on (x, y); with ``resume=PATH`` continue the run saved in that checkpoint."""
         net = self.net
         # Validate all data before touching the network: a bad input changes nothing.
         x, targets, labels = net.prepare(x, y)
-        validation = None
+        sets = []
         if self.validation is not None:
-            try:
-                x_val, y_val = self.validation
-            except (TypeError, ValueError):
-                raise ValueError("validation must be a pair (x_val, y_val)") from None
-            validation = net.prepare(x_val, y_val)
+            sets.append(("val", self._prepare_pair(self.validation, "validation")))
+        for name, pair in self.monitor.items():
+            sets.append((name, self._prepare_pair(pair, f"monitor[{name!r}]")))
 
         n = x.shape[0]
         batch_size = min(self.batch_size, n)
         self.n_batches = -(-n // batch_size)
+        if net.regularizer is not None:
+            net.regularizer.n = n  # seed 002: lambda / n with n the training-set size
+        callback_state = None
+        if resume is not None:
+            callback_state = self._restore(resume, n, x.shape[1])
         x_buffer = np.empty((batch_size, x.shape[1]), dtype=x.dtype)
         t_buffer = np.empty((batch_size, targets.shape[1]), dtype=targets.dtype)
-        order = np.arange(n)
 
         self._emit("on_train_begin")
+        if callback_state is not None:
+            self._load_callback_state(*callback_state)
+        previous_handlers = self._install_signal_handlers()
         try:
-            for epoch in range(self.epochs):
-                self.epoch = epoch
+            while self.epoch < self.epochs and not self.stop_training:
+                epoch = self.epoch
                 self._emit("on_epoch_begin", epoch)
                 started = time.perf_counter()
-                if self.shuffle:
-                    order = net.rng.permutation(n)
-                logs = self._run_epoch(x, targets, labels, order, batch_size, x_buffer, t_buffer)
-                if validation is not None:
-                    scores = net._evaluate_prepared(*validation)
-                    logs["val_cost"], logs["val_accuracy"] = scores["cost"], scores["accuracy"]
-                logs["seconds"] = time.perf_counter() - started
-                logs = {"epoch": epoch + 1, **logs}
+                if self.batch == 0:
+                    self._totals = self._fresh_totals()
+                    self._order = net.rng.permutation(n) if self.shuffle else np.arange(n)
+                self._run_batches(x, targets, labels, batch_size, x_buffer, t_buffer, started)
+                logs = self._epoch_logs(n, sets, started)
                 self._emit("on_epoch_end", epoch, logs)
                 self.history.append(logs)
-                if self.stop_training:
-                    break
+                self.epoch, self.batch = epoch + 1, 0
+                self._order = None
+                if self.checkpoint and (self.epoch % self.checkpoint_every == 0 or self.stop_training
+                                        or self.epoch == self.epochs):
+                    self.save_checkpoint(self.checkpoint)
+                self._check_interrupt()
         finally:
+            self._restore_signal_handlers(previous_handlers)
             net.clear_caches()
             self._emit("on_train_end")
         return self.history
 
-    def _run_epoch(self, x, targets, labels, order, batch_size, x_buffer, t_buffer) -> dict:
+    def _prepare_pair(self, pair, label):
+        try:
+            x_set, y_set = pair
+        except (TypeError, ValueError):
+            raise ValueError(f"{label} must be a pair (x, y)") from None
+        return self.net.prepare(x_set, y_set)
+
+    def _run_batches(self, x, targets, labels, batch_size, x_buffer, t_buffer, started) -> None:
         net, optimizer, cost = self.net, self.optimizer, self.net.cost
+        totals, order, every = self._totals, self._order, self.grad_norm_every
+        dense = net.dense_layers
         n = x.shape[0]
-        total_cost = 0.0
-        correct = 0
-        for batch, start in enumerate(range(0, n, batch_size)):
-            index = order[start : start + batch_size]
+        for batch in range(self.batch, self.n_batches):
+            index = order[batch * batch_size : (batch + 1) * batch_size]
             m = index.shape[0]
             xb = np.take(x, index, axis=0, out=x_buffer[:m])
             tb = np.take(targets, index, axis=0, out=t_buffer[:m])
-            a = net._backprop(xb, tb)
-            total_cost += cost.value(a, tb) * m
-            correct += int(np.count_nonzero(net.labels_from_outputs(a) == labels[index]))
+            a = net._backprop(xb, tb, penalty=False)
+            if every and batch % every == 0:
+                for l, layer in enumerate(dense):
+                    g = layer.grads["weights"]
+                    totals["norm_sums"][l] += float(np.sqrt(np.einsum("ij,ij->", g, g)))
+                totals["norm_count"] += 1
+            net._add_penalty_gradients(n)
+            totals["cost"] += cost.value(a, tb) * m
+            totals["correct"] += int(np.count_nonzero(net.labels_from_outputs(a) == labels[index]))
             optimizer.step(net.trainable_parameters())
-            self._emit("on_batch_end", batch, self.n_batches)
-        return {"train_cost": total_cost / n, "train_accuracy": correct / n}
+            self.batch = batch + 1
+            try:
+                self._emit("on_batch_end", batch, self.n_batches)
+            except KeyboardInterrupt:
+                self._interrupt = self._interrupt or signal.SIGINT
+            if self._interrupt is not None:
+                totals["seconds"] += time.perf_counter() - started
+                self._check_interrupt()
+
+    def _epoch_logs(self, n, sets, started) -> dict:
+        net, totals = self.net, self._totals
+        train_cost = totals["cost"] / n
+        if net.regularizer is not None:
+            train_cost += net.penalty()
+        logs = {"epoch": self.epoch + 1, "train_cost": train_cost, "train_accuracy": totals["correct"] / n}
+        for name, prepared in sets:
+            scores = net._evaluate_prepared(*prepared)
+            logs[f"{name}_cost"], logs[f"{name}_accuracy"] = scores["cost"], scores["accuracy"]
+        if totals["norm_count"]:
+            for l, total in enumerate(totals["norm_sums"]):
+                logs[f"grad_norm_{l + 1}"] = total / totals["norm_count"]
+        logs["eta"] = self.optimizer.eta
+        logs["seconds"] = totals["seconds"] + time.perf_counter() - started
+        return logs
+
+    # -- interruption ---------------------------------------------------------------
+
+    def _install_signal_handlers(self):
+        self._interrupt = None
+        if not self.handle_signals or threading.current_thread() is not threading.main_thread():
+            return None
+
+        def handler(signum, frame):
+            if self._interrupt is not None:  # a second signal: stop at once
+                raise KeyboardInterrupt
+            self._interrupt = signum
+
+        previous = {}
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.getsignal(signum)
+            signal.signal(signum, handler)
+        return previous
+
+    @staticmethod
+    def _restore_signal_handlers(previous) -> None:
+        for signum, handler in (previous or {}).items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+    def _check_interrupt(self) -> None:
+        if self._interrupt is None:
+            return
+        signum, self._interrupt = self._interrupt, None
+        self.interrupted = True
+        if self.checkpoint:
+            self.save_checkpoint(self.checkpoint)
+        raise TrainingInterrupted(self.epoch, self.batch, self.checkpoint, signum)
+
+    # -- checkpoints ----------------------------------------------------------------
+
+    def save_checkpoint(self, path) -> None:
+        """Write everything needed to continue this run exactly (atomic, no pickle)."""
+        from ..io import save_arrays
+
+        net = self.net
+        arrays = {}
+        for index, layer in enumerate(net.layers):
+            for name, value in layer.params.items():
+                arrays[f"param{index}.{name}"] = value
+        for key, value in self.optimizer.state_dict().items():
+            arrays[f"opt.{key}"] = value
+        if self._order is not None and self.batch > 0:
+            arrays["order"] = self._order
+        callbacks = []
+        for index, callback in enumerate(self.callbacks):
+            state, plain = callback.state_dict(), {}
+            for key, value in state.items():
+                if isinstance(value, np.ndarray):
+                    arrays[f"cb{index}.{key}"] = value
+                else:
+                    plain[key] = value
+            callbacks.append({"class": type(callback).__name__, "state": plain})
+        config = {
+            "checkpoint_version": CHECKPOINT_VERSION,
+            "model": net.config(),
+            "optimizer": self.optimizer.config(),
+            "rng": net.rng.bit_generator.state,
+            "epoch": self.epoch,
+            "batch": self.batch if self._order is not None else 0,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "shuffle": self.shuffle,
+            "totals": self._totals,
+            "stop_training": self.stop_training,
+            "history": self.history.epochs,
+            "callbacks": callbacks,
+            "settings": self.settings,
+        }
+        save_arrays(path, arrays, config, kind=CHECKPOINT_KIND)
+
+    def _restore(self, path, n, n_features):
+        """Load a checkpoint into the network, optimizer and loop; return the callbacks' part."""
+        from ..io import load_arrays
+
+        arrays, config = load_arrays(path, kind=CHECKPOINT_KIND)
+        net = self.net
+        try:
+            if config.get("checkpoint_version") != CHECKPOINT_VERSION:
+                raise ValueError(f"checkpoint version {config.get('checkpoint_version')!r} is not supported")
+            model = config["model"]
+            mine = net.config()
+            for key in ("layers", "cost", "dtype"):
+                if model[key] != mine[key]:
+                    raise ValueError(f"the checkpoint's network differs from this one ({key}: {model[key]} vs {mine[key]})")
+            if config["batch_size"] != self.batch_size or bool(config["shuffle"]) != self.shuffle:
+                raise ValueError(f"the checkpoint was trained with batch size {config['batch_size']}; "
+                                 f"resume with the same batch size (got {self.batch_size})")
+            if config["batch"] and "order" not in arrays:
+                raise ValueError("mid-epoch checkpoint without its permutation")
+            order = arrays.get("order")
+            if order is not None and order.shape != (n,):
+                raise ValueError(f"the checkpoint was trained on {order.shape[0]} samples, not {n}")
+            new_params = {}
+            for index, layer in enumerate(net.layers):
+                for name, value in layer.params.items():
+                    saved = arrays[f"param{index}.{name}"]
+                    if saved.shape != value.shape or saved.dtype != value.dtype:
+                        raise ValueError(f"parameter {name} of layer {index} has shape {saved.shape} {saved.dtype}, "
+                                         f"expected {value.shape} {value.dtype}")
+                    new_params[index, name] = saved
+            optimizer = optimizers.from_config(config["optimizer"])
+            optimizer.load_state_dict({key[4:]: value for key, value in arrays.items() if key.startswith("opt.")})
+            saved_callbacks = config["callbacks"]
+            names = [type(callback).__name__ for callback in self.callbacks]
+            if [entry["class"] for entry in saved_callbacks] != names:
+                raise ValueError(f"the checkpoint's callbacks {[e['class'] for e in saved_callbacks]} differ from "
+                                 f"this run's {names}; resume with the same callbacks")
+            rng_state = config["rng"]
+            epoch, batch = int(config["epoch"]), int(config["batch"])
+            totals = config["totals"]
+            history = History(config["history"])
+            stop = bool(config["stop_training"])
+        except (KeyError, TypeError, IndexError) as error:
+            raise ValueError(f"{path}: incomplete or damaged checkpoint ({error!r})") from None
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from None
+        # Every check passed: now change the network and the loop.
+        for (index, name), value in new_params.items():
+            net.layers[index].params[name] = value.copy()
+        net.rng.bit_generator.state = rng_state
+        self.optimizer = optimizer
+        self.epoch, self.batch = epoch, batch
+        self._order = order if batch else None
+        self._totals = totals if batch else self._fresh_totals()
+        self.history = history
+        self.stop_training = stop
+        self.settings = config.get("settings", self.settings)
+        return saved_callbacks, arrays
+
+    def _load_callback_state(self, saved_callbacks, arrays) -> None:
+        for index, (callback, entry) in enumerate(zip(self.callbacks, saved_callbacks)):
+            state = dict(entry["state"])
+            prefix = f"cb{index}."
+            state.update({key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)})
+            callback.load_state_dict(state)
+
+
+def read_checkpoint(path) -> dict:
+    """The JSON part of a checkpoint: model config, epoch, history, settings, ..."""
+    from ..io import load_arrays
+
+    return load_arrays(path, kind=CHECKPOINT_KIND)[1]

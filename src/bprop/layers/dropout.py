@@ -1,0 +1,99 @@
+"""Inverted dropout (seed 002, "弃权": drop hidden neurons at random while training).
+
+During training each activation a_j of the layer below is kept with
+probability q = 1 - p and multiplied by 1/q, or dropped (set to 0):
+
+    forward   out = a ⊙ r / q          r_j ~ Bernoulli(q), one draw per sample and neuron
+    backward  dC/da = dC/d(out) ⊙ r / q
+
+Scaling by 1/q while training ("inverted" dropout) keeps the expected input of
+the next layer unchanged, so at evaluation the layer is the identity and the
+network needs no rescaling. The masks come from the network's generator
+``net.rng``, so a seeded run, and a resumed one, draws the same masks.
+
+``freeze(mask)`` fixes the mask (e.g. the one of the last training pass) so the
+training forward pass becomes a deterministic function of the weights, which is
+what gradcheck's finite differences need.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Layer
+
+
+class Dropout(Layer):
+    """Drop each input with probability ``p`` while training; identity at evaluation.
+
+    Args:
+        p: the drop probability, 0 <= p < 1.
+
+    Shape: (m, n) -> (m, n).
+
+    Attributes:
+        mask: r / q of the last training forward pass, (m, n), or None.
+    """
+
+    def __init__(self, p: float):
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p < 1:
+            raise ValueError(f"dropout probability p must be in [0, 1), got {p!r}")
+        self.p = float(p)
+        self.rng: np.random.Generator | None = None
+        self.mask: np.ndarray | None = None
+        self.frozen = False
+        self.dtype: np.dtype | None = None
+
+    def build(self, n_in, rng, dtype):
+        self.rng = rng  # the network's own generator, shared, not a copy
+        self.dtype = np.dtype(dtype)
+        return super().build(n_in, rng, dtype)
+
+    def forward(self, x, training=False):
+        if not training or self.p == 0:
+            return x
+        if not self.frozen:
+            if self.rng is None:
+                raise RuntimeError("Dropout must be built inside a Network before training")
+            keep = 1.0 - self.p
+            # r / q: 1/q where the neuron is kept, 0 where it is dropped.
+            mask = self.rng.random(x.shape, dtype=np.float32 if x.dtype == np.float32 else np.float64) < keep
+            self.mask = mask.astype(x.dtype) * x.dtype.type(1.0 / keep)
+        elif self.mask is None or self.mask.shape != x.shape:
+            raise ValueError(f"frozen dropout mask has shape {None if self.mask is None else self.mask.shape}, input {x.shape}")
+        return x * self.mask
+
+    def backward(self, grad_output, need_input_grad=True):
+        """dC/da = dC/d(out) ⊙ r / q (the dropped neurons get no gradient)."""
+        if not need_input_grad:
+            return None
+        if self.p == 0:
+            return grad_output
+        if self.mask is None:
+            raise RuntimeError("backward needs a forward pass with training=True first")
+        return grad_output * self.mask
+
+    def freeze(self, mask: np.ndarray | None = None) -> None:
+        """Reuse ``mask`` (default: the last one drawn) in every training forward pass."""
+        if mask is not None:
+            self.mask = np.array(mask, dtype=self.dtype)
+        self.frozen = True
+
+    def unfreeze(self) -> None:
+        self.frozen = False
+
+    def astype(self, dtype):
+        self.dtype = np.dtype(dtype)
+        if self.mask is not None:
+            self.mask = self.mask.astype(dtype)
+
+    def clear_cache(self):
+        if not self.frozen:
+            self.mask = None
+
+    def config(self):
+        return {"type": "dropout", "p": self.p}
+
+    def __repr__(self):
+        return f"Dropout(p={self.p:g})"

@@ -1,0 +1,91 @@
+"""Adam (Kingma and Ba 2015): per-parameter step sizes from running gradient moments.
+
+For each parameter w with gradient g = dC/dw, at step t = 1, 2, ...:
+
+    m -> beta1 m + (1 - beta1) g                 running mean of g
+    v -> beta2 v + (1 - beta2) g²                running mean of g² (elementwise)
+    m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t)     bias corrections (m, v start at 0)
+    w -> w - eta m_hat / (sqrt(v_hat) + epsilon)
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .base import OPTIMIZERS, Optimizer
+
+
+class Adam(Optimizer):
+    """Adam.
+
+    Args:
+        eta: learning rate (default 0.001).
+        beta1, beta2: decay rates of the moment estimates, in [0, 1) (defaults 0.9, 0.999).
+        epsilon: added to sqrt(v_hat) to avoid dividing by 0 (default 1e-8).
+
+    Attributes:
+        t: the number of steps taken.
+        m, v: first and second moments, one array per parameter, by position.
+    """
+
+    name = "adam"
+
+    def __init__(self, eta: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8):
+        super().__init__(eta)
+        for label, value in (("beta1", beta1), ("beta2", beta2)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+                raise ValueError(f"Adam {label} must be in [0, 1), got {value!r}")
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not epsilon > 0:
+            raise ValueError(f"Adam epsilon must be positive, got {epsilon!r}")
+        self.beta1, self.beta2, self.epsilon = float(beta1), float(beta2), float(epsilon)
+        self.t = 0
+        self.m: list[np.ndarray] = []
+        self.v: list[np.ndarray] = []
+
+    def step(self, pairs):
+        if not self.m:
+            self.m = [np.zeros_like(param) for param, _ in pairs]
+            self.v = [np.zeros_like(param) for param, _ in pairs]
+        self.t += 1
+        beta1, beta2 = self.beta1, self.beta2
+        # eta m_hat / (sqrt(v_hat) + eps) = step_size m / (sqrt(v) + eps sqrt(1 - beta2^t))
+        correction2 = np.sqrt(1 - beta2**self.t)
+        step_size = self.eta * correction2 / (1 - beta1**self.t)
+        eps_hat = self.epsilon * correction2
+        for (param, grad), m, v in zip(pairs, self.m, self.v):
+            m *= beta1
+            m += (1 - beta1) * grad
+            v *= beta2
+            v += (1 - beta2) * (grad * grad)
+            denominator = np.sqrt(v)
+            denominator += eps_hat
+            param -= step_size * (m / denominator)
+
+    def state_dict(self):
+        state = super().state_dict()
+        state["t"] = np.array(self.t, dtype=np.int64)
+        for name in ("beta1", "beta2", "epsilon"):
+            state[name] = np.array(getattr(self, name))
+        for index, (m, v) in enumerate(zip(self.m, self.v)):
+            state[f"m{index}"] = m
+            state[f"v{index}"] = v
+        return state
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        self.t = int(state["t"])
+        self.beta1, self.beta2, self.epsilon = (float(state[name]) for name in ("beta1", "beta2", "epsilon"))
+        count = sum(1 for key in state if key.startswith("m") and key[1:].isdigit())
+        self.m = [np.array(state[f"m{index}"]) for index in range(count)]
+        self.v = [np.array(state[f"v{index}"]) for index in range(count)]
+
+    def config(self):
+        return {**super().config(), "beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
+
+    def __repr__(self):
+        return f"Adam(eta={self.eta:g}, beta1={self.beta1:g}, beta2={self.beta2:g}, epsilon={self.epsilon:g})"
+
+
+OPTIMIZERS.register("adam", Adam)

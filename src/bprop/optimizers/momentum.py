@@ -1,0 +1,88 @@
+"""Momentum-based gradient descent: classical momentum and Nesterov's accelerated gradient.
+
+Each parameter w gets a velocity v (same shape, starting at 0), and with mu the
+momentum coefficient ("friction": 0 is plain SGD, near 1 little friction):
+
+    classical   v -> v' = mu v - eta dC/dw          w -> w + v'
+    Nesterov    v -> v' = mu v - eta dC/dw          w -> w + mu v' - eta dC/dw
+
+The Nesterov line is the usual rewriting (Bengio, Boulanger-Lewandowski and
+Pascanu 2013; also what PyTorch and Keras do) of "take the gradient at the
+look-ahead point w + mu v": it stores the look-ahead parameters themselves, so
+the gradient backprop gives at the current parameters is the one needed.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .base import OPTIMIZERS, Optimizer
+
+
+class Momentum(Optimizer):
+    """Gradient descent with a velocity per parameter.
+
+    Args:
+        eta: learning rate, > 0.
+        mu: momentum coefficient, 0 <= mu < 1 (default 0.9).
+        nesterov: use Nesterov's look-ahead update.
+
+    Attributes:
+        velocities: one array per parameter, by position in ``step``'s pairs
+            (created at the first step).
+    """
+
+    name = "momentum"
+
+    def __init__(self, eta: float = 0.1, mu: float = 0.9, nesterov: bool = False):
+        super().__init__(eta)
+        if isinstance(mu, bool) or not isinstance(mu, numbers.Real) or not 0 <= mu < 1:
+            raise ValueError(f"momentum coefficient mu must be in [0, 1), got {mu!r}")
+        self.mu = float(mu)
+        self.nesterov = bool(nesterov)
+        if self.nesterov:
+            self.name = "nesterov"
+        self.velocities: list[np.ndarray] = []
+
+    def step(self, pairs):
+        if not self.velocities:
+            self.velocities = [np.zeros_like(param) for param, _ in pairs]
+        eta, mu = self.eta, self.mu
+        for (param, grad), v in zip(pairs, self.velocities):
+            v *= mu
+            v -= eta * grad  # v' = mu v - eta dC/dw
+            if self.nesterov:
+                param += mu * v  # w + mu v' ...
+                param -= eta * grad  # ... - eta dC/dw
+            else:
+                param += v  # w + v'
+
+    def state_dict(self):
+        state = super().state_dict()
+        state["mu"] = np.array(self.mu)
+        for index, v in enumerate(self.velocities):
+            state[f"v{index}"] = v
+        return state
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        self.mu = float(state["mu"])
+        count = sum(1 for key in state if key.startswith("v") and key[1:].isdigit())
+        self.velocities = [np.array(state[f"v{index}"]) for index in range(count)]
+
+    def config(self):
+        return {**super().config(), "mu": self.mu, "nesterov": self.nesterov}
+
+    def __repr__(self):
+        return f"{type(self).__name__}(eta={self.eta:g}, mu={self.mu:g}, nesterov={self.nesterov})"
+
+
+def nesterov(eta: float = 0.1, mu: float = 0.9) -> Momentum:
+    """Momentum with Nesterov's update."""
+    return Momentum(eta, mu, nesterov=True)
+
+
+OPTIMIZERS.register("momentum", Momentum, aliases=("classical_momentum",))
+OPTIMIZERS.register("nesterov", nesterov, aliases=("nag",))

@@ -1,0 +1,108 @@
+"""Learning-rate schedules: callbacks that change ``trainer.optimizer.eta`` between epochs.
+
+    StepDecay(every=k, factor=f)          eta -> f eta after every k epochs
+    HalveOnPlateau(patience=k, max_halvings=n)
+        seed 002's schedule: when the validation accuracy has not improved for
+        k epochs, halve eta; once it has been halved n times, the next plateau
+        stops training (with n = 7 eta ends at eta_0 / 128, as the seeds suggest).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from ..validation import positive_int
+from .callbacks import Callback
+
+
+class StepDecay(Callback):
+    """Multiply eta by ``factor`` after every ``every`` epochs.
+
+    Args:
+        every: epochs between decays (k >= 1).
+        factor: multiplier, 0 < factor < 1 (default 0.5).
+    """
+
+    def __init__(self, every: int, factor: float = 0.5):
+        self.every = positive_int("StepDecay every", every)
+        if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
+            raise ValueError(f"StepDecay factor must be in (0, 1), got {factor!r}")
+        self.factor = float(factor)
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        if (epoch + 1) % self.every == 0:
+            trainer.optimizer.eta *= self.factor
+
+    def __repr__(self):
+        return f"StepDecay(every={self.every}, factor={self.factor:g})"
+
+
+class HalveOnPlateau(Callback):
+    """Halve eta when ``monitor`` has not improved for ``patience`` epochs; stop after ``max_halvings``.
+
+    Args:
+        patience: epochs without improvement before halving (k).
+        max_halvings: halvings allowed (n); the plateau after the n-th stops training.
+        monitor: a metric of the epoch logs (default "val_accuracy"; "*_cost" metrics
+            improve downwards, others upwards).
+        factor: the multiplier (default 0.5: halving).
+
+    Attributes:
+        best, wait, halvings: the state, saved in checkpoints.
+    """
+
+    def __init__(self, patience: int = 10, max_halvings: int = 7, monitor: str = "val_accuracy", factor: float = 0.5):
+        self.patience = positive_int("HalveOnPlateau patience", patience)
+        if isinstance(max_halvings, bool) or not isinstance(max_halvings, int) or max_halvings < 0:
+            raise ValueError(f"max_halvings must be a non-negative integer, got {max_halvings!r}")
+        self.max_halvings = max_halvings
+        self.monitor = monitor
+        if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
+            raise ValueError(f"HalveOnPlateau factor must be in (0, 1), got {factor!r}")
+        self.factor = float(factor)
+        self.best = None
+        self.wait = 0
+        self.halvings = 0
+
+    def on_train_begin(self, trainer):
+        self.best, self.wait, self.halvings = None, 0, 0
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        value = metric(logs, self.monitor)
+        if improved(self.monitor, value, self.best):
+            self.best, self.wait = value, 0
+            return
+        self.wait += 1
+        if self.wait < self.patience:
+            return
+        self.wait = 0
+        if self.halvings >= self.max_halvings:
+            trainer.stop_training = True
+            return
+        trainer.optimizer.eta *= self.factor
+        self.halvings += 1
+
+    def state_dict(self):
+        return {"best": self.best, "wait": self.wait, "halvings": self.halvings}
+
+    def load_state_dict(self, state):
+        self.best, self.wait, self.halvings = state["best"], int(state["wait"]), int(state["halvings"])
+
+    def __repr__(self):
+        return f"HalveOnPlateau(patience={self.patience}, max_halvings={self.max_halvings}, monitor={self.monitor!r})"
+
+
+def metric(logs: dict, name: str) -> float:
+    if logs.get(name) is None:
+        hint = " (pass validation=(x_val, y_val) to fit)" if name.startswith("val_") else ""
+        raise ValueError(f"metric {name!r} is not in the epoch logs{hint}; they have: {', '.join(logs)}")
+    return float(logs[name])
+
+
+def improved(name: str, value: float, best: float | None, min_delta: float = 0.0) -> bool:
+    """True when ``value`` beats ``best``: lower for costs, higher otherwise."""
+    if best is None:
+        return True
+    if name.endswith("cost"):
+        return value < best - min_delta
+    return value > best + min_delta
