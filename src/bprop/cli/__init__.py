@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import gradcheck, summary, train
+from . import explain, gradcheck, summary, train
 
 #: The subcommands, in the order ``bprop --help`` lists them.
-COMMANDS = [train, gradcheck, summary]
+COMMANDS = [train, gradcheck, summary, explain]
 
 
 def build_parser() -> argparse.ArgumentParser:

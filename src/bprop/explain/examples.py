@@ -1,0 +1,271 @@
+"""Named small networks with their data, and the helpers that read custom ones.
+
+Presets:
+
+``seed000``  the seeds' worked 2-2-2 sigmoid example (seed 000, section 3.3.5):
+             x = (0.05, 0.10), y = (0.01, 0.99), w1..w8 = .15 .20 .25 .30 .40 .45
+             .50 .55, shared biases b1 = .35 (hidden) and b2 = .60 (output),
+             kept fixed; quadratic cost ½ Σ (y - a)²; η = 0.5.
+``seed003``  seed 003's picture: 2 inputs -> 2 tanh neurons -> 2 softmax outputs
+             with a squared error, x1 = 0.5, w_11 = 0.1, h_1 ≈ 0.84, outputs
+             ≈ (0.57, 0.43) for targets (0, 1), w_jk = 0.5 and 0.4 from h_1; η = 0.1.
+             Seed 003's own numbers are rounded and partly inconsistent, so this
+             is a clean, self-consistent set close to them.
+
+A custom network comes as JSON: ``{"weights": [w^1, w^2, ...], "biases":
+[b^1, b^2, ...]}`` with w^l of shape (n_l, n_(l-1)) (row j = the weights into
+neuron j) and b^l a list of n_l numbers or one number shared by the layer.
+Optional keys: "inputs", "targets", "hidden", "output", "cost", "eta".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SEED000_WEIGHTS = [[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]]
+SEED000_BIASES = [[0.35, 0.35], [0.60, 0.60]]
+
+SEED003_WEIGHTS = [[[0.1, 0.8], [0.3, 0.2]], [[0.5, 0.6], [0.4, 0.2]]]
+SEED003_BIASES = [[0.37, 0.1], [0.1, 0.05]]
+
+
+@dataclass
+class Example:
+    """A network spec with data: everything ``build`` needs for one traced step."""
+
+    weights: list
+    biases: list
+    inputs: list
+    targets: list
+    hidden: str = "sigmoid"
+    output: str = "sigmoid"
+    cost: str = "quadratic"
+    eta: float = 0.5
+    fixed_biases: bool = False
+    title: str = ""
+    note: str = ""
+    #: Other names printed beside symbols, e.g. {"w^2_11": "w5"}.
+    aliases: dict = field(default_factory=dict)
+
+    def build(self):
+        """The float64 ``Network`` of this example."""
+        return network_from_arrays(self.weights, self.biases, self.hidden, self.output, self.cost, self.fixed_biases)
+
+    def trace(self):
+        """The ``StepTrace`` of one SGD step of this example."""
+        from .trace import trace_step
+
+        return trace_step(self.build(), self.inputs, self.targets, self.eta,
+                          title=self.title, note=self.note, aliases=self.aliases)
+
+
+#: Seed 000's names for the symbols of its 2-2-2 example.
+SEED000_ALIASES = {
+    **{f"w^{l}_{j}{k}": f"w{4 * (l - 1) + 2 * (j - 1) + k}" for l in (1, 2) for j in (1, 2) for k in (1, 2)},
+    **{f"z^1_{j}": f"net_h{j}" for j in (1, 2)},
+    **{f"a^1_{j}": f"out_h{j}" for j in (1, 2)},
+    **{f"z^2_{j}": f"net_o{j}" for j in (1, 2)},
+    **{f"a^2_{j}": f"out_o{j}" for j in (1, 2)},
+    **{f"C_{j}": f"E_o{j}" for j in (1, 2)},
+    "C": "E_total",
+}
+
+
+EXAMPLES = {
+    "seed000": lambda: Example(
+        weights=SEED000_WEIGHTS, biases=SEED000_BIASES, inputs=[[0.05, 0.10]], targets=[[0.01, 0.99]],
+        hidden="sigmoid", output="sigmoid", cost="quadratic", eta=0.5, fixed_biases=True,
+        title="One step of backpropagation: the 2-2-2 sigmoid example of seed 000 (section 3.3.5)",
+        note=(
+            "Seed 000's names: w1 = w^1_11 (x1->h1), w2 = w^1_12 (x2->h1), w3 = w^1_21 (x1->h2), w4 = w^1_22 (x2->h2), "
+            "w5 = w^2_11 (h1->o1), w6 = w^2_12 (h2->o1), w7 = w^2_21 (h1->o2), w8 = w^2_22 (h2->o2); "
+            "out_h = a^1, out_o = a^2, E_total = C, b1 = 0.35 and b2 = 0.60 shared by their layer."
+        ),
+        aliases=SEED000_ALIASES,
+    ),
+    "seed003": lambda: Example(
+        weights=SEED003_WEIGHTS, biases=SEED003_BIASES, inputs=[[0.5, 1.0]], targets=[[0.0, 1.0]],
+        hidden="tanh", output="softmax", cost="quadratic", eta=0.1,
+        title="One step of backpropagation: tanh hidden layer, softmax output, squared error (seed 003)",
+        note=(
+            "Seed 003 writes tanh' as (1+h)(1-h), which is 1 - h², and pairs softmax with a squared error, "
+            "which needs the full softmax Jacobian in BP1. Its numbers are rounded and partly inconsistent; "
+            "these weights are a clean set close to them (x1 = 0.5, w^1_11 = 0.1, h1 ≈ 0.84, outputs ≈ 0.57/0.43)."
+        ),
+    ),
+}
+
+
+def get_example(name: str) -> Example:
+    try:
+        return EXAMPLES[name]()
+    except KeyError:
+        raise ValueError(f"unknown example {name!r}; valid examples are: {', '.join(EXAMPLES)}") from None
+
+
+def network_from_arrays(weights, biases, hidden="sigmoid", output="sigmoid", cost="quadratic", fixed_biases=False):
+    """A float64 Network of Dense layers with the given w^l (n_l, n_(l-1)) and b^l."""
+    from ..layers import Dense
+    from ..network import Network
+
+    if not isinstance(weights, (list, tuple)) or not weights:
+        raise ValueError("weights must be a non-empty list of weight matrices, one per layer")
+    matrices = []
+    for l, w in enumerate(weights, start=1):
+        try:
+            array = np.array(w, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"weights of layer {l} must be a rectangular list of lists of numbers") from None
+        if array.ndim != 2 or array.size == 0:
+            raise ValueError(f"weights of layer {l} must be a matrix (n_{l}, n_{l - 1}), got shape {array.shape}")
+        if l > 1 and array.shape[1] != matrices[-1].shape[0]:
+            raise ValueError(
+                f"weights of layer {l} have shape {array.shape}: {array.shape[1]} columns, but layer {l - 1} "
+                f"has {matrices[-1].shape[0]} neurons (w^l has shape (n_l, n_(l-1)))"
+            )
+        matrices.append(array)
+    if biases is None:
+        biases = [0.0] * len(matrices)
+    if not isinstance(biases, (list, tuple)) or len(biases) != len(matrices):
+        raise ValueError(f"biases must be a list with one entry per layer ({len(matrices)}), got {biases!r}")
+    vectors = []
+    for l, (b, w) in enumerate(zip(biases, matrices), start=1):
+        try:
+            array = np.array(b, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"biases of layer {l} must be a number or a list of numbers") from None
+        if array.ndim == 0:
+            array = np.full(w.shape[0], float(array))
+        if array.shape != (w.shape[0],):
+            raise ValueError(f"biases of layer {l} must have {w.shape[0]} entries (one per neuron), got shape {array.shape}")
+        vectors.append(array)
+    count = len(matrices)
+    layers = [
+        Dense(w.shape[1], w.shape[0], output if l == count - 1 else hidden, weights=w, biases=b,
+              train_biases=not fixed_biases)
+        for l, (w, b) in enumerate(zip(matrices, vectors))
+    ]
+    return Network(layers, cost=cost, dtype="float64")
+
+
+def load_weights_json(path) -> dict:
+    """Read a weights file: a JSON object with "weights" and optionally "biases" and data."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON: {error}") from None
+    if isinstance(data, list):
+        data = {"weights": data}
+    if not isinstance(data, dict) or "weights" not in data:
+        raise ValueError(f"{path} must hold a JSON object with a \"weights\" list (and optionally \"biases\")")
+    return data
+
+
+def parse_vectors(text: str, name: str) -> list[list[float]]:
+    """'0.05,0.10' -> [[0.05, 0.1]]; '1,2;3,4' or JSON '[[1,2],[3,4]]' -> two samples."""
+    text = text.strip()
+    try:
+        if text.startswith("["):
+            value = json.loads(text)
+            array = np.array(value, dtype=np.float64)
+        else:
+            rows = [row for row in text.split(";") if row.strip()]
+            array = np.array([[float(v) for v in row.split(",") if v.strip()] for row in rows], dtype=np.float64)
+    except (ValueError, TypeError):
+        raise ValueError(f"{name} must be numbers separated by commas (samples by ';') or JSON, got {text!r}") from None
+    if array.ndim == 1:
+        array = array.reshape(1, -1)
+    if array.ndim != 2 or array.size == 0:
+        raise ValueError(f"{name} must be one sample (a list of numbers) or a list of samples, got {text!r}")
+    return array.tolist()
+
+
+def resolve(
+    *,
+    example: str | None = None,
+    sizes=None,
+    weights_file=None,
+    inputs=None,
+    targets=None,
+    hidden=None,
+    output=None,
+    cost=None,
+    eta=None,
+    fixed_biases=False,
+    seed=0,
+) -> Example:
+    """The example the command-line options describe.
+
+    Precedence: a weights file, else ``sizes`` (random weights from ``seed``,
+    rounded to 2 decimals so the trace reads easily), else a named preset
+    (default "seed000"). ``hidden``, ``output``, ``cost``, ``eta``, ``inputs``,
+    ``targets`` and ``fixed_biases`` override what the file or preset says.
+    Inputs and targets are comma lists ('0.05,0.10'), samples split by ';', or JSON.
+    Missing inputs or targets are drawn at random from ``seed``.
+    """
+    rng = np.random.default_rng(seed)
+    if weights_file is not None:
+        data = load_weights_json(weights_file)
+        base = Example(
+            weights=data["weights"], biases=data.get("biases"),
+            inputs=data.get("inputs"), targets=data.get("targets"),
+            hidden=data.get("hidden", "sigmoid"), output=data.get("output", "sigmoid"),
+            cost=data.get("cost", "quadratic"), eta=data.get("eta", 0.5),
+            title=f"One step of backpropagation: the network of {weights_file}",
+        )
+        if sizes is not None:
+            given = network_from_arrays(base.weights, base.biases).sizes
+            if list(sizes) != given:
+                raise ValueError(f"--sizes {','.join(map(str, sizes))} does not match the weights in {weights_file}, "
+                                 f"which give {','.join(map(str, given))}")
+    elif sizes is not None:
+        from ..network import Network
+
+        hidden_name, output_name = hidden or "sigmoid", output or "sigmoid"
+        random_net = Network(list(sizes), hidden=hidden_name, output=output_name, cost=cost or "quadratic",
+                             seed=seed, dtype="float64")
+        base = Example(
+            weights=[np.round(w, 2).tolist() for w in random_net.weights],
+            biases=[np.round(b, 2).tolist() for b in random_net.biases],
+            inputs=None, targets=None, hidden=hidden_name, output=output_name,
+            title=f"One step of backpropagation: a random {'-'.join(map(str, sizes))} network (seed {seed})",
+            note="Random initial weights (the network's default initialization, rounded to 2 decimals).",
+        )
+    else:
+        base = get_example(example or "seed000")
+    if hidden is not None:
+        base.hidden = hidden
+    if output is not None:
+        base.output = output
+    if cost is not None:
+        base.cost = cost
+    if eta is not None:
+        base.eta = eta
+    if fixed_biases:
+        base.fixed_biases = True
+    net = base.build()  # checks the shapes before the data are made to fit them
+    n_in, n_out = net.n_inputs, net.n_outputs
+    if inputs is not None:
+        base.inputs = parse_vectors(inputs, "--inputs") if isinstance(inputs, str) else inputs
+    if base.inputs is None:
+        base.inputs = np.round(rng.uniform(0, 1, (1, n_in)), 2).tolist()
+    if targets is not None:
+        base.targets = parse_vectors(targets, "--targets") if isinstance(targets, str) else targets
+    if base.targets is None:
+        m = len(base.inputs)
+        if net.output_activation.name == "softmax":
+            base.targets = np.eye(n_out)[rng.integers(0, n_out, m)].tolist()
+        elif net.output_activation.output_range[0] >= 0:
+            base.targets = np.round(rng.uniform(0.01, 0.99, (m, n_out)), 2).tolist()
+        else:
+            base.targets = np.round(rng.uniform(-1, 1, (m, n_out)), 2).tolist()
+    shape = np.shape(base.targets)
+    if n_out > 1 and len(shape) == 2 and shape[1] == 1:
+        base.targets = [row[0] for row in base.targets]  # one number per sample: a class index
+    if np.shape(base.inputs)[-1] != n_in:
+        raise ValueError(f"the network has {n_in} inputs but --inputs gives {np.shape(base.inputs)[-1]} numbers per sample")
+    return base
