@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import explain, gradcheck, summary, train
+from . import draw, evaluate, explain, gradcheck, plot, predict, summary, train
 
 #: The subcommands, in the order ``bprop --help`` lists them.
-COMMANDS = [train, gradcheck, summary, explain]
+COMMANDS = [train, evaluate, predict, plot, gradcheck, summary, explain, draw]
 
 
 def build_parser() -> argparse.ArgumentParser:

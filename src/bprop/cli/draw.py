@@ -1,0 +1,51 @@
+"""bprop draw: a picture of a small network, optionally with the gradients of one backward pass."""
+
+from __future__ import annotations
+
+from .explain import add_example_options, example_from_args
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "draw",
+        help="draw a small network: weights as lines, optionally with gradients (PNG or SVG)",
+        description="Draw a small network with matplotlib: neurons as circles in columns, each connection a line "
+        "whose width grows with |w| and whose colour gives its sign (blue positive, red negative), the activations "
+        "for the given input under the neurons, and with --gradients the ∂C/∂w of one backward pass on the lines. "
+        "With no options it draws seed 000's 2-2-2 example to network.png. Example: "
+        "'bprop draw --gradients -o step.svg', 'bprop draw --sizes 4,5,3 -o net.png'.",
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", default="network.png",
+                        help="picture file: .png, .svg or .pdf (default: network.png)")
+    parser.add_argument("--gradients", action="store_true",
+                        help="write ∂C/∂w of one backward pass on --inputs/--targets on the connections")
+    parser.add_argument("--model", metavar="FILE", default=None,
+                        help="draw a network saved with net.save(...) (random inputs and targets unless given)")
+    parser.add_argument("--title", default=None, help="figure title")
+    add_example_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..drawing import draw_network
+
+    if args.model is not None:
+        import numpy as np
+
+        from .. import load
+        from ..drawing import check_drawable
+        from ..explain.examples import parse_vectors
+
+        net = load(args.model)
+        check_drawable(net.sizes)
+        rng = np.random.default_rng(args.seed)
+        x = parse_vectors(args.inputs, "--inputs") if args.inputs else rng.uniform(0, 1, (1, net.n_inputs))
+        y = np.asarray(parse_vectors(args.targets, "--targets")) if args.targets else rng.integers(0, net.n_outputs, 1)
+        if y.ndim == 2 and y.shape[1] == 1 and net.n_outputs > 1:
+            y = y[:, 0]
+    else:
+        example = example_from_args(args)
+        net, x, y = example.build(), example.inputs, example.targets
+    draw_network(net, args.output, x=x, y=y, gradients=args.gradients, title=args.title)
+    print(f"wrote {args.output}")
+    return 0

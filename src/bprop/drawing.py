@@ -1,0 +1,251 @@
+"""Pictures of small networks: neurons in columns, weights as lines.
+
+``draw_network(net, "net.png")`` draws layer 0 (the inputs) to layer L as
+columns of labelled circles (x_k, h_j, o_j; h^l_j with several hidden layers).
+A connection w^l_jk is a line whose width grows with |w| and whose colour gives
+its sign (blue positive, red negative). Optionally each neuron shows its
+activation a^l_j for one input sample, and each connection its gradient ∂C/∂w
+from one backward pass (``Network.backprop``) on given inputs and targets.
+
+matplotlib (Agg, no pyplot state) is imported inside the functions. The file
+type follows the suffix (.png, .svg, .pdf) and is written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+#: Layers bigger than this are not drawn: a column of 60+ circles is unreadable.
+MAX_DRAW_LAYER = 60
+#: Connections are labelled with their numbers only when a layer pair has at most this many
+#: (fewer with gradients, whose labels take two lines).
+MAX_LABELLED_CONNECTIONS = 9
+MAX_LABELLED_GRADIENTS = 6
+#: Neurons show their values only in layers up to this size.
+MAX_LABELLED_LAYER = 12
+
+POSITIVE = "#1f5fbf"
+NEGATIVE = "#d62728"
+
+
+def neuron_labels(sizes: list[int]) -> list[list[str]]:
+    """Mathtext labels: x_k for inputs, h_j (h^l_j with several hidden layers), o_j for outputs."""
+    hidden = len(sizes) - 2
+    labels = []
+    for l, n in enumerate(sizes):
+        if l == 0:
+            labels.append([f"$x_{{{k + 1}}}$" for k in range(n)])
+        elif l == len(sizes) - 1:
+            labels.append([f"$o_{{{j + 1}}}$" for j in range(n)])
+        elif hidden == 1:
+            labels.append([f"$h_{{{j + 1}}}$" for j in range(n)])
+        else:
+            labels.append([f"$h^{{{l}}}_{{{j + 1}}}$" for j in range(n)])
+    return labels
+
+
+def check_drawable(sizes: list[int]) -> None:
+    biggest = max(sizes)
+    if biggest > MAX_DRAW_LAYER:
+        layer = sizes.index(biggest)
+        raise ValueError(
+            f"network {sizes} is too big to draw legibly (layer {layer} has {biggest} neurons, at most "
+            f"{MAX_DRAW_LAYER}); use 'bprop summary {','.join(map(str, sizes))}' to see its shapes"
+        )
+
+
+def _short(value: float) -> str:
+    """3 significant digits: 0.15, -0.0226, 4.39e-04."""
+    if value == 0:
+        return "0"
+    if abs(value) < 1e-3 or abs(value) >= 1e4:
+        mantissa, exponent = f"{value:.2e}".split("e")
+        return f"{mantissa}e{int(exponent)}"
+    return f"{value:.3g}"
+
+
+def layer_activations(net, x) -> list[np.ndarray]:
+    """[a^0 = x, a^1, ..., a^L] of ONE sample, each (n_l,), from the layers' own forward passes."""
+    from .validation import as_inputs
+
+    a = as_inputs(np.asarray(x).reshape(1, -1), net.n_inputs, net.dtype)
+    values = [a[0]]
+    for layer in net.layers:
+        a = layer.forward(a, training=False)
+        if "weights" in layer.params:
+            values.append(a[0])
+    return values
+
+
+def draw_network(net, path=None, *, x=None, y=None, gradients: bool = False, title: str | None = None):
+    """Draw ``net`` and return the matplotlib Figure; write it to ``path`` if given.
+
+    Args:
+        net: a ``Network`` (its weight layers are drawn; at most 60 neurons a layer).
+        path: .png, .svg or .pdf file, written atomically (None: only return the figure).
+        x: inputs; with one sample each neuron shows its activation a^l_j.
+        y: targets for ``gradients``.
+        gradients: annotate every connection with ∂C/∂w of one backward pass on (x, y)
+            (the batch-mean gradient when x holds several samples).
+        title: the figure title (default: sizes, activations and cost).
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Circle
+
+    sizes = net.sizes
+    check_drawable(sizes)
+    dense = net.dense_layers
+    weights = [layer.weights for layer in dense]
+    biases = [layer.biases for layer in dense]
+
+    values = None
+    if x is not None and np.asarray(x).size == net.n_inputs:
+        values = layer_activations(net, x)
+    grads = None
+    if gradients:
+        if x is None or y is None:
+            raise ValueError("drawing gradients needs inputs x and targets y")
+        x_batch = np.asarray(x).reshape(-1, net.n_inputs)
+        y_arr = np.asarray(y)
+        if y_arr.ndim == 1 and y_arr.size == net.n_outputs and x_batch.shape[0] == 1 and net.n_outputs > 1:
+            y_arr = y_arr.reshape(1, -1)
+        grads = net.backprop(x_batch, y_arr).weights
+
+    columns = len(sizes)
+    tallest = max(sizes)
+    most = MAX_LABELLED_CONNECTIONS if grads is None else MAX_LABELLED_GRADIENTS
+    labelled = [n_in * n_out <= most for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    gap = 4.6 if grads is not None and any(labelled) else 3.2  # horizontal distance between columns
+    radius = 0.3 if tallest <= 20 else 0.38
+    spacing = 1.15 if tallest <= 12 else 1.0
+    width = max(6.0, 2.0 + (columns - 1) * gap * 0.75)
+    height = max(3.6, 1.8 + tallest * spacing * (0.62 if tallest <= 12 else 0.3))
+    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+    positions = [
+        [(l * gap, ((n - 1) / 2 - i) * spacing) for i in range(n)] for l, n in enumerate(sizes)
+    ]
+    w_max = max(float(np.abs(w).max()) for w in weights) or 1.0
+    many = sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) > 300
+
+    for l, w in enumerate(weights):
+        n_out, n_in = w.shape
+        for j in range(n_out):
+            for k in range(n_in):
+                (x0, y0), (x1, y1) = positions[l][k], positions[l + 1][j]
+                value = float(w[j, k])
+                ax.plot([x0, x1], [y0, y1], color=POSITIVE if value >= 0 else NEGATIVE,
+                        linewidth=0.3 + 4.2 * abs(value) / w_max, alpha=0.45 if many else 0.8,
+                        solid_capstyle="round", zorder=1)
+    x_range = (columns - 1) * gap + 2 * radius + 1.2
+    units_per_inch = x_range / (width * 0.92)
+    placed: list[tuple[float, float, float, float]] = []
+    for l, w in enumerate(weights):
+        if labelled[l]:
+            _label_connections(ax, positions[l], positions[l + 1], w, None if grads is None else grads[l],
+                               radius, units_per_inch, placed)
+
+    labels = neuron_labels(sizes)
+    font = 12 if tallest <= 12 else (8 if tallest <= 30 else 5)
+    for l, column in enumerate(positions):
+        show = sizes[l] <= MAX_LABELLED_LAYER
+        for i, (cx, cy) in enumerate(column):
+            face = "#f4f4f4" if l == 0 else ("#fff4d6" if l == len(sizes) - 1 else "#e8f0fb")
+            ax.add_patch(Circle((cx, cy), radius, facecolor=face, edgecolor="#333333", linewidth=1.2, zorder=3))
+            if tallest <= 30:
+                ax.text(cx, cy, labels[l][i], ha="center", va="center", fontsize=font, zorder=4)
+            if show and values is not None:
+                ax.text(cx, cy - radius - 0.06, _short(float(values[l][i])), ha="center", va="top",
+                        fontsize=8, color="#222222", zorder=4)
+            if l > 0 and labelled[l - 1]:
+                ax.text(cx, cy + radius + 0.05, f"b={_short(float(biases[l - 1][i]))}", ha="center", va="bottom",
+                        fontsize=7, color="#666666", zorder=4)
+
+    for l, n in enumerate(sizes):
+        name = "input" if l == 0 else ("output" if l == len(sizes) - 1 else "hidden")
+        if len(sizes) > 3 and 0 < l < len(sizes) - 1:
+            name = f"hidden {l}"
+        detail = "" if l == 0 else f"\n{dense[l - 1].activation.name}"
+        top = (tallest - 1) / 2 * spacing + radius + 0.45
+        ax.text(l * gap, top, f"{name} ({n}){detail}", ha="center", va="bottom", fontsize=9, color="#333333")
+
+    handles = [
+        Line2D([], [], color=POSITIVE, linewidth=3, label="w > 0"),
+        Line2D([], [], color=NEGATIVE, linewidth=3, label="w < 0"),
+        Line2D([], [], color="#888888", linewidth=0.8, label=f"width ∝ |w| (max {_short(w_max)})"),
+    ]
+    notes = []
+    if any(labelled):
+        notes.append("on the lines: w and ∂C/∂w" if grads is not None else "on the lines: w")
+    if values is not None:
+        notes.append("under the neurons: their activations a for the input")
+    if any(labelled):
+        notes.append("above: biases b")
+    if grads is not None and not all(labelled):
+        notes.append(f"∂C/∂w is written only between layers with ≤ {most} connections; 'bprop explain' lists all")
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False,
+              fontsize=8, title="\n".join(notes) or None, title_fontsize=8)
+
+    top = (tallest - 1) / 2 * spacing + radius + 1.3
+    ax.set_xlim(-radius - 0.6, (columns - 1) * gap + radius + 0.6)
+    ax.set_ylim(-(tallest - 1) / 2 * spacing - radius - 0.5, top)
+    acts = ", ".join(layer.activation.name for layer in dense)
+    ax.set_title(title or f"network {'-'.join(map(str, sizes))} ({acts}; cost {net.cost.name})", fontsize=10)
+
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def _label_connections(ax, sources, targets, w, grad, radius, units_per_inch, placed) -> None:
+    """Write w (and ∂C/∂w) on each line, choosing for each label the point of its line
+    (a fraction t of the way) where its box overlaps no label or neuron placed so far."""
+    n_out, n_in = w.shape
+    neurons = [(cx, cy, radius) for cx, cy in list(sources) + list(targets)]
+    candidates = (0.3, 0.7, 0.22, 0.78, 0.38, 0.62, 0.5, 0.16, 0.84)  # the middle last: lines cross there
+    for j in range(n_out):
+        for k in range(n_in):
+            text = _short(float(w[j, k]))
+            if grad is not None:
+                text += f"\n∂C/∂w={_short(float(grad[j, k]))}"
+            rows = text.split("\n")
+            half_w = (max(len(r) for r in rows) * 7 * 0.55 / 72 + 0.06) * units_per_inch / 2
+            half_h = (len(rows) * 7 * 1.25 / 72 + 0.05) * units_per_inch / 2
+            (x0, y0), (x1, y1) = sources[k], targets[j]
+            best, best_overlap = None, None
+            for t in candidates:
+                px, py = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+                overlap = sum(
+                    max(0.0, min(px + half_w, bx + bw) - max(px - half_w, bx - bw))
+                    * max(0.0, min(py + half_h, by + bh) - max(py - half_h, by - bh))
+                    for bx, by, bw, bh in placed
+                )
+                overlap += sum(
+                    max(0.0, min(px + half_w, cx + r) - max(px - half_w, cx - r))
+                    * max(0.0, min(py + half_h, cy + r) - max(py - half_h, cy - r))
+                    for cx, cy, r in neurons
+                )
+                if best_overlap is None or overlap < best_overlap - 1e-12:
+                    best, best_overlap = (px, py), overlap
+                if overlap == 0:
+                    break
+            placed.append((best[0], best[1], half_w, half_h))
+            ax.text(best[0], best[1], text, ha="center", va="center", fontsize=7, zorder=5,
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "#bbbbbb", "linewidth": 0.5})
+
+
+def save_figure(fig, path) -> None:
+    """Write ``fig`` to ``path`` atomically; the format follows the suffix."""
+    from .io import atomic_open
+
+    suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    if suffix not in ("png", "svg", "pdf"):
+        raise ValueError(f"cannot tell the picture format from {os.fspath(path)!r}; use a .png, .svg or .pdf file")
+    with atomic_open(path, "wb") as handle:
+        fig.savefig(handle, format=suffix)
