@@ -7,59 +7,171 @@ from .options import add_network_options, parse_sizes
 #: The default network for each data set: sizes and training settings.
 DEFAULTS = {
     "digits": {"sizes": [64, 256, 10], "hidden": "sigmoid", "eta": 0.5, "batch_size": 10, "epochs": 40},
+    "mnist": {"sizes": [784, 100, 10], "hidden": "relu", "eta": 0.1, "batch_size": 32, "epochs": 20},
 }
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
+
+#: Options that describe the run; a checkpoint stores them so --resume needs none.
+SETTINGS = ("dataset", "sizes", "hidden", "output", "cost", "init", "seed", "dtype", "eta", "batch_size", "epochs",
+            "l2", "l1", "dropout", "optimizer", "momentum", "schedule", "early_stopping", "monitor_test")
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "train",
         help="train a network (default: the 8x8 digits scikit-learn ships)",
-        description="Train a feedforward network with mini-batch SGD and backpropagation, showing per-epoch "
-        "training and validation accuracy, then the test accuracy. With no options it trains a 64-256-10 network "
-        "on the 8x8 handwritten digits bundled with scikit-learn (no download).",
+        description="Train a feedforward network with mini-batch gradient descent and backpropagation, showing "
+        "per-epoch training and validation cost and accuracy, then the test accuracy. With no options it trains a "
+        "64-256-10 network on the 8x8 handwritten digits bundled with scikit-learn (no download). "
+        "Ctrl-C (or SIGTERM) finishes the current batch, writes the --checkpoint file and exits; "
+        "'bprop train --resume FILE' continues exactly where it stopped.",
     )
-    parser.add_argument("--dataset", default="digits", choices=sorted(DEFAULTS), help="data set (default: digits)")
-    parser.add_argument("--sizes", type=parse_sizes, default=None, help="layer sizes, e.g. 64,256,10 (default: per data set)")
-    parser.add_argument("--eta", type=float, default=None, help="learning rate (default: per data set)")
-    parser.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default: per data set)")
-    parser.add_argument("--epochs", type=int, default=None, help="number of epochs (default: per data set)")
+    data = parser.add_argument_group("data")
+    data.add_argument("--dataset", default=None, choices=sorted(DEFAULTS), help="data set (default: digits)")
+    data.add_argument("--data-dir", default=None, help="folder with the four MNIST IDX files (.gz or not)")
+    data.add_argument("--monitor-test", action="store_true", help="also score the test set after every epoch")
+
+    training = parser.add_argument_group("training")
+    training.add_argument("--sizes", type=parse_sizes, default=None, help="layer sizes, e.g. 784,100,10 (default: per data set)")
+    training.add_argument("--eta", type=float, default=None, help="learning rate (default: per data set)")
+    training.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default: per data set)")
+    training.add_argument("--epochs", type=int, default=None, help="number of epochs (default: per data set)")
+    training.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS, help="update rule (default: sgd)")
+    training.add_argument("--momentum", type=float, default=0.9, help="momentum coefficient mu for momentum/nesterov (default: 0.9)")
+    training.add_argument("--schedule", default=None, metavar="SPEC",
+                          help="learning-rate schedule: 'step:K[:F]' multiplies eta by F (default 0.5) every K epochs; "
+                          "'halve:K[:N]' halves eta when validation accuracy has not improved for K epochs and stops "
+                          "after N halvings (default 7)")
+    training.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE",
+                          help="stop when validation accuracy has not improved for PATIENCE epochs; keep the best weights")
+
+    regularization = parser.add_argument_group("regularization")
+    regularization.add_argument("--l2", type=float, default=None, metavar="LAMBDA", help="L2 penalty (lambda/2n) Σ w²")
+    regularization.add_argument("--l1", type=float, default=None, metavar="LAMBDA", help="L1 penalty (lambda/n) Σ |w|")
+    regularization.add_argument("--dropout", type=float, default=None, metavar="P", help="dropout probability after each hidden layer")
+
+    files = parser.add_argument_group("files")
+    files.add_argument("--save", default=None, metavar="MODEL", help="save the trained network (load with 'bprop evaluate/predict')")
+    files.add_argument("--checkpoint", default=None, metavar="PATH", help="write a checkpoint every epoch and on Ctrl-C/SIGTERM")
+    files.add_argument("--resume", default=None, metavar="PATH", help="continue the run saved in this checkpoint (its settings are reused)")
+    files.add_argument("--history", default=None, metavar="PATH", help="save the per-epoch metrics as .json or .csv")
+
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
     add_network_options(parser, hidden=None, output="softmax", cost="log_likelihood")
     parser.set_defaults(func=run)
 
 
-def load_data(name: str):
+def load_data(name: str, data_dir=None):
     """(train, validation, test) splits of the named data set."""
     from .. import datasets
 
     if name == "digits":
         return datasets.load_digits(nudge=True)
+    if name == "mnist":
+        return datasets.load_mnist(data_dir)
     raise ValueError(f"unknown dataset {name!r}; valid datasets are: {', '.join(sorted(DEFAULTS))}")
+
+
+def parse_schedule(spec: str):
+    """'step:K[:F]' -> StepDecay, 'halve:K[:N]' -> HalveOnPlateau."""
+    from ..training import HalveOnPlateau, StepDecay
+
+    kind, _, rest = spec.partition(":")
+    parts = [part for part in rest.split(":") if part]
+    try:
+        if kind == "step" and 1 <= len(parts) <= 2:
+            return StepDecay(int(parts[0]), float(parts[1]) if len(parts) == 2 else 0.5)
+        if kind == "halve" and 1 <= len(parts) <= 2:
+            return HalveOnPlateau(patience=int(parts[0]), max_halvings=int(parts[1]) if len(parts) == 2 else 7)
+    except ValueError as error:
+        if "invalid literal" not in str(error) and "could not convert" not in str(error):
+            raise
+    raise ValueError(f"--schedule must be 'step:K[:F]' or 'halve:K[:N]' (e.g. halve:10:7), got {spec!r}")
+
+
+def _apply_checkpoint_settings(args) -> None:
+    """On --resume, take the run's settings from the checkpoint (an explicit --epochs may extend it)."""
+    from ..training import read_checkpoint
+
+    settings = read_checkpoint(args.resume).get("settings") or {}
+    missing = [key for key in SETTINGS if key not in settings]
+    if missing:
+        raise ValueError(f"{args.resume}: this checkpoint was not written by 'bprop train' (no settings {missing})")
+    epochs = args.epochs
+    for key in SETTINGS:
+        setattr(args, key, settings[key])
+    if epochs is not None:
+        args.epochs = epochs
 
 
 def run(args) -> int:
     import time
 
     from ..network import Network
+    from ..optimizers import Adam, Momentum, get as get_optimizer
+    from ..regularizers import L1, L2
+    from ..training import EarlyStopping, TrainingInterrupted
 
+    if args.resume:
+        _apply_checkpoint_settings(args)
+    args.dataset = args.dataset or "digits"
     defaults = DEFAULTS[args.dataset]
-    sizes = args.sizes or defaults["sizes"]
-    hidden = args.hidden or defaults["hidden"]
-    eta = args.eta if args.eta is not None else defaults["eta"]
-    batch_size = args.batch_size if args.batch_size is not None else defaults["batch_size"]
-    epochs = args.epochs if args.epochs is not None else defaults["epochs"]
+    args.sizes = args.sizes or defaults["sizes"]
+    args.hidden = args.hidden or defaults["hidden"]
+    args.eta = args.eta if args.eta is not None else defaults["eta"]
+    args.batch_size = args.batch_size if args.batch_size is not None else defaults["batch_size"]
+    args.epochs = args.epochs if args.epochs is not None else defaults["epochs"]
+    if args.l1 is not None and args.l2 is not None:
+        raise ValueError("give --l1 or --l2, not both")
+    if args.history and not args.history.lower().endswith((".json", ".csv")):
+        raise ValueError(f"--history must end in .json or .csv, got {args.history!r}")
 
-    train, validation, test = load_data(args.dataset)
-    net = Network(sizes, hidden=hidden, output=args.output, cost=args.cost, init=args.init, seed=args.seed, dtype=args.dtype)
+    regularizer = L2(args.l2) if args.l2 is not None else L1(args.l1) if args.l1 is not None else None
+    if args.optimizer in ("momentum", "nesterov"):
+        optimizer = Momentum(args.eta, args.momentum, nesterov=args.optimizer == "nesterov")
+    elif args.optimizer == "adam":
+        optimizer = Adam(args.eta)
+    else:
+        optimizer = get_optimizer(args.optimizer, args.eta)
+    callbacks = []
+    if args.schedule:
+        callbacks.append(parse_schedule(args.schedule))
+    if args.early_stopping is not None:
+        callbacks.append(EarlyStopping("val_accuracy", patience=args.early_stopping))
+
+    train, validation, test = load_data(args.dataset, args.data_dir)
+    net = Network(args.sizes, hidden=args.hidden, output=args.output, cost=args.cost, init=args.init, seed=args.seed,
+                  dtype=args.dtype, regularizer=regularizer, dropout=args.dropout)
     if not args.quiet:
-        nudged = " (with one-pixel nudged copies)" if args.dataset == "digits" else ""
-        print(f"{args.dataset}: {len(train.y)} training samples{nudged}, {len(validation.y)} validation, {len(test.y)} test")
-        print(f"{net!r}, eta={eta:g}, batch size {batch_size}, {epochs} epochs, seed {args.seed}")
+        print(f"{args.dataset}: {len(train.y)} training, {len(validation.y)} validation, {len(test.y)} test samples")
+        extras = [f"{optimizer!r}"] + ([repr(regularizer)] if regularizer else []) + [repr(c) for c in callbacks]
+        print(f"{net!r}, batch size {args.batch_size}, {args.epochs} epochs, seed {args.seed}; {', '.join(extras)}")
+        if args.resume:
+            print(f"resuming from {args.resume}")
+    settings = {key: getattr(args, key) for key in SETTINGS}
     started = time.perf_counter()
-    net.fit(train.x, train.y, epochs=epochs, batch_size=batch_size, eta=eta,
-            validation=(validation.x, validation.y), verbose=not args.quiet)
+    try:
+        history = net.fit(train.x, train.y, epochs=args.epochs, batch_size=args.batch_size, eta=args.eta,
+                          optimizer=optimizer, validation=(validation.x, validation.y),
+                          monitor={"test": (test.x, test.y)} if args.monitor_test else None,
+                          callbacks=callbacks, verbose=not args.quiet, checkpoint=args.checkpoint,
+                          resume=args.resume, settings=settings)
+    except TrainingInterrupted as stop:
+        print(f"bprop train: {stop}")
+        if stop.checkpoint:
+            print(f"continue with: bprop train --resume {stop.checkpoint}")
+        return 130
     seconds = time.perf_counter() - started
+    if args.history:
+        history.save(args.history)
+    if args.save:
+        net.save(args.save)
     scores = net.evaluate(test.x, test.y)
     print(f"test accuracy {100 * scores['accuracy']:.2f}% (cost {scores['cost']:.4f}) on {len(test.y)} samples; "
           f"trained in {seconds:.1f}s")
+    for label, path in (("model", args.save), ("history", args.history)):
+        if path:
+            print(f"{label} saved to {path}")
     return 0
+

@@ -1,0 +1,171 @@
+"""Real MNIST runs with bprop's training toolkit (not a test: minutes of CPU).
+
+    flock /tmp/bprop-heavy.lock python bench/mnist_runs.py a b      # run (a) and (b)
+    flock /tmp/bprop-heavy.lock python bench/mnist_runs.py c1 c2    # candidates for (c)
+    python bench/mnist_runs.py --report                             # write bench/MNIST_RESULTS.md
+
+Runs:
+    a   the seeds' classic: [784, 30, 10] sigmoid, quadratic cost, eta 3.0, batch 10, 30 epochs
+    b   [784, 100, 10] sigmoid + cross-entropy, L2 lambda 5.0, eta 0.5, batch 10, 60 epochs
+    c*  candidates for bprop's best fully connected network, chosen on validation only
+
+Data: the 50,000 / 10,000 / 10,000 split of ``load_mnist`` (validation = the last
+10,000 training images), from $MNIST_DIR or /work/shared/data/mnist. Each run
+writes its history (JSON) and a summary to bench/mnist/; (b) also its plots.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "mnist"
+DATA = os.environ.get("MNIST_DIR", "/work/shared/data/mnist")
+
+RUNS = {
+    "a": dict(title="(a) the seeds' classic", sizes=[784, 30, 10], hidden="sigmoid", output="sigmoid",
+              cost="quadratic", eta=3.0, batch_size=10, epochs=30, test_every_epoch=True),
+    "b": dict(title="(b) cross-entropy + L2", sizes=[784, 100, 10], hidden="sigmoid", output="sigmoid",
+              cost="cross_entropy", l2=5.0, eta=0.5, batch_size=10, epochs=60, test_every_epoch=True),
+    # Candidates for (c): tuned on the validation split only.
+    "c1": dict(title="(c1) 2x800 ReLU, dropout 0.3, Adam", sizes=[784, 800, 800, 10], hidden="relu",
+               output="softmax", cost="log_likelihood", dropout=0.3, optimizer="adam", eta=1e-3,
+               batch_size=128, epochs=40, halve=(3, 4), early_stopping=8),
+    "c2": dict(title="(c2) 1024 ReLU, dropout 0.5, Nesterov", sizes=[784, 1024, 10], hidden="relu",
+               output="softmax", cost="log_likelihood", dropout=0.5, optimizer="nesterov", mu=0.9, eta=0.05,
+               batch_size=100, epochs=40, halve=(3, 4), early_stopping=8),
+    "c3": dict(title="(c3) 2x800 ReLU, dropout 0.5, Nesterov", sizes=[784, 800, 800, 10], hidden="relu",
+               output="softmax", cost="log_likelihood", dropout=0.5, optimizer="nesterov", mu=0.9, eta=0.05,
+               batch_size=100, epochs=50, halve=(3, 4), early_stopping=8),
+}
+
+
+def machine() -> dict:
+    model = platform.processor() or "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": model, "cores": os.cpu_count(), "date": date.today().isoformat(),
+            "python": platform.python_version(), "numpy": np.__version__}
+
+
+def run(name: str) -> dict:
+    import bprop
+    from bprop.datasets import load_mnist
+    from bprop.training import Callback, EarlyStopping, HalveOnPlateau
+    from bprop.training.callbacks import format_logs
+
+    spec = RUNS[name]
+    train, validation, test = load_mnist(DATA)
+    net = bprop.Network(spec["sizes"], hidden=spec["hidden"], output=spec["output"], cost=spec["cost"],
+                        seed=spec.get("seed", 0), dropout=spec.get("dropout"),
+                        regularizer=("l2", spec["l2"]) if "l2" in spec else None)
+    optimizer = spec.get("optimizer", "sgd")
+    if optimizer in ("momentum", "nesterov"):
+        optimizer = bprop.Momentum(spec["eta"], spec.get("mu", 0.9), nesterov=optimizer == "nesterov")
+
+    class Print(Callback):
+        def on_epoch_end(self, trainer, epoch, logs):
+            print(f"[{name}] " + format_logs(epoch, trainer.epochs, logs) + f"  eta {logs['eta']:.3g}", flush=True)
+
+    callbacks = []
+    if "halve" in spec:
+        callbacks.append(HalveOnPlateau(patience=spec["halve"][0], max_halvings=spec["halve"][1]))
+    if "early_stopping" in spec:
+        callbacks.append(EarlyStopping("val_accuracy", patience=spec["early_stopping"]))
+    callbacks.append(Print())
+    monitor = {"test": (test.x, test.y)} if spec.get("test_every_epoch") else None
+    print(f"[{name}] {spec['title']}: {net!r}", flush=True)
+    started = time.perf_counter()
+    history = net.fit(train.x, train.y, epochs=spec["epochs"], batch_size=spec["batch_size"], eta=spec["eta"],
+                      optimizer=optimizer, validation=(validation.x, validation.y), monitor=monitor,
+                      callbacks=callbacks, verbose=False)
+    seconds = time.perf_counter() - started
+    final_val = net.evaluate(validation.x, validation.y)
+    scores = net.evaluate(test.x, test.y)
+    OUT.mkdir(exist_ok=True)
+    history.save(OUT / f"run_{name}_history.json")
+    early = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
+    summary = {
+        "name": name, "spec": spec, "machine": machine(), "train_seconds": seconds,
+        "epochs_run": len(history), "best_epoch": early.best_epoch if early else None,
+        "final_val_accuracy": final_val["accuracy"], "test_accuracy": scores["accuracy"],
+        "test_cost": scores["cost"],
+    }
+    (OUT / f"run_{name}_summary.json").write_text(json.dumps(summary, indent=1))
+    print(f"[{name}] test accuracy {100 * scores['accuracy']:.2f}%  validation {100 * final_val['accuracy']:.2f}%"
+          f"  trained in {seconds:.1f}s ({len(history)} epochs)", flush=True)
+    if name == "b":
+        from bprop import plots
+
+        plots.learning_curves(history, HERE / "mnist_b_curves.png", title=spec["title"])
+        plots.gradient_norms(history, HERE / "mnist_b_gradient_norms.png", title="(b) ||dC0/dw^l|| per layer")
+    if spec.get("save"):
+        net.save(OUT / f"run_{name}_model.npz")
+    return summary
+
+
+def report() -> None:
+    """Write bench/MNIST_RESULTS.md from the summaries and histories in bench/mnist/."""
+    summaries = {p.stem[len("run_"):-len("_summary")]: json.loads(p.read_text())
+                 for p in sorted(OUT.glob("run_*_summary.json"))}
+    if not summaries:
+        sys.exit("no runs recorded yet")
+    first = next(iter(summaries.values()))["machine"]
+    lines = ["# MNIST results", "",
+             "Written by `bench/mnist_runs.py --report` from the runs in `bench/mnist/`.", "",
+             f"Machine: {first['cpu']}, {first['cores']} cores; Python {first['python']}, NumPy {first['numpy']}; "
+             f"{first['date']}. Split: 50,000 training / 10,000 validation (the last 10,000 training images) "
+             "/ 10,000 test. Times are wall-clock seconds of `fit` (training plus the per-epoch evaluations).", "",
+             "| run | network | epochs | train time | best val. | test accuracy |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for name, s in summaries.items():
+        spec = s["spec"]
+        history = json.loads((OUT / f"run_{name}_history.json").read_text())["epochs"]
+        best_val = max(row["val_accuracy"] for row in history)
+        lines.append(f"| {spec['title']} | {spec['sizes']} {spec['hidden']} | {s['epochs_run']} | "
+                     f"{s['train_seconds']:.0f} s | {100 * best_val:.2f}% | **{100 * s['test_accuracy']:.2f}%** |")
+    for name, s in summaries.items():
+        spec = s["spec"]
+        history = json.loads((OUT / f"run_{name}_history.json").read_text())["epochs"]
+        lines += ["", f"## {spec['title']}", "",
+                  "Settings: " + ", ".join(f"{k}={v}" for k, v in spec.items() if k != "title"), "",
+                  f"Trained {s['epochs_run']} epochs in {s['train_seconds']:.1f} s; "
+                  + (f"best validation epoch {s['best_epoch']} (weights restored); " if s.get("best_epoch") else "")
+                  + f"final validation accuracy {100 * s['final_val_accuracy']:.2f}%, "
+                  f"test accuracy {100 * s['test_accuracy']:.2f}%.", ""]
+        has_test = "test_accuracy" in history[0]
+        lines.append("| epoch | train cost | train acc. | val. cost | val. acc. |" + (" test acc. |" if has_test else "")
+                     + " eta | seconds |")
+        lines.append("| ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if has_test else "") + " ---: | ---: |")
+        for row in history:
+            lines.append(f"| {row['epoch']} | {row['train_cost']:.4f} | {100 * row['train_accuracy']:.2f}% | "
+                         f"{row['val_cost']:.4f} | {100 * row['val_accuracy']:.2f}% |"
+                         + (f" {100 * row['test_accuracy']:.2f}% |" if has_test else "")
+                         + f" {row['eta']:.3g} | {row['seconds']:.1f} |")
+    (HERE / "MNIST_RESULTS.md").write_text("\n".join(lines) + "\n")
+    print("wrote", HERE / "MNIST_RESULTS.md")
+
+
+if __name__ == "__main__":
+    names = sys.argv[1:]
+    if names == ["--report"]:
+        report()
+    else:
+        for name in names:
+            if name not in RUNS:
+                sys.exit(f"unknown run {name!r}; runs: {', '.join(RUNS)}")
+        for name in names:
+            run(name)
