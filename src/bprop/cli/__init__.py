@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import evaluate, explain, gradcheck, plot, predict, summary, train
-from . import graph
+from . import draw, evaluate, explain, gradcheck, plot, predict, summary, train
 
 #: The subcommands, in the order ``bprop --help`` lists them.
-COMMANDS = [train, evaluate, predict, plot, gradcheck, summary, explain, draw, graph]
+COMMANDS = [train, evaluate, predict, plot, gradcheck, summary, explain, draw]
 
 
 def build_parser() -> argparse.ArgumentParser:
