@@ -46,6 +46,12 @@ def neuron_labels(sizes: list[int]) -> list[list[str]]:
     return labels
 
 
+def _plain(label: str) -> str:
+    """'$x_{1}$' -> 'x1', '$h^{2}_{3}$' -> 'h2.3' (SVG ids)."""
+    text = label.strip("$").replace("{", "").replace("}", "")
+    return text.replace("^", "").replace("_", ".") if "^" in text else text.replace("_", "")
+
+
 def check_drawable(sizes: list[int]) -> None:
     biggest = max(sizes)
     if biggest > MAX_DRAW_LAYER:
@@ -152,12 +158,15 @@ def draw_network(net, path=None, *, x=None, y=None, gradients: bool = False, tit
                                radius, units_per_inch, placed)
 
     labels = neuron_labels(sizes)
+    plain_labels = [[_plain(label) for label in column] for column in labels]
     font = 12 if tallest <= 12 else (8 if tallest <= 30 else 5)
     for l, column in enumerate(positions):
         show = sizes[l] <= MAX_LABELLED_LAYER
         for i, (cx, cy) in enumerate(column):
             face = "#f4f4f4" if l == 0 else ("#fff4d6" if l == len(sizes) - 1 else "#e8f0fb")
-            ax.add_patch(Circle((cx, cy), radius, facecolor=face, edgecolor="#333333", linewidth=1.2, zorder=3))
+            circle = Circle((cx, cy), radius, facecolor=face, edgecolor="#333333", linewidth=1.2, zorder=3)
+            circle.set_gid(f"neuron-{plain_labels[l][i]}")  # an id in SVG files
+            ax.add_patch(circle)
             if tallest <= 30:
                 ax.text(cx, cy, labels[l][i], ha="center", va="center", fontsize=font, zorder=4)
             if show and values is not None:
@@ -247,5 +256,8 @@ def save_figure(fig, path) -> None:
     suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
     if suffix not in ("png", "svg", "pdf"):
         raise ValueError(f"cannot tell the picture format from {os.fspath(path)!r}; use a .png, .svg or .pdf file")
-    with atomic_open(path, "wb") as handle:
+    import matplotlib
+
+    # SVG text stays text (searchable, selectable) instead of glyph outlines.
+    with matplotlib.rc_context({"svg.fonttype": "none"}), atomic_open(path, "wb") as handle:
         fig.savefig(handle, format=suffix)

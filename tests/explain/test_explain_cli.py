@@ -1,0 +1,81 @@
+"""bprop explain, run in-process: default, presets, custom JSON weights, files, errors."""
+
+import json
+
+import pytest
+
+from bprop.cli import main
+
+
+def run(capsys, *argv):
+    code = main(["explain", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_default_is_seed000_with_published_numbers(capsys):
+    code, out, err = run(capsys)
+    assert code == 0 and not err
+    for number in ("0.75136507", "0.772928465", "0.298371109", "0.35891648", "0.408666186", "0.149780716"):
+        assert number in out
+    assert "w5" in out and "E_total" in out
+
+
+def test_seed003_preset(capsys):
+    code, out, _ = run(capsys, "--example", "seed003")
+    assert code == 0
+    assert "tanh" in out and "softmax" in out and "Jacobian" in out and "0.839654176" in out
+
+
+def test_markdown_and_html_files(tmp_path, capsys):
+    md, page = tmp_path / "step.md", tmp_path / "step.html"
+    assert run(capsys, "--format", "markdown", "--output", str(md))[0] == 0
+    assert run(capsys, "--format", "html", "-o", str(page))[0] == 0
+    assert "| eq | quantity |" in md.read_text(encoding="utf-8")
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["step.html", "step.md"]  # no temporary files left
+
+
+def test_custom_json_weights(tmp_path, capsys):
+    spec = {"weights": [[[0.1, -0.2], [0.3, 0.4], [0.5, 0.6]], [[0.7, -0.8, 0.9]]], "biases": [0.1, [0.2]]}
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(spec))
+    code, out, _ = run(capsys, "--weights", str(path), "--inputs", "1,2", "--targets", "0.5", "--eta", "0.1",
+                       "--hidden", "tanh", "--output-activation", "sigmoid", "--cost", "cross_entropy")
+    assert code == 0
+    assert "Network 2-3-1" in out and "sigmoid + cross-entropy (fused)" in out
+    assert "0.1 × 1 - 0.2 × 2 + 0.1" in out  # z^1_1 spelled out
+
+
+def test_random_network_with_a_batch(capsys):
+    code, out, _ = run(capsys, "--sizes", "2,3,2", "--inputs", "0.1,0.2;0.3,0.4", "--targets", "1;0",
+                       "--output-activation", "softmax", "--cost", "log_likelihood", "--hidden", "relu")
+    assert code == 0 and "batch of 2 samples" in out and "(x2)" in out
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"weights": [[[1, 2]]', "not valid JSON"),
+    ('{"weights": [[[1, 2]], [[1, 2], [3, 4]]]}', "columns"),
+    ('{"weights": [[[1, 2], [3]]]}', "rectangular"),
+    ('{"weights": [[[1, 2]]], "biases": [[1, 2]]}', "biases of layer 1"),
+    ('{"biases": [1]}', "weights"),
+])
+def test_bad_weight_files_give_one_line_and_exit_2(tmp_path, capsys, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    code, out, err = run(capsys, "--weights", str(path))
+    assert code == 2 and not out
+    assert err.count("\n") == 1 and err.startswith("bprop explain: error:") and message in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--sizes", "40,30,2"], "too big to explain"),
+    (["--inputs", "1,2,3"], "2 inputs"),
+    (["--inputs", "a,b"], "numbers"),
+    (["--example", "seed003", "--sizes", "2,2"], "not both"),
+    (["--cost", "hinge"], "unknown cost"),
+    (["--eta", "-1"], "eta"),
+])
+def test_bad_options_give_one_line_and_exit_2(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and err.count("\n") == 1 and message in err, err
