@@ -11,9 +11,10 @@ import argparse
 import sys
 
 from . import draw, evaluate, explain, gradcheck, plot, predict, summary, train
+from . import graph
 
 #: The subcommands, in the order ``bprop --help`` lists them.
-COMMANDS = [train, evaluate, predict, plot, gradcheck, summary, explain, draw]
+COMMANDS = [train, evaluate, predict, plot, gradcheck, summary, explain, draw, graph]
 
 
 def build_parser() -> argparse.ArgumentParser:
