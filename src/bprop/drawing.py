@@ -127,8 +127,14 @@ def draw_network(net, path=None, *, x=None, y=None, gradients: bool = False, tit
     gap = 4.6 if grads is not None and any(labelled) else 3.2  # horizontal distance between columns
     radius = 0.3 if tallest <= 20 else 0.38
     spacing = 1.15 if tallest <= 12 else 1.0
-    width = max(6.0, 2.0 + (columns - 1) * gap * 0.75)
-    height = max(3.6, 1.8 + tallest * spacing * (0.62 if tallest <= 12 else 0.3))
+    if tallest <= MAX_LABELLED_LAYER:
+        width = max(6.0, 2.0 + (columns - 1) * gap * 0.75)
+        height = max(4.2, 2.4 + tallest * spacing * 0.62)
+    else:  # tall columns: spread them apart so the picture is not a needle
+        gap = max(gap, 0.3 * tallest * spacing)
+        height = min(16.0, 2.5 + 0.2 * tallest)
+        x_span, y_span = (columns - 1) * gap + 2, tallest * spacing + 2.5
+        width = min(16.0, max(6.0, height * x_span / y_span + 1.0))
     fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
     ax = fig.add_subplot()
     ax.set_aspect("equal")
@@ -161,17 +167,19 @@ def draw_network(net, path=None, *, x=None, y=None, gradients: bool = False, tit
     plain_labels = [[_plain(label) for label in column] for column in labels]
     font = 12 if tallest <= 12 else (8 if tallest <= 30 else 5)
     for l, column in enumerate(positions):
-        show = sizes[l] <= MAX_LABELLED_LAYER
+        show = tallest <= MAX_LABELLED_LAYER
         for i, (cx, cy) in enumerate(column):
             face = "#f4f4f4" if l == 0 else ("#fff4d6" if l == len(sizes) - 1 else "#e8f0fb")
             circle = Circle((cx, cy), radius, facecolor=face, edgecolor="#333333", linewidth=1.2, zorder=3)
             circle.set_gid(f"neuron-{plain_labels[l][i]}")  # an id in SVG files
             ax.add_patch(circle)
             if tallest <= 30:
-                ax.text(cx, cy, labels[l][i], ha="center", va="center", fontsize=font, zorder=4)
+                small = font if len(_plain(labels[l][i])) <= 2 else font * 0.8
+                ax.text(cx, cy, labels[l][i], ha="center", va="center", fontsize=small, zorder=4)
             if show and values is not None:
                 ax.text(cx, cy - radius - 0.06, _short(float(values[l][i])), ha="center", va="top",
-                        fontsize=8, color="#222222", zorder=4)
+                        fontsize=8, color="#222222", zorder=4,
+                        bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
             if l > 0 and labelled[l - 1]:
                 ax.text(cx, cy + radius + 0.05, f"b={_short(float(biases[l - 1][i]))}", ha="center", va="bottom",
                         fontsize=7, color="#666666", zorder=4)
@@ -192,7 +200,7 @@ def draw_network(net, path=None, *, x=None, y=None, gradients: bool = False, tit
     notes = []
     if any(labelled):
         notes.append("on the lines: w and ∂C/∂w" if grads is not None else "on the lines: w")
-    if values is not None:
+    if values is not None and tallest <= MAX_LABELLED_LAYER:
         notes.append("under the neurons: their activations a for the input")
     if any(labelled):
         notes.append("above: biases b")
@@ -201,7 +209,9 @@ def draw_network(net, path=None, *, x=None, y=None, gradients: bool = False, tit
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False,
               fontsize=8, title="\n".join(notes) or None, title_fontsize=8)
 
-    top = (tallest - 1) / 2 * spacing + radius + 1.3
+    # room above the column titles: about 0.45 inch, whatever the scale of the picture
+    y_units_per_inch = (tallest * spacing + 2.5) / (height * 0.85)
+    top = (tallest - 1) / 2 * spacing + radius + 0.45 + max(0.85, 0.45 * y_units_per_inch)
     ax.set_xlim(-radius - 0.6, (columns - 1) * gap + radius + 0.6)
     ax.set_ylim(-(tallest - 1) / 2 * spacing - radius - 0.5, top)
     acts = ", ".join(layer.activation.name for layer in dense)
@@ -260,4 +270,4 @@ def save_figure(fig, path) -> None:
 
     # SVG text stays text (searchable, selectable) instead of glyph outlines.
     with matplotlib.rc_context({"svg.fonttype": "none"}), atomic_open(path, "wb") as handle:
-        fig.savefig(handle, format=suffix)
+        fig.savefig(handle, format=suffix, bbox_inches="tight", pad_inches=0.15)
