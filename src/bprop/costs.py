@@ -8,7 +8,8 @@ BP1 is delta^L = grad_a C ⊙ sigma'(z^L). For two pairs the product collapses t
 a - y (seed 002), which is both cheaper and exact where the general route would
 divide by a saturated a(1 - a):
 
-    softmax + log_likelihood:  delta^L = a^L - y
+    softmax + log_likelihood:  delta^L = a^L - y   (exactly: a^L Σ_j y_j - y, which is
+                               a^L - y whenever the targets sum to 1, as one-hot rows do)
     sigmoid + cross_entropy:   delta^L = a^L - y
 
 ``output_delta`` takes that shortcut for those two pairs and otherwise goes the
@@ -49,8 +50,12 @@ class Cost:
         raise NotImplementedError
 
     def fused_with(self, activation: Activation) -> bool:
-        """True when delta^L = (a - y) / m for this output activation."""
+        """True when delta^L collapses to (about) a - y for this output activation."""
         return False
+
+    def fused_delta(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """delta^L of a fused pair, with the 1/m of the batch mean."""
+        return (a - y) / a.dtype.type(a.shape[0])
 
     def check_output(self, activation: Activation) -> None:
         """Raise ValueError when the output activation cannot feed this cost."""
@@ -118,6 +123,12 @@ class LogLikelihood(Cost):
     def fused_with(self, activation):
         return isinstance(activation, Softmax)
 
+    def fused_delta(self, a, y):
+        # dC_x/dz_i = a_i Σ_j y_j - y_i; the sum is 1 for one-hot (and any normalized)
+        # targets, giving seed 002's a - y, but soft targets need not sum to 1.
+        row_sums = y.sum(axis=1, keepdims=True)
+        return (a * row_sums - y) / a.dtype.type(a.shape[0])
+
 
 COSTS = Registry("cost", Cost)
 COSTS.register("quadratic", Quadratic, aliases=("mse", "squared_error"))
@@ -135,9 +146,9 @@ def get(cost: str | Cost) -> Cost:
 def output_delta(cost: Cost, activation: Activation, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
     """BP1: delta^L = ∂C/∂z^L of the batch-mean cost, shape (batch, n_L).
 
-    The fused pairs give (a - y) / m directly; every other pair multiplies
+    The fused pairs give (a - y) / m directly (see ``fused_delta``); every other pair multiplies
     ∂C/∂a^L by sigma'(z^L) (or the softmax Jacobian) in ``activation.backward``.
     """
     if cost.fused_with(activation):
-        return (a - y) / a.dtype.type(a.shape[0])
+        return cost.fused_delta(a, y)
     return activation.backward(z, a, cost.gradient(a, y))
