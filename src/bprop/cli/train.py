@@ -69,7 +69,13 @@ def load_data(name: str, data_dir=None):
     if name == "digits":
         return datasets.load_digits(nudge=True)
     if name == "mnist":
-        return datasets.load_mnist(data_dir)
+        from ..datasets.mnist import Split, TrainValidationTest
+
+        # The canonical 50,000 / 10,000 split; a smaller training file keeps 1/6 for validation.
+        train, test = datasets.load_mnist(data_dir, split="train_test")
+        n = len(train.y)
+        cut = n - (10_000 if n > 20_000 else max(1, n // 6))
+        return TrainValidationTest(Split(train.x[:cut], train.y[:cut]), Split(train.x[cut:], train.y[cut:]), test)
     raise ValueError(f"unknown dataset {name!r}; valid datasets are: {', '.join(sorted(DEFAULTS))}")
 
 

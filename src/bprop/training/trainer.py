@@ -296,7 +296,7 @@ class Trainer:
         if self._order is not None and self.batch > 0:
             arrays["order"] = self._order
         callbacks = []
-        for index, callback in enumerate(self.callbacks):
+        for index, callback in enumerate(self._stateful_callbacks()):
             state, plain = callback.state_dict(), {}
             for key, value in state.items():
                 if isinstance(value, np.ndarray):
@@ -355,10 +355,10 @@ class Trainer:
             optimizer = optimizers.from_config(config["optimizer"])
             optimizer.load_state_dict({key[4:]: value for key, value in arrays.items() if key.startswith("opt.")})
             saved_callbacks = config["callbacks"]
-            names = [type(callback).__name__ for callback in self.callbacks]
+            names = [type(callback).__name__ for callback in self._stateful_callbacks()]
             if [entry["class"] for entry in saved_callbacks] != names:
-                raise ValueError(f"the checkpoint's callbacks {[e['class'] for e in saved_callbacks]} differ from "
-                                 f"this run's {names}; resume with the same callbacks")
+                raise ValueError(f"the checkpoint's stateful callbacks {[e['class'] for e in saved_callbacks]} differ "
+                                 f"from this run's {names}; resume with the same callbacks")
             rng_state = config["rng"]
             epoch, batch = int(config["epoch"]), int(config["batch"])
             totals = config["totals"]
@@ -381,8 +381,12 @@ class Trainer:
         self.settings = config.get("settings", self.settings)
         return saved_callbacks, arrays
 
+    def _stateful_callbacks(self) -> list:
+        """The callbacks with a state to checkpoint (schedules, early stopping), in order."""
+        return [callback for callback in self.callbacks if type(callback).state_dict is not Callback.state_dict]
+
     def _load_callback_state(self, saved_callbacks, arrays) -> None:
-        for index, (callback, entry) in enumerate(zip(self.callbacks, saved_callbacks)):
+        for index, (callback, entry) in enumerate(zip(self._stateful_callbacks(), saved_callbacks)):
             state = dict(entry["state"])
             prefix = f"cb{index}."
             state.update({key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)})

@@ -1,0 +1,99 @@
+"""The command line on small fake MNIST IDX files: train with the toolkit, resume, evaluate, predict, plot."""
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+import bprop
+from bprop.cli import main
+from bprop.datasets import mnist, write_idx
+from bprop.datasets.idx import encode_idx
+
+
+@pytest.fixture()
+def mnist_dir(tmp_path, monkeypatch):
+    """Four small IDX files (gzipped) whose digests the loader is told to expect."""
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 180).astype(np.uint8)
+    images = rng.integers(0, 60, (180, 28, 28)).astype(np.uint8)
+    images[np.arange(180), labels, :] = 255  # an easy pattern: the label's row is bright
+    arrays = dict(zip(mnist.FILES, [images[:120], labels[:120], images[120:], labels[120:]]))
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for name, array in arrays.items():
+        write_idx(folder / (name + ".gz"), array, compress=True)
+    monkeypatch.setattr(mnist, "FILES", {name: hashlib.sha256(encode_idx(a)).hexdigest() for name, a in arrays.items()})
+    monkeypatch.setattr(mnist, "MIRRORS", ())
+    return folder
+
+
+def test_train_mnist_with_everything_then_evaluate_predict_plot(tmp_path, mnist_dir, capsys):
+    model, history = tmp_path / "m.npz", tmp_path / "h.json"
+    code = main(["train", "--dataset", "mnist", "--data-dir", str(mnist_dir), "--sizes", "784,20,10",
+                 "--epochs", "4", "--batch-size", "10", "--eta", "0.01", "--optimizer", "adam", "--l2", "1.0",
+                 "--dropout", "0.2", "--schedule", "halve:2:3", "--early-stopping", "3", "--monitor-test",
+                 "--save", str(model), "--history", str(history), "--checkpoint", str(tmp_path / "ck.npz"),
+                 "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "test accuracy" in out and "model saved to" in out
+    rows = json.loads(history.read_text())["epochs"]
+    assert {"val_accuracy", "test_accuracy", "grad_norm_1", "grad_norm_2"} <= set(rows[0])
+    net = bprop.load(model)
+    assert net.sizes == [784, 20, 10] and net.regularizer.n == 100
+
+    assert main(["evaluate", str(model), "--data-dir", str(mnist_dir)]) == 0
+    assert "mnist test: accuracy" in capsys.readouterr().out
+
+    # predict on an IDX images file, a .npy and a .csv
+    test_images = mnist_dir / "t10k-images-idx3-ubyte.gz"
+    assert main(["predict", str(model), str(test_images)]) == 0
+    idx_labels = capsys.readouterr().out.split()
+    assert len(idx_labels) == 60
+    x = bprop.datasets.read_idx(test_images).reshape(60, -1) / 255
+    np.testing.assert_array_equal([int(v) for v in idx_labels], net.predict(x))
+    np.save(tmp_path / "x.npy", x[:3])
+    assert main(["predict", str(model), str(tmp_path / "x.npy")]) == 0
+    assert capsys.readouterr().out.split() == idx_labels[:3]
+    np.savetxt(tmp_path / "x.csv", x[:2], delimiter=",", header=",".join(f"p{i}" for i in range(784)), comments="")
+    assert main(["predict", str(model), str(tmp_path / "x.csv")]) == 0
+    assert capsys.readouterr().out.split() == idx_labels[:2]
+
+    assert main(["plot", str(history), "-o", str(tmp_path / "h.svg")]) == 0
+    assert (tmp_path / "h.svg").read_bytes().rstrip().endswith(b"</svg>")
+
+
+def test_resume_from_the_cli_is_bit_identical(tmp_path, mnist_dir, capsys):
+    common = ["train", "--dataset", "mnist", "--data-dir", str(mnist_dir), "--sizes", "784,16,10",
+              "--batch-size", "20", "--eta", "0.1", "--optimizer", "nesterov", "--dropout", "0.3", "--quiet"]
+    assert main(common + ["--epochs", "4", "--save", str(tmp_path / "straight.npz")]) == 0
+    assert main(common + ["--epochs", "2", "--checkpoint", str(tmp_path / "ck.npz")]) == 0
+    # The checkpoint remembers the settings: only --epochs (to extend) and file options are needed.
+    assert main(["train", "--resume", str(tmp_path / "ck.npz"), "--data-dir", str(mnist_dir), "--epochs", "4",
+                 "--save", str(tmp_path / "resumed.npz"), "--quiet"]) == 0
+    capsys.readouterr()
+    a, b = bprop.load(tmp_path / "straight.npz"), bprop.load(tmp_path / "resumed.npz")
+    assert all(np.array_equal(p, q) for (p, _), (q, _) in zip(a.trainable_parameters(), b.trainable_parameters()))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--l1", "1", "--l2", "1"], "--l1 or --l2"),
+    (["train", "--schedule", "cosine"], "--schedule must be"),
+    (["train", "--history", "h.txt"], ".json or .csv"),
+    (["train", "--dropout", "1.5", "--epochs", "1"], "dropout probability"),
+    (["evaluate", "missing.npz"], "missing.npz"),
+    (["plot", "missing.json"], "missing.json"),
+])
+def test_errors_are_one_clear_line(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_predict_refuses_inputs_of_the_wrong_width(tmp_path, capsys):
+    bprop.Network([4, 3], seed=0).save(tmp_path / "m.npz")
+    np.save(tmp_path / "x.npy", np.zeros((2, 5)))
+    assert main(["predict", str(tmp_path / "m.npz"), str(tmp_path / "x.npy")]) == 2
+    assert "has 5 features per row but" in capsys.readouterr().err

@@ -1,0 +1,147 @@
+"""Checkpoints: resuming gives bit-identical weights; interruptions save and exit cleanly."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from bprop import EarlyStopping, HalveOnPlateau, Momentum, Network, TrainingInterrupted
+from bprop.io import load_arrays
+from bprop.training import Callback, read_checkpoint
+
+
+def data(m=64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((m, 5))
+    return x, (x[:, 0] - x[:, 2] > 0).astype(int) + (x[:, 1] > 0.5)
+
+
+def make_net():
+    return Network([5, 8, 6, 3], hidden="relu", seed=7, dropout=0.3, regularizer=("l2", 0.5))
+
+
+def options(**extra):
+    x, y = data()
+    base = dict(epochs=4, batch_size=10, eta=0.05, verbose=False, validation=(x[:20], y[:20]))
+    base.update(extra)
+    return base
+
+
+def optimizers():
+    return {"sgd": lambda: "sgd", "nesterov": lambda: Momentum(0.05, 0.9, nesterov=True), "adam": lambda: "adam"}
+
+
+def callbacks():
+    return [HalveOnPlateau(patience=1, max_halvings=3), EarlyStopping(patience=10)]
+
+
+def same_weights(a, b):
+    return all(np.array_equal(p, q) for (p, _), (q, _) in zip(a.trainable_parameters(), b.trainable_parameters()))
+
+
+@pytest.mark.parametrize("name", ["sgd", "nesterov", "adam"])
+def test_two_epochs_plus_resume_equals_four_straight(tmp_path, name):
+    x, y = data()
+    straight = make_net()
+    full = straight.fit(x, y, optimizer=optimizers()[name](), callbacks=callbacks(), **options())
+
+    first = make_net()
+    first.fit(x, y, optimizer=optimizers()[name](), callbacks=callbacks(), checkpoint=tmp_path / "ck.npz",
+              **options(epochs=2))
+    assert read_checkpoint(tmp_path / "ck.npz")["epoch"] == 2
+    resumed = make_net()
+    history = resumed.fit(x, y, optimizer=optimizers()[name](), callbacks=callbacks(),
+                          resume=tmp_path / "ck.npz", **options())
+    assert same_weights(straight, resumed)
+    assert len(history) == 4
+    assert [row["val_accuracy"] for row in history] == full["val_accuracy"]
+
+
+class InterruptAt(Callback):
+    def __init__(self, epoch, batch):
+        self.at = (epoch, batch)
+
+    def on_batch_end(self, trainer, batch, n_batches):
+        if (trainer.epoch, batch) == self.at:
+            raise KeyboardInterrupt
+
+
+def test_keyboard_interrupt_mid_epoch_saves_and_resume_is_bit_identical(tmp_path):
+    x, y = data()
+    straight = make_net()
+    straight.fit(x, y, optimizer="adam", callbacks=[InterruptAt(-1, -1)], **options())
+
+    path = tmp_path / "ck.npz"
+    interrupted = make_net()
+    with pytest.raises(TrainingInterrupted) as stop:
+        interrupted.fit(x, y, optimizer="adam", callbacks=[InterruptAt(1, 2)], checkpoint=path, **options())
+    assert (stop.value.epoch, stop.value.batch, stop.value.checkpoint) == (1, 3, str(path))
+    config = read_checkpoint(path)
+    assert (config["epoch"], config["batch"]) == (1, 3) and len(config["history"]) == 1
+    assert "order" in load_arrays(path, kind="checkpoint")[0]
+
+    resumed = make_net()
+    history = resumed.fit(x, y, optimizer="adam", callbacks=[InterruptAt(-1, -1)], resume=path, **options())
+    assert same_weights(straight, resumed)
+    assert history["epoch"] == [1, 2, 3, 4]
+
+
+def test_signal_handlers_are_restored_after_fit():
+    x, y = data()
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    make_net().fit(x, y, **options(epochs=1))
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+def test_resume_refuses_another_network_or_batch_size(tmp_path):
+    x, y = data()
+    make_net().fit(x, y, checkpoint=tmp_path / "ck.npz", **options(epochs=1))
+    with pytest.raises(ValueError, match="differs from this one"):
+        Network([5, 9, 3], seed=0).fit(x, y, resume=tmp_path / "ck.npz", **options())
+    with pytest.raises(ValueError, match="batch size"):
+        make_net().fit(x, y, resume=tmp_path / "ck.npz", **options(batch_size=7))
+    with pytest.raises(ValueError, match="not a bprop file"):
+        (tmp_path / "junk.npz").write_bytes(b"junk")
+        make_net().fit(x, y, resume=tmp_path / "junk.npz", **options())
+
+
+SCRIPT = textwrap.dedent("""
+    import os, signal, sys
+    import numpy as np
+    from bprop import Network, TrainingInterrupted
+    from bprop.training import Callback
+
+    class Kill(Callback):
+        def on_batch_end(self, trainer, batch, n_batches):
+            if trainer.epoch == 1 and batch == 1:
+                os.kill(os.getpid(), getattr(signal, sys.argv[2]))  # as if from outside
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 5)); y = (x[:, 0] - x[:, 2] > 0).astype(int) + (x[:, 1] > 0.5)
+    net = Network([5, 8, 6, 3], hidden="relu", seed=7, dropout=0.3, regularizer=("l2", 0.5))
+    try:
+        net.fit(x, y, epochs=4, batch_size=10, eta=0.05, verbose=False, optimizer="adam",
+                validation=(x[:20], y[:20]), callbacks=[Kill()], checkpoint=sys.argv[1])
+    except TrainingInterrupted as stop:
+        print("stopped", stop.epoch, stop.batch, stop.signum)
+        sys.exit(3)
+""")
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_signal_in_a_subprocess_checkpoints_and_resumes(tmp_path, signame):
+    x, y = data()
+    path = tmp_path / "ck.npz"
+    result = subprocess.run([sys.executable, "-c", SCRIPT, str(path), signame], capture_output=True, text=True,
+                            timeout=60, env={**os.environ, "PYTHONHASHSEED": "0"})
+    assert result.returncode == 3, result.stderr
+    assert result.stdout.split() == ["stopped", "1", "2", str(int(getattr(signal, signame)))]
+    straight = make_net()
+    straight.fit(x, y, optimizer="adam", callbacks=[InterruptAt(-1, -1)], **options())
+    resumed = make_net()
+    resumed.fit(x, y, optimizer="adam", callbacks=[InterruptAt(-1, -1)], resume=path, **options())
+    assert same_weights(straight, resumed)

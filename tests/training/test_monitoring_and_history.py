@@ -1,0 +1,103 @@
+"""Per-epoch monitoring (validation, test, gradient norms, eta, seconds) and history files."""
+
+import json
+
+import numpy as np
+import pytest
+
+from bprop import Network
+from bprop.training import History
+
+
+def data(m=50, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((m, 4))
+    return x, (x[:, 0] + x[:, 1] > 0).astype(int)
+
+
+def test_history_has_train_val_test_metrics_and_gradient_norms():
+    x, y = data()
+    net = Network([4, 5, 4, 2], hidden="sigmoid", seed=0)
+    history = net.fit(x, y, epochs=3, batch_size=5, eta=0.5, verbose=False, validation=(x[:20], y[:20]),
+                      monitor={"test": (x[20:], y[20:])}, grad_norm_every=1)
+    row = history.last()
+    for key in ("train_cost", "train_accuracy", "val_cost", "val_accuracy", "test_cost", "test_accuracy",
+                "grad_norm_1", "grad_norm_2", "grad_norm_3", "eta", "seconds"):
+        assert key in row, key
+    assert row["test_accuracy"] == net.evaluate(x[20:], y[20:])["accuracy"]
+
+
+def test_gradient_norm_is_the_mean_over_sampled_batches():
+    x, y = data(m=20)
+    net = Network([4, 3, 2], seed=1, dtype="float64")
+    probe = net.copy()
+    # Expected: ||dC/dw^l|| of batches 0 and 2 (every=2) of one unshuffled epoch of SGD.
+    norms = []
+    for batch in range(4):
+        xb, yb = x[5 * batch:5 * batch + 5], y[5 * batch:5 * batch + 5]
+        grads = probe.backprop(xb, yb)
+        if batch % 2 == 0:
+            norms.append([np.linalg.norm(g) for g in grads.weights])
+        for w, g in zip(probe.weights, grads.weights):
+            w -= 0.1 * g
+        for b, g in zip(probe.biases, grads.biases):
+            b -= 0.1 * g
+    history = net.fit(x, y, epochs=1, batch_size=5, eta=0.1, verbose=False, shuffle=False, grad_norm_every=2)
+    expected = np.mean(norms, axis=0)
+    assert history.last()["grad_norm_1"] == pytest.approx(expected[0], rel=1e-12)
+    assert history.last()["grad_norm_2"] == pytest.approx(expected[1], rel=1e-12)
+
+
+def test_grad_norms_can_be_off():
+    x, y = data()
+    history = Network([4, 2], seed=0).fit(x, y, epochs=1, verbose=False, grad_norm_every=0)
+    assert "grad_norm_1" not in history
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv"])
+def test_history_round_trip(tmp_path, suffix):
+    x, y = data()
+    history = Network([4, 3, 2], seed=0).fit(x, y, epochs=3, batch_size=10, verbose=False, validation=(x, y))
+    path = tmp_path / f"history{suffix}"
+    history.save(path)
+    loaded = History.load(path)
+    assert loaded.epochs == history.epochs  # floats exact in both formats
+    assert loaded["epoch"] == [1, 2, 3]
+
+
+def test_json_history_is_readable_and_missing_csv_values_stay_missing(tmp_path):
+    history = History([{"epoch": 1, "val_accuracy": 0.5}, {"epoch": 2, "train_cost": 0.25}])
+    history.save(tmp_path / "h.json")
+    document = json.loads((tmp_path / "h.json").read_text())
+    assert document["format"] == "bprop-history" and document["epochs"][1] == {"epoch": 2, "train_cost": 0.25}
+    history.save(tmp_path / "h.csv")
+    assert History.load(tmp_path / "h.csv").epochs == history.epochs
+
+
+def test_history_save_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "h.json"
+    History([{"epoch": 1}]).save(path)
+    before = path.read_bytes()
+    import bprop.io
+
+    def failing_fsync(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(bprop.io.os, "fsync", failing_fsync)  # fails after the data were written
+    with pytest.raises(OSError, match="disk full"):
+        History([{"epoch": 2}]).save(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["h.json"]
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("h.txt", "", "must end in .json or .csv"),
+    ("h.json", "{not json", "not a JSON history"),
+    ("h.json", '{"a": 1}', "not a bprop history"),
+    ("h.csv", "epoch,cost\n1,abc\n", "not a number"),
+])
+def test_bad_history_files(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message):
+        History.load(path)
