@@ -47,7 +47,7 @@ def test_trace_alone_writes_no_file(tmp_path, capsys, monkeypatch):
 
 def test_random_network_to_dot(tmp_path, capsys):
     out = tmp_path / "g.dot"
-    args = ["graph", "--sizes", "2,3,2", "--hidden", "tanh", "--output", "softmax",
+    args = ["graph", "--sizes", "2,3,2", "--hidden", "tanh", "--output-activation", "softmax",
             "--cost", "log_likelihood", "--batch-size", "2", "-o", str(out)]
     assert main(args) == 0
     text = out.read_text()

@@ -40,7 +40,7 @@ def register(subparsers) -> None:
         "Examples: 'bprop graph -o g.png', 'bprop graph --example apple --trace', "
         "'bprop graph --sizes 2,3,2 --hidden tanh --output softmax --cost log_likelihood -o g.svg'.",
     )
-    parser.add_argument("-o", "--out", default=None,
+    parser.add_argument("-o", "--output", dest="out", default=None,
                         help="output file, .svg, .png or .dot (default: graph.svg, unless only --trace is given)")
     parser.add_argument("--trace", action="store_true",
                         help="print every step of the backward pass: rule, upstream × local = contribution")
@@ -53,7 +53,7 @@ def register(subparsers) -> None:
                        help='{"weights": [w^1, ...], "biases": [b^1, ...]}, optionally "inputs", "targets", '
                        '"hidden", "output", "cost"; w^l has shape (n_l, n_(l-1))')
     group.add_argument("--hidden", default=None, help=f"hidden activation: {', '.join(ACTIVATIONS.names)} (default: sigmoid)")
-    group.add_argument("--output", default=None, help="output activation (default: sigmoid)")
+    group.add_argument("--output-activation", dest="output", default=None, help="output-layer activation (default: sigmoid)")
     group.add_argument("--cost", default=None, help=f"cost: {', '.join(COSTS.names)} (default: quadratic)")
     group.add_argument("--batch-size", type=int, default=1, help="random samples for --sizes (default: 1)")
     group.add_argument("--seed", type=int, default=0, help="random seed for --sizes weights and data (default: 0)")

@@ -23,7 +23,7 @@ def add_network_options(parser: argparse.ArgumentParser, *, hidden: str, output:
 
     group = parser.add_argument_group("network")
     group.add_argument("--hidden", default=hidden, help=f"hidden activation: {', '.join(ACTIVATIONS.names)} (default: {hidden})")
-    group.add_argument("--output", default=output, help=f"output activation (default: {output})")
+    group.add_argument("--output-activation", dest="output", default=output, help=f"output-layer activation (default: {output})")
     group.add_argument("--cost", default=cost, help=f"cost: {', '.join(COSTS.names)} (default: {cost})")
     group.add_argument("--init", default=None, help=f"weight initialization: {', '.join(INITIALIZERS.names)} (default: he for relu, normal otherwise)")
     group.add_argument("--seed", type=int, default=0, help="random seed for initialization and shuffling (default: 0)")
