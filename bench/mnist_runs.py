@@ -38,13 +38,13 @@ RUNS = {
     # Candidates for (c): tuned on the validation split only.
     "c1": dict(title="(c1) 2x800 ReLU, dropout 0.3, Adam", sizes=[784, 800, 800, 10], hidden="relu",
                output="softmax", cost="log_likelihood", dropout=0.3, optimizer="adam", eta=1e-3,
-               batch_size=128, epochs=40, halve=(3, 4), early_stopping=8),
-    "c2": dict(title="(c2) 1024 ReLU, dropout 0.5, Nesterov", sizes=[784, 1024, 10], hidden="relu",
+               batch_size=128, epochs=40, halve=(2, 4), early_stopping=5, budget=600, save=True),
+    "c2": dict(title="(c2) 2x800 ReLU, dropout 0.5, Nesterov", sizes=[784, 800, 800, 10], hidden="relu",
                output="softmax", cost="log_likelihood", dropout=0.5, optimizer="nesterov", mu=0.9, eta=0.05,
-               batch_size=100, epochs=40, halve=(3, 4), early_stopping=8),
-    "c3": dict(title="(c3) 2x800 ReLU, dropout 0.5, Nesterov", sizes=[784, 800, 800, 10], hidden="relu",
-               output="softmax", cost="log_likelihood", dropout=0.5, optimizer="nesterov", mu=0.9, eta=0.05,
-               batch_size=100, epochs=50, halve=(3, 4), early_stopping=8),
+               batch_size=100, epochs=100, halve=(4, 5), early_stopping=10, budget=600, save=True),
+    "c3": dict(title="(c3) 2x800 ReLU, dropout 0.5, Adam", sizes=[784, 800, 800, 10], hidden="relu",
+               output="softmax", cost="log_likelihood", dropout=0.5, optimizer="adam", eta=1e-3,
+               batch_size=128, epochs=100, halve=(3, 5), early_stopping=8, budget=600, save=True),
 }
 
 
@@ -80,7 +80,24 @@ def run(name: str) -> dict:
         def on_epoch_end(self, trainer, epoch, logs):
             print(f"[{name}] " + format_logs(epoch, trainer.epochs, logs) + f"  eta {logs['eta']:.3g}", flush=True)
 
+    class TimeBudget(Callback):
+        """Stop before an epoch that would end past ``seconds`` of training (judged by the last epoch)."""
+
+        def __init__(self, seconds):
+            self.seconds, self.started = seconds, None
+
+        def on_train_begin(self, trainer):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, trainer, epoch, logs):
+            elapsed = time.perf_counter() - self.started
+            if elapsed + logs["seconds"] > self.seconds:
+                print(f"[{name}] time budget: stopping after {elapsed:.0f}s", flush=True)
+                trainer.stop_training = True
+
     callbacks = []
+    if "budget" in spec:
+        callbacks.append(TimeBudget(spec["budget"]))
     if "halve" in spec:
         callbacks.append(HalveOnPlateau(patience=spec["halve"][0], max_halvings=spec["halve"][1]))
     if "early_stopping" in spec:

@@ -100,7 +100,8 @@ def _apply_checkpoint_settings(args) -> None:
     """On --resume, take the run's settings from the checkpoint (an explicit --epochs may extend it)."""
     from ..training import read_checkpoint
 
-    settings = read_checkpoint(args.resume).get("settings") or {}
+    config = read_checkpoint(args.resume)
+    settings = config.get("settings") or {}
     missing = [key for key in SETTINGS if key not in settings]
     if missing:
         raise ValueError(f"{args.resume}: this checkpoint was not written by 'bprop train' (no settings {missing})")
@@ -109,6 +110,10 @@ def _apply_checkpoint_settings(args) -> None:
         setattr(args, key, settings[key])
     if epochs is not None:
         args.epochs = epochs
+    done = config.get("epoch", 0)
+    if done >= args.epochs or config.get("stop_training"):
+        print(f"{args.resume}: the run already ended after {done} epochs"
+              + ("" if config.get("stop_training") else f"; pass --epochs above {done} to train on"))
 
 
 def run(args) -> int:
