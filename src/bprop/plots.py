@@ -5,7 +5,8 @@ or an SVG, chosen by the suffix of ``path``. matplotlib is imported here, with
 the non-interactive Agg backend, so importing bprop never needs it.
 
     learning_curves(history, "curves.png")     cost and accuracy, training vs validation (and test)
-    gradient_norms(history, "norms.svg")      ||dC_0/dw^l|| per layer over the epochs (log scale)
+    gradient_norms(history, "norms.svg")      per layer over the epochs (log scale): ||dC/db^l|| = ||delta^l||
+                                              (seed 001's speed of learning) solid, ||dC_0/dw^l|| dashed
     plot_history(history, "run.png")          both, side by side
 """
 
@@ -73,22 +74,30 @@ def _draw_metric(ax, history, metric: str, ylabel: str, percent: bool = False) -
         ax.legend()
 
 
-def _norm_keys(history) -> list[str]:
-    keys = [key for key in history.keys if key.startswith("grad_norm_")]
+def _norm_keys(history, prefix="grad_norm_") -> list[str]:
+    keys = [key for key in history.keys if key.startswith(prefix)]
     return sorted(keys, key=lambda key: int(key.rsplit("_", 1)[1]))
 
 
 def _draw_norms(ax, history) -> None:
+    """||delta^l|| = ||dC/db^l|| solid (when recorded), ||dC_0/dw^l|| dashed, one colour per layer."""
     epochs = _epochs(history)
-    for key in _norm_keys(history):
-        points = [(e, v) for e, v in zip(epochs, history[key]) if v is not None and v > 0]
-        if points:
-            ax.plot(*zip(*points), label=f"layer {key.rsplit('_', 1)[1]}")
+    colours = [f"C{index}" for index in range(10)]
+    for index, key in enumerate(_norm_keys(history)):
+        layer = key.rsplit("_", 1)[1]
+        colour = colours[index % len(colours)]
+        for name, style, label in ((f"delta_norm_{layer}", "-", f"||dC/db^{layer}||"),
+                                   (key, "--", f"||dC/dw^{layer}||")):
+            if name not in history:
+                continue
+            points = [(e, v) for e, v in zip(epochs, history[name]) if v is not None and v > 0]
+            if points:
+                ax.plot(*zip(*points), style, color=colour, label=label)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("||dC_0/dw^l|| (mean over sampled batches)")
+    ax.set_ylabel("gradient norm (mean over sampled batches)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize="small", ncol=2)
 
 
 def learning_curves(history, path, title: str | None = None) -> str:

@@ -37,7 +37,7 @@ def test_gradient_norm_is_the_mean_over_sampled_batches():
         xb, yb = x[5 * batch:5 * batch + 5], y[5 * batch:5 * batch + 5]
         grads = probe.backprop(xb, yb)
         if batch % 2 == 0:
-            norms.append([np.linalg.norm(g) for g in grads.weights])
+            norms.append([np.linalg.norm(g) for g in grads.weights] + [np.linalg.norm(g) for g in grads.biases])
         for w, g in zip(probe.weights, grads.weights):
             w -= 0.1 * g
         for b, g in zip(probe.biases, grads.biases):
@@ -46,6 +46,9 @@ def test_gradient_norm_is_the_mean_over_sampled_batches():
     expected = np.mean(norms, axis=0)
     assert history.last()["grad_norm_1"] == pytest.approx(expected[0], rel=1e-12)
     assert history.last()["grad_norm_2"] == pytest.approx(expected[1], rel=1e-12)
+    # ||dC/db^l|| = ||Σ_x delta^l||: seed 001's speed of learning of layer l
+    assert history.last()["delta_norm_1"] == pytest.approx(expected[2], rel=1e-12)
+    assert history.last()["delta_norm_2"] == pytest.approx(expected[3], rel=1e-12)
 
 
 def test_grad_norms_can_be_off():

@@ -16,6 +16,10 @@ What the loop records per epoch (``History`` rows):
                                     term), averaged over the batches sampled: every
                                     ``grad_norm_every``-th batch (default 10), so the
                                     cost is one pass over the weights per 10 batches
+    delta_norm_1 .. delta_norm_L    ||dC/db^l|| = ||Σ_x delta^l|| (BP3), sampled the
+                                    same way: seed 001's "speed of learning" of layer
+                                    l, which does not grow with the layer's fan-in, so
+                                    it shows a vanishing gradient layer against layer
     seconds, eta                    wall time of the epoch (training + evaluation),
                                     learning rate used
 
@@ -142,7 +146,8 @@ class Trainer:
     def _fresh_totals(self) -> dict:
         """The running sums of the epoch in progress (saved in mid-epoch checkpoints)."""
         n_layers = len(self.net.dense_layers)
-        return {"cost": 0.0, "correct": 0, "seconds": 0.0, "norm_sums": [0.0] * n_layers, "norm_count": 0}
+        return {"cost": 0.0, "correct": 0, "seconds": 0.0, "norm_sums": [0.0] * n_layers,
+                "delta_sums": [0.0] * n_layers, "norm_count": 0}
 
     # -- the loop -------------------------------------------------------------------
 
@@ -218,6 +223,7 @@ class Trainer:
                 for l, layer in enumerate(dense):
                     g = layer.grads["weights"]
                     totals["norm_sums"][l] += float(np.sqrt(np.einsum("ij,ij->", g, g)))
+                    totals["delta_sums"][l] += float(np.linalg.norm(layer.grads["biases"]))
                 totals["norm_count"] += 1
             net._add_penalty_gradients(n)
             totals["cost"] += cost.value(a, tb) * m
@@ -244,6 +250,8 @@ class Trainer:
         if totals["norm_count"]:
             for l, total in enumerate(totals["norm_sums"]):
                 logs[f"grad_norm_{l + 1}"] = total / totals["norm_count"]
+            for l, total in enumerate(totals["delta_sums"]):
+                logs[f"delta_norm_{l + 1}"] = total / totals["norm_count"]
         logs["eta"] = self.optimizer.eta
         logs["seconds"] = totals["seconds"] + time.perf_counter() - started
         return logs
