@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 
 def register(subparsers) -> None:
@@ -84,7 +85,11 @@ def run(args) -> int:
         raise ValueError(f"{args.input} has {x.shape[1]} features per row but {args.model} takes {net.n_inputs}")
     a = net.feedforward(x)
     labels = net.labels_from_outputs(a)
-    with np.printoptions(precision=4, suppress=True):
-        for label, row in zip(labels, a):
-            print(f"{label}  {np.array2string(row, separator=' ')}" if args.proba else label)
+    try:
+        with np.printoptions(precision=4, suppress=True):
+            for label, row in zip(labels, a):
+                print(f"{label}  {np.array2string(row, separator=' ')}" if args.proba else label)
+            sys.stdout.flush()
+    except BrokenPipeError:  # e.g. 'bprop predict ... | head': the reader left, nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
