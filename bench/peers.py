@@ -1,0 +1,217 @@
+"""The four implementations being timed, each behind the same small interface.
+
+A peer times ONE training epoch of a 784-100-10 network (ReLU hidden layer, softmax
+output with the log-likelihood / cross-entropy loss, plain SGD, float32, a fresh
+shuffle) at a given mini-batch size::
+
+    peer = TorchPeer(eta=0.1)
+    peer.prepare(x, y)                            # data pre-loaded once
+    seconds = peer.epoch(batch_size=32, n=50_000, seed=0)
+
+Only the epoch itself is inside the timer: building the model (and, for PyTorch, the
+optimizer) happens before the clock starts. scikit-learn is the exception: its one
+public entry point, ``fit``, also validates the input and initialises the weights, so
+those are timed too (they are small next to an epoch).
+
+A peer whose library cannot be imported has ``available = False`` and a ``reason``;
+the harness reports it as unavailable and goes on.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+SIZES = [784, 100, 10]
+
+
+def he_normal(sizes, seed, dtype=np.float32):
+    """He-normal weights N(0, 2/n_in), shape (n_out, n_in), and zero biases, from seed."""
+    rng = np.random.default_rng(seed)
+    weights = [(rng.standard_normal((n_out, n_in)) * np.sqrt(2.0 / n_in)).astype(dtype)
+               for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    biases = [np.zeros(n_out, dtype=dtype) for n_out in sizes[1:]]
+    return weights, biases
+
+
+class Peer:
+    """Base class: a name, whether it can run, and the data it trains on."""
+
+    name = "peer"
+    label = "peer"
+
+    def __init__(self, eta=0.1):
+        self.eta = eta
+        self.available = True
+        self.reason = ""
+        self.info = {}
+        self.x = None
+        self.y = None
+
+    def prepare(self, x, y):
+        """Keep the float32 images (n, 784) and int64 labels (n,) for the epochs to come."""
+        self.x = x
+        self.y = y
+
+    def epoch(self, batch_size, n, seed):
+        """Seconds for one epoch on the first n samples at this batch size."""
+        raise NotImplementedError
+
+
+class BpropPeer(Peer):
+    """bprop.Network, the library under test."""
+
+    name = "bprop"
+    label = "bprop"
+
+    def __init__(self, eta=0.1):
+        super().__init__(eta)
+        try:
+            import bprop
+
+            self.Network = bprop.Network
+        except Exception as exc:  # noqa: BLE001 (the lead's core may not exist yet)
+            self.available = False
+            self.reason = f"{type(exc).__name__}: {exc}"
+
+    def make(self, seed):
+        return self.Network(SIZES, hidden="relu", output="softmax", cost="log_likelihood",
+                            seed=seed, dtype="float32")
+
+    def epoch(self, batch_size, n, seed):
+        net = self.make(seed)
+        x, y = self.x[:n], self.y[:n]
+        t0 = time.perf_counter()
+        net.fit(x, y, epochs=1, batch_size=batch_size, eta=self.eta, verbose=False)
+        return time.perf_counter() - t0
+
+
+class TorchPeer(Peer):
+    """PyTorch on the CPU: nn.Sequential, CrossEntropyLoss (mean), optim.SGD, no DataLoader."""
+
+    name = "torch"
+    label = "PyTorch CPU"
+
+    def __init__(self, eta=0.1):
+        super().__init__(eta)
+        try:
+            import torch
+
+            self.torch = torch
+            self.info["version"] = torch.__version__
+            self.info["threads"] = torch.get_num_threads()
+        except Exception as exc:  # noqa: BLE001
+            self.available = False
+            self.reason = f"{type(exc).__name__}: {exc}"
+
+    def prepare(self, x, y):
+        super().prepare(x, y)
+        self.tx = self.torch.from_numpy(x)  # shares memory: float32 (n, 784)
+        self.ty = self.torch.from_numpy(y)  # int64 (n,)
+
+    def make(self, seed):
+        nn = self.torch.nn
+        self.torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))
+
+    def epoch(self, batch_size, n, seed):
+        torch = self.torch
+        model = self.make(seed)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        optimizer = torch.optim.SGD(model.parameters(), lr=self.eta)
+        x, y = self.tx[:n], self.ty[:n]
+        t0 = time.perf_counter()
+        perm = torch.randperm(n)
+        for start in range(0, n, batch_size):
+            idx = perm[start:start + batch_size]
+            optimizer.zero_grad()
+            loss = loss_fn(model(x[idx]), y[idx])
+            loss.backward()
+            optimizer.step()
+        return time.perf_counter() - t0
+
+
+class SklearnPeer(Peer):
+    """scikit-learn's MLPClassifier with plain SGD, one epoch (max_iter=1)."""
+
+    name = "sklearn"
+    label = "scikit-learn MLP"
+
+    def __init__(self, eta=0.1):
+        super().__init__(eta)
+        try:
+            import sklearn
+            from sklearn.exceptions import ConvergenceWarning
+            from sklearn.neural_network import MLPClassifier
+
+            self.MLPClassifier = MLPClassifier
+            self.ConvergenceWarning = ConvergenceWarning
+            self.info["version"] = sklearn.__version__
+        except Exception as exc:  # noqa: BLE001
+            self.available = False
+            self.reason = f"{type(exc).__name__}: {exc}"
+
+    def make(self, batch_size, seed):
+        return self.MLPClassifier(
+            hidden_layer_sizes=(100,),
+            activation="relu",
+            solver="sgd",
+            learning_rate="constant",
+            learning_rate_init=self.eta,
+            momentum=0.0,
+            nesterovs_momentum=False,
+            batch_size=batch_size,
+            max_iter=1,
+            alpha=0.0,
+            shuffle=True,
+            tol=0.0,
+            early_stopping=False,
+            random_state=seed,
+        )
+
+    def epoch(self, batch_size, n, seed):
+        clf = self.make(batch_size, seed)
+        x, y = self.x[:n], self.y[:n]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", self.ConvergenceWarning)
+            t0 = time.perf_counter()
+            clf.fit(x, y)
+            elapsed = time.perf_counter() - t0
+        self.info["dtype"] = str(clf.coefs_[0].dtype)  # what it actually computed in
+        self.info["epochs_run"] = int(clf.n_iter_)
+        return elapsed
+
+
+class TextbookPeer(Peer):
+    """bprop.textbook.TextbookNetwork: the per-sample loop of the equations (the slow reference)."""
+
+    name = "textbook"
+    label = "per-sample loop"
+
+    def __init__(self, eta=0.1):
+        super().__init__(eta)
+        try:
+            from bprop.textbook import TextbookNetwork
+
+            self.TextbookNetwork = TextbookNetwork
+        except Exception as exc:  # noqa: BLE001
+            self.available = False
+            self.reason = f"{type(exc).__name__}: {exc}"
+
+    def make(self, seed):
+        weights, biases = he_normal(SIZES, seed)
+        return self.TextbookNetwork(weights, biases, hidden="relu", output="softmax",
+                                    cost="log_likelihood")
+
+    def epoch(self, batch_size, n, seed):
+        net = self.make(seed)
+        x, y = self.x[:n], self.y[:n]
+        rng = np.random.default_rng(seed)
+        t0 = time.perf_counter()
+        net.sgd_epoch(x, y, batch_size=batch_size, eta=self.eta, rng=rng)
+        return time.perf_counter() - t0
+
+
+PEERS = {cls.name: cls for cls in (BpropPeer, TorchPeer, SklearnPeer, TextbookPeer)}

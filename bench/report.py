@@ -1,0 +1,324 @@
+"""Targets, derived numbers, and the Markdown report (bench/RESULTS.md) from the raw results.
+
+The raw results are a JSON-able dict built by run_all.py; this module adds the derived
+numbers (medians, extrapolated epoch times, speedups, FLOP-bound multiples, pass/miss)
+and renders them. Speedup always means *peer time / bprop time* (how many times faster
+bprop is), computed from the rounds of the same invocation.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+N_EPOCH = 50_000
+
+# (peer, batch size) -> the speedup bprop must reach over that peer.
+SPEEDUP_TARGETS = {
+    ("torch", 1): 4.0, ("torch", 10): 4.0, ("torch", 32): 1.5, ("torch", 128): 1.25, ("torch", 512): 1.25,
+    ("sklearn", 1): 2.5, ("sklearn", 10): 2.5, ("sklearn", 32): 2.5, ("sklearn", 128): 2.5, ("sklearn", 512): 2.5,
+    ("textbook", 10): 10.0, ("textbook", 128): 40.0,
+}
+# batch size -> the largest allowed multiple of the matmul FLOP lower bound.
+FLOP_BOUND_TARGETS = {512: 1.5}
+PEER_ORDER = ("bprop", "torch", "sklearn", "textbook")
+
+
+def summarize_cell(cell, n_epoch=N_EPOCH):
+    """Add median_s, epoch_s (scaled to n_epoch samples), extrapolated, foreign-load summary."""
+    seconds = [run["seconds"] for run in cell["runs"]]
+    cell["median_s"] = statistics.median(seconds) if seconds else None
+    cell["min_s"] = min(seconds) if seconds else None
+    scale = n_epoch / cell["n"]
+    cell["scale"] = scale
+    cell["extrapolated"] = cell["n"] < n_epoch
+    cell["epoch_s"] = cell["median_s"] * scale if seconds else None
+    loads = [run["foreign_cores"] for run in cell["runs"] if run.get("foreign_cores") is not None]
+    cell["foreign_cores_median"] = statistics.median(loads) if loads else None
+    cell["contaminated_runs"] = sum(1 for run in cell["runs"] if run.get("contaminated"))
+    return cell
+
+
+def speedups(timing_b):
+    """Speedups of bprop over each peer at one batch size (needs bprop's runs)."""
+    out = {}
+    mine = timing_b.get("bprop")
+    if not mine or mine.get("epoch_s") is None:
+        return out
+    for name, cell in timing_b.items():
+        if name == "bprop" or cell.get("epoch_s") is None:
+            continue
+        per_round = []
+        for run_b, run_p in zip(mine["runs"], cell["runs"]):
+            t_b = run_b["seconds"] * mine["scale"]
+            t_p = run_p["seconds"] * cell["scale"]
+            per_round.append(t_p / t_b)
+        out[name] = {
+            "ratio_of_medians": cell["epoch_s"] / mine["epoch_s"],
+            "median_of_round_ratios": statistics.median(per_round) if per_round else None,
+            "round_ratios": per_round,
+        }
+    return out
+
+
+def evaluate_targets(results):
+    """The list of targets with the measured value and pass/miss (None when not measured)."""
+    targets = []
+    for b_key, timing_b in results["timing"].items():
+        b = int(b_key)
+        ups = results["speedups"].get(b_key, {})
+        for name in PEER_ORDER[1:]:
+            goal = SPEEDUP_TARGETS.get((name, b))
+            if goal is None or name not in timing_b:
+                continue
+            value = ups.get(name, {}).get("ratio_of_medians")
+            targets.append({
+                "what": f"speedup vs {name}", "peer": name, "batch_size": b, "target": goal,
+                "kind": ">=", "value": value,
+                "extrapolated": bool(timing_b[name].get("extrapolated")),
+                "pass": None if value is None else value >= goal,
+            })
+    for b, goal in FLOP_BOUND_TARGETS.items():
+        flop = results.get("flops", {}).get("per_batch", {}).get(str(b))
+        if flop is None:
+            continue
+        value = flop.get("bprop_multiple_of_bound")
+        targets.append({
+            "what": "bprop time / matmul FLOP bound", "peer": "bprop", "batch_size": b,
+            "target": goal, "kind": "<=", "value": value, "extrapolated": False,
+            "pass": None if value is None else value <= goal,
+        })
+    return targets
+
+
+# --------------------------------------------------------------------------- #
+# Markdown                                                                     #
+# --------------------------------------------------------------------------- #
+
+
+def _fmt_s(value):
+    if value is None:
+        return "—"
+    if value >= 100:
+        return f"{value:.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    if value >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3f}"
+
+
+def _verdict(target):
+    if target["pass"] is None:
+        return "not measured"
+    return "**PASS**" if target["pass"] else "**MISS**"
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render(results):
+    """The whole report as Markdown text."""
+    meta = results["meta"]
+    machine = meta["machine"]
+    args = meta["args"]
+    peers = results["peers"]
+    names = [n for n in PEER_ORDER if n in peers]
+    out = []
+    title = "bprop benchmark results"
+    if args.get("quick"):
+        title += " (QUICK smoke run: subsets, extrapolated; not a benchmark)"
+    out.append(f"# {title}\n")
+    out.append(f"Generated by `{meta['command']}` on {machine['date']}.\n")
+    out.append("One training epoch of a 784-100-10 network (ReLU hidden layer, softmax output, "
+               "log-likelihood / cross-entropy loss, plain SGD with eta = "
+               f"{args['eta']}, float32, a fresh shuffle) on the first 50,000 MNIST training images.\n")
+
+    out.append("## Machine\n")
+    versions = machine["versions"]
+    blas = machine.get("numpy_config", {}).get("blas", {})
+    pools = "; ".join(
+        f"{p.get('internal_api')}{' ' + p['version'] if p.get('version') else ''} "
+        f"({p.get('user_api')}, {p.get('num_threads')} threads"
+        + (f", {p['architecture']}" if p.get("architecture") else "") + ")"
+        for p in machine.get("blas_pools", []))
+    rows = [
+        ("CPU", f"{machine['cpu_model']} (SIMD: {', '.join(machine['cpu_simd_flags'])})"),
+        ("cores", f"{machine['logical_cores']} logical, {machine['cores_usable']} usable"),
+        ("memory", f"{machine['memory_gib']:.1f} GiB" if machine.get("memory_gib") else "?"),
+        ("platform", machine["platform"]),
+        ("threads (every library)", f"{machine['threads']} (OMP/OPENBLAS/MKL_NUM_THREADS, threadpoolctl, "
+                                    "torch.set_num_threads)"),
+        ("NumPy BLAS", f"{blas.get('name')} {blas.get('version')}"),
+        ("thread pools loaded", pools or "?"),
+        ("versions", ", ".join(f"{k} {v}" for k, v in versions.items() if v)),
+        ("MNIST loader", meta.get("data_source", "?")),
+        ("load average", f"{meta['loadavg_start']} at start, {meta.get('loadavg_end', '?')} at end"),
+    ]
+    out.append(_table(("", ""), rows) + "\n")
+
+    out.append("## Protocol\n")
+    out.append(
+        f"- For each batch size: one untimed warm-up epoch per peer on {args['warmup_samples']:,} samples, "
+        f"then {args['repeats']} rounds with the peers interleaved ({' '.join(names)} {' '.join(names)} ...); "
+        "the time is the median of the rounds, the speedup of bprop is peer time / bprop time from the same "
+        "invocation (the median of the per-round ratios is in the JSON).\n"
+        "- Inside the timer: the epoch only (shuffle, batching, forward, backward, update). Model construction "
+        "is outside it, except for scikit-learn, whose `fit` also validates the data and initialises.\n"
+        f"- {args['pause']} s pause and a `gc.collect()` before each run. The CPU time other processes used "
+        "during each run is recorded as 'foreign load' (cores); a run with more than "
+        f"{args['max_foreign']} foreign cores busy is repeated once the machine is quiet again (up to "
+        f"{args['retries']} times, waiting at most {args.get('quiet_wait', '?')} s); cells that kept such "
+        "runs are marked †, and their times are less trustworthy.\n"
+        "- A time marked * was measured on a subset of the samples and scaled linearly to 50,000 "
+        "(extrapolated): by request (`--samples`, `--sklearn-samples`, `--quick`) or because the warm-up "
+        f"predicted an epoch longer than {args.get('max_epoch_seconds', '?')} s.\n")
+    peer_rows = []
+    for name in names:
+        p = peers[name]
+        status = "available" if p["available"] else f"unavailable ({p['reason']})"
+        peer_rows.append((name, p["label"], p["description"], status))
+    out.append(_table(("peer", "name", "what runs", "status"), peer_rows) + "\n")
+    sk = peers.get("sklearn", {}).get("info", {})
+    if sk.get("dtype"):
+        out.append(f"scikit-learn computed in **{sk['dtype']}** (the dtype of its fitted `coefs_`; "
+                   "it was given float32 input).\n")
+
+    out.append("## Time per epoch (seconds, 50,000 samples)\n")
+    rows = []
+    for b_key, timing_b in results["timing"].items():
+        row = [b_key]
+        for name in names:
+            cell = timing_b.get(name)
+            if cell is None:
+                row.append("—")
+            elif cell.get("error"):
+                row.append(f"error: {cell['error'][:60]}")
+            elif cell.get("epoch_s") is None:
+                row.append("—")
+            else:
+                mark = "*" if cell["extrapolated"] else ""
+                mark += "†" if cell["contaminated_runs"] else ""
+                txt = _fmt_s(cell["epoch_s"]) + mark
+                if cell["extrapolated"]:
+                    txt += f" (from {cell['n']:,})"
+                row.append(txt)
+        rows.append(row)
+    out.append(_table(["batch"] + list(names), rows) + "\n")
+    all_runs = [run for timing_b in results["timing"].values() for cell in timing_b.values()
+                for run in cell.get("runs", [])]
+    loads = [run["foreign_cores"] for run in all_runs if run.get("foreign_cores") is not None]
+    if loads:
+        loaded = sum(1 for run in all_runs if run.get("contaminated"))
+        out.append(f"Other processes' load during the timed runs: median {statistics.median(loads):.2f} cores, "
+                   f"max {max(loads):.2f}; {loaded} of {len(all_runs)} kept runs were loaded (†).\n")
+
+    out.append("## Speedup of bprop (peer time / bprop time) and targets\n")
+    targets = results.get("targets", [])
+    if not peers.get("bprop", {}).get("available"):
+        out.append(f"bprop is unavailable ({peers.get('bprop', {}).get('reason', 'not selected')}); "
+                   "no speedups.\n")
+    others = [n for n in names if n != "bprop"]
+    rows = []
+    for b_key, ups in results["speedups"].items():
+        row = [b_key]
+        for name in others:
+            u = ups.get(name)
+            goal = SPEEDUP_TARGETS.get((name, int(b_key)))
+            if u is None:
+                row.append("—")
+                continue
+            mark = "*" if results["timing"][b_key][name].get("extrapolated") else ""
+            txt = f"{u['ratio_of_medians']:.2f}x{mark}"
+            if goal is not None:
+                txt += f" (≥{goal:g}x: {'PASS' if u['ratio_of_medians'] >= goal else 'MISS'})"
+            row.append(txt)
+        rows.append(row)
+    if rows:
+        out.append(_table(["batch"] + [f"vs {n}" for n in others], rows) + "\n")
+    if targets:
+        rows = []
+        for t in targets:
+            value = "—" if t["value"] is None else f"{t['value']:.2f}" + ("*" if t["extrapolated"] else "")
+            rows.append((t["what"], t["batch_size"], f"{t['kind']} {t['target']:g}", value, _verdict(t)))
+        passed = sum(1 for t in targets if t["pass"])
+        measured = sum(1 for t in targets if t["pass"] is not None)
+        out.append(f"Targets met: **{passed} of {measured}** measured ({len(targets)} listed).\n")
+        out.append(_table(("target", "batch", "goal", "measured", "verdict"), rows) + "\n")
+
+    flops = results.get("flops")
+    if flops:
+        out.append("## Peak matmul rate and the FLOP lower bound\n")
+        pk = flops["peak_numpy"]
+        line = (f"Peak: float32 {pk['n']}x{pk['n']} @ {pk['n']}x{pk['n']}, 2n³ FLOPs, best of "
+                f"{len(pk['times_s'])}: **NumPy {pk['gflops']:.1f} GFLOP/s**")
+        if flops.get("peak_torch"):
+            line += f", PyTorch {flops['peak_torch']['gflops']:.1f} GFLOP/s (reference)"
+        foreign = pk.get("foreign_cores")
+        if foreign is not None:
+            line += f" (foreign load while measuring: {foreign:.2f} cores)"
+        out.append(line + ". The bound uses the NumPy rate; lower bound = matmul FLOPs / that rate.\n")
+        per = flops["matmul_per_sample"]
+        out.append(
+            f"Matmul FLOPs per sample and step: forward {per['forward']:,}, weight gradients (BP4) "
+            f"{per['weight_grads']:,}, input gradient of layer 2 only (BP2) {per['input_grads']:,}; "
+            f"total {sum(per.values()):,} (no gradient w.r.t. the input data).\n")
+        rows = []
+        for b_key, f in flops["per_batch"].items():
+            mult = f.get("bprop_multiple_of_bound")
+            rows.append((
+                b_key, f["batches"], f"{f['matmul_total'] / 1e9:.3f}",
+                f"{f['elementwise_per_sample_total'] / 1e6:.1f} + {f['elementwise_update_total'] / 1e6:.1f}",
+                f"{f['bound_s'] * 1e3:.1f}", _fmt_s(f.get("bprop_s")),
+                "—" if mult is None else f"{mult:.2f}x",
+            ))
+        out.append(_table(("batch", "batches", "matmul GFLOP", "elementwise MFLOP (per-sample + SGD update)",
+                           "bound (ms)", "bprop (s)", "bprop / bound"), rows) + "\n")
+
+    rss = results.get("rss")
+    if rss:
+        out.append(f"## Peak RSS during one training epoch (batch {rss['batch_size']})\n")
+        out.append("Each peer in a fresh subprocess that loads only the 50,000 float32 training images; the "
+                   "RSS high-water mark is reset after loading, so the peak is the whole process's peak "
+                   "*during the epoch*. Budget: the float32 images plus 100 MiB.\n")
+        rows = []
+        for name in names:
+            r = rss["peers"].get(name)
+            if r is None:
+                continue
+            if not r.get("available"):
+                rows.append((name, "unavailable", "", "", "", "", r.get("reason", "")[:80]))
+                continue
+            verdict = "**PASS**" if r["within_budget"] else "**MISS**"
+            rows.append((name, f"{r['images_mib']:.1f}", f"{r['baseline_mib']:.1f}", f"{r['epoch_peak_mib']:.1f}",
+                         f"{r['budget_mib']:.1f}", verdict if name == "bprop" else "(reference)",
+                         f"{r['samples']:,} samples, {r['seconds']:.2f} s"))
+        out.append(_table(("peer", "dataset (MiB)", "RSS before epoch (MiB)", "peak during epoch (MiB)",
+                           "budget (MiB)", "bprop target", "run"), rows) + "\n")
+
+    learning = results.get("learning")
+    if learning:
+        out.append("## Learning check\n")
+        out.append(f"{learning['epochs']} epochs at batch {learning['batch_size']}, eta {learning['eta']}, on "
+                   f"{learning['n_train']:,} training images; test accuracy on {learning['n_test']:,} t10k images. "
+                   f"Every learner starts from the same arrays: {learning['init']}. Shuffles differ.\n")
+        rows = []
+        for name, entry in learning["learners"].items():
+            if not entry.get("available"):
+                rows.append((name, f"unavailable ({entry.get('reason', '')[:80]})", "", ""))
+                continue
+            accs = entry["test_accuracy"]
+            rows.append((name, ", ".join(f"{a:.4f}" for a in accs), f"**{accs[-1]:.4f}**",
+                         f"{statistics.median(entry['epoch_seconds']):.2f}"))
+        out.append(_table(("learner", "test accuracy after each epoch", "final", "median s/epoch"), rows) + "\n")
+        finals = {n: e["test_accuracy"][-1] for n, e in learning["learners"].items() if e.get("available")}
+        if "bprop" in finals and "torch" in finals:
+            out.append(f"bprop − PyTorch final test accuracy: {100 * (finals['bprop'] - finals['torch']):+.2f} "
+                       "percentage points.\n")
+
+    out.append("## Raw numbers\n")
+    out.append(f"Every run (seconds, foreign load, retries), the FLOP counts and the machine details are in "
+               f"`{meta['json_name']}` beside this file.\n")
+    return "\n".join(out)
