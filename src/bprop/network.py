@@ -314,23 +314,26 @@ class Network:
 
     # -- backward -------------------------------------------------------------------
 
-    def _backprop(self, x: np.ndarray, targets: np.ndarray, penalty: bool = True) -> np.ndarray:
+    def _backprop(self, x: np.ndarray, targets: np.ndarray, penalty: bool = True, sgd=None) -> np.ndarray:
         """Fill every layer's gradients for one batch; return a^L (m, n_L).
 
         x and targets must already be validated arrays of the network's dtype.
         With ``penalty=False`` the gradients are those of the data cost C_0 only;
         the caller then adds the regularizer's with ``_add_penalty_gradients``.
+        With ``sgd`` (a ``kernels.SGDStep``) each layer applies that plain SGD
+        update as soon as its delta is known, instead of storing gradients; the
+        caller folds any L2 term into ``sgd.decay``.
         """
         a = self._forward(x, training=True)
         output_layer = self.layers[-1]
         _, z, _ = output_layer.cache
         # BP1: delta^L (m, n_L), with the 1/m of the batch-mean cost.
         delta = costs.output_delta(self.cost, output_layer.activation, z, a, targets)
-        grad = output_layer.backward_delta(delta, need_input_grad=len(self.layers) > 1)
+        grad = output_layer.backward_delta(delta, len(self.layers) > 1, sgd)
         # BP2 down the stack; the first layer needs no gradient w.r.t. the data.
         for index in range(len(self.layers) - 2, -1, -1):
-            grad = self.layers[index].backward(grad, need_input_grad=index > 0)
-        if penalty:
+            grad = self.layers[index].backward(grad, index > 0, sgd)
+        if penalty and sgd is None:
             self._add_penalty_gradients(x.shape[0])
         return a
 

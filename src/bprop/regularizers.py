@@ -52,6 +52,10 @@ class Regularizer:
         """grad += d(penalty)/dw, in place; ``w`` is left alone."""
         raise NotImplementedError
 
+    def decay_factor(self, eta: float, n: int) -> float | None:
+        """The factor plain SGD may apply to w instead of adding the gradient (None: not possible)."""
+        return None
+
     def config(self) -> dict:
         return {"name": self.name, "lambda": self.lmbda, "n": self.n}
 
@@ -67,6 +71,10 @@ class L2(Regularizer):
     def penalty(self, weights, n):
         total = sum(float(np.einsum("ij,ij->", w, w, dtype=np.float64)) for w in weights)
         return self.lmbda / (2 * n) * total
+
+    def decay_factor(self, eta, n):
+        """SGD with L2 shrinks w by 1 - eta lambda / n before the gradient step."""
+        return 1.0 - eta * self.lmbda / n
 
     def add_gradient(self, w, grad, n):
         # grad += (lambda / n) w, without a temporary the size of w.

@@ -53,8 +53,9 @@ def run(args) -> int:
     console.print(table)
 
     cost_table = Table(title=f"what each route cost for {report.n_params} parameters")
-    for column in ("route", "forward passes", "backward passes", "time"):
-        cost_table.add_column(column, justify="right" if column != "route" else "left")
+    cost_table.add_column("route", no_wrap=True)
+    for column in ("forward passes", "backward passes", "time"):
+        cost_table.add_column(column, justify="right")
     cost_table.add_row("finite differences, central", str(report.forward_passes), "0", f"{report.fd_seconds * 1e3:.2f} ms")
     cost_table.add_row("forward differences (seed 001)", str(report.n_params + 1), "0", "")
     cost_table.add_row("backprop", "1", "1", f"{report.backprop_seconds * 1e3:.3f} ms")

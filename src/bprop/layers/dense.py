@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations, initializers
+from .. import kernels
+from ..kernels import SGDStep
 from .base import Layer
 
 
@@ -125,7 +127,7 @@ class Dense(Layer):
 
     def weighted_input(self, x: np.ndarray) -> np.ndarray:
         """z^l = a^(l-1) (w^l)^T + b^l, (m, n_l)."""
-        z = x @ self.params["weights"].T
+        z = kernels.matmul_transposed(x, self.params["weights"])
         z += self.params["biases"]
         return z
 
@@ -135,20 +137,31 @@ class Dense(Layer):
         self._cache = (x, z, a) if training else None
         return a
 
-    def backward(self, grad_output, need_input_grad=True):
+    def backward(self, grad_output, need_input_grad=True, sgd=None):
         """From dC/da^l: BP1 / BP2's ⊙ sigma'(z^l), then BP3, BP4."""
         x, z, a = self._require_cache()
         delta = self.activation.backward(z, a, grad_output)  # delta^l = dC/dz^l, (m, n_l)
-        return self.backward_delta(delta, need_input_grad)
+        return self.backward_delta(delta, need_input_grad, sgd)
 
-    def backward_delta(self, delta: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
-        """Given delta^l = dC/dz^l (m, n_l), fill BP3 and BP4; return dC/da^(l-1)."""
+    def backward_delta(self, delta: np.ndarray, need_input_grad: bool = True, sgd: SGDStep | None = None) -> np.ndarray | None:
+        """Given delta^l = dC/dz^l (m, n_l), fill BP3 and BP4; return dC/da^(l-1).
+
+        With ``sgd`` the gradients are not stored: BP3 and BP4 go straight into
+        the SGD update (``kernels.sgd_update``), after dC/da^(l-1) has been
+        computed with the old w^l, as BP2 requires.
+        """
         x = self._require_cache()[0]
-        np.sum(delta, axis=0, out=self.grads["biases"])  # BP3: dC/db^l = Σ delta^l, (n_l,)
-        np.matmul(delta.T, x, out=self.grads["weights"])  # BP4: dC/dw^l = Δ^T A^(l-1), (n_l, n_(l-1))
-        if not need_input_grad:
-            return None
-        return delta @ self.params["weights"]  # BP2, first half: Δ^l w^l, (m, n_(l-1))
+        weights = self.params["weights"]
+        # BP2, first half: Δ^l w^l, (m, n_(l-1)), with w^l as it was in the forward pass.
+        grad_input = kernels.matmul(delta, weights) if need_input_grad else None
+        if sgd is None:
+            np.sum(delta, axis=0, out=self.grads["biases"])  # BP3: dC/db^l = Σ delta^l, (n_l,)
+            kernels.weight_gradient(delta, x, out=self.grads["weights"])  # BP4: dC/dw^l = Δ^T A^(l-1), (n_l, n_(l-1))
+        else:
+            if self.train_biases:
+                self.params["biases"] -= sgd.eta * delta.sum(axis=0)  # BP3 + update
+            kernels.sgd_update(weights, delta, x, sgd.eta, sgd.decay)  # BP4 + update, one gemm
+        return grad_input
 
     def _require_cache(self):
         if self._cache is None:

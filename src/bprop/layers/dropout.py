@@ -64,7 +64,7 @@ class Dropout(Layer):
             raise ValueError(f"frozen dropout mask has shape {None if self.mask is None else self.mask.shape}, input {x.shape}")
         return x * self.mask
 
-    def backward(self, grad_output, need_input_grad=True):
+    def backward(self, grad_output, need_input_grad=True, sgd=None):
         """dC/da = dC/d(out) ⊙ r / q (the dropped neurons get no gradient)."""
         if not need_input_grad:
             return None

@@ -25,6 +25,11 @@ class Optimizer:
     def step(self, pairs: list[tuple[np.ndarray, np.ndarray]]) -> None:
         raise NotImplementedError
 
+    def fused_step(self, regularizer, n: int):
+        """A ``kernels.SGDStep`` when this update can be applied inside backward
+        (plain SGD), else None: the trainer then stores gradients and calls ``step``."""
+        return None
+
     def state_dict(self) -> dict[str, np.ndarray]:
         """Arrays (and scalars as 0-d arrays) needed to resume exactly."""
         return {"eta": np.array(self.eta)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..kernels import SGDStep
 from .base import OPTIMIZERS, Optimizer
 
 
@@ -18,6 +19,17 @@ class SGD(Optimizer):
         eta = self.eta
         for param, grad in pairs:
             param -= eta * grad
+
+    def fused_step(self, regularizer, n):
+        """The same update as one ``SGDStep`` the layers apply during backward.
+
+        L2 folds in as weight decay: w - eta (dC_0/dw + (lambda/n) w) = (1 - eta lambda/n) w - eta dC_0/dw.
+        Other regularizers need the stored gradient: None.
+        """
+        if regularizer is None:
+            return SGDStep(self.eta, 1.0)
+        decay = regularizer.decay_factor(self.eta, n)
+        return None if decay is None else SGDStep(self.eta, decay)
 
 
 OPTIMIZERS.register("sgd", SGD)

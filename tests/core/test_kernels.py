@@ -1,0 +1,55 @@
+"""The BLAS kernels of the hot path equal their NumPy definitions."""
+
+import numpy as np
+import pytest
+
+from bprop import Network, kernels
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m", [1, 7, 64])
+def test_kernels_match_numpy(dtype, m):
+    rng = np.random.default_rng(m)
+    w = rng.standard_normal((5, 9)).astype(dtype)
+    x = rng.standard_normal((m, 9)).astype(dtype)
+    delta = rng.standard_normal((m, 5)).astype(dtype)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+
+    np.testing.assert_allclose(kernels.matmul_transposed(x, w), x @ w.T, **tol)
+    np.testing.assert_allclose(kernels.matmul(delta, w), delta @ w, **tol)
+    out = np.empty_like(w)
+    kernels.weight_gradient(delta, x, out=out)
+    np.testing.assert_allclose(out, delta.T @ x, **tol)
+
+    expected = 0.9 * w - 0.3 * (delta.T @ x)
+    updated = w.copy()
+    kernels.sgd_update(updated, delta, x, eta=0.3, decay=0.9)
+    np.testing.assert_allclose(updated, expected, **tol)
+    assert updated.dtype == dtype
+
+
+def test_non_contiguous_inputs_fall_back_to_numpy():
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((4, 6))
+    x = rng.standard_normal((6, 5))[:, :6].T.copy()[:, ::1]  # contiguous (5, 6)
+    x_strided = np.asfortranarray(x)  # same values, not C-contiguous
+    delta = rng.standard_normal((5, 4))
+    a, b = w.copy(), w.copy()
+    kernels.sgd_update(a, delta, x, eta=0.1)
+    kernels.sgd_update(b, delta, x_strided, eta=0.1)
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+    np.testing.assert_allclose(kernels.matmul_transposed(x_strided, w), x @ w.T, rtol=1e-12)
+
+
+@pytest.mark.parametrize("regularizer", [None, ("l2", 2.0)])
+def test_fused_training_step_equals_stored_gradients(regularizer):
+    """Plain SGD applies its update inside backward; it must equal gradients + step."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((40, 6))
+    y = rng.integers(0, 3, 40)
+    fused = Network([6, 8, 3], hidden="relu", seed=2, dtype="float64", regularizer=regularizer)
+    stored = fused.copy()
+    fused.fit(x, y, epochs=2, batch_size=8, eta=0.2, verbose=False, grad_norm_every=0)
+    stored.fit(x, y, epochs=2, batch_size=8, eta=0.2, verbose=False, grad_norm_every=1)  # unfused every batch
+    for a, b in zip(list(fused.weights) + list(fused.biases), list(stored.weights) + list(stored.biases)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
