@@ -25,10 +25,23 @@ def as_inputs(x, n_in: int, dtype, name: str = "x") -> np.ndarray:
     if array.shape[1] != n_in:
         raise ValueError(f"{name} has {array.shape[1]} features but the network expects {n_in}")
     array = np.ascontiguousarray(array, dtype=dtype)
-    if not np.isfinite(array).all():
-        bad = int(np.count_nonzero(~np.isfinite(array)))
-        raise ValueError(f"{name} contains NaN or inf ({bad} values)")
+    _check_finite(array, name)
     return array
+
+
+def _check_finite(array: np.ndarray, name: str) -> None:
+    """Raise if ``array`` holds NaN or inf.
+
+    NaN and inf always make the sum non-finite, so one summing pass (about twice
+    as fast as an elementwise test on MNIST) clears finite data; only a
+    non-finite sum, which huge finite values can also give, runs the exact test.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(array.sum()):
+            return
+    bad = int(np.count_nonzero(~np.isfinite(array)))
+    if bad:
+        raise ValueError(f"{name} contains NaN or inf ({bad} values)")
 
 
 def as_targets(y, n_samples: int, n_out: int, dtype, name: str = "y") -> tuple[np.ndarray, np.ndarray]:

@@ -88,3 +88,16 @@ def test_bad_sizes():
         Network([3])
     with pytest.raises(ValueError, match="positive integers"):
         Network([3, 0, 2])
+
+
+def test_huge_finite_values_are_not_mistaken_for_inf():
+    """The fast finite check sums the data; a sum that overflows must not reject finite x."""
+    import warnings
+
+    net = Network([2, 3, 2], seed=0)
+    x = np.full((4, 2), 3e38, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert net.predict(x).shape == (4,)
+        with pytest.raises(ValueError, match="NaN or inf"):
+            net.predict(np.array([[np.inf, -np.inf]]))
