@@ -72,6 +72,7 @@ class ProgressBar(Callback):
             TimeRemainingColumn(),
             console=self.console,
             transient=True,
+            refresh_per_second=4,  # each redraw takes the GIL from the training loop
             disable=not self.console.is_terminal,
         )
         self._progress.start()
