@@ -63,3 +63,20 @@ def test_train_errors_are_one_line(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_train_checks_settings_before_loading_any_data(monkeypatch, capsys):
+    """A bad setting must fail at once, not after loading (or downloading) MNIST."""
+    import bprop.cli.train as train_command
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("data was loaded before the settings were checked")
+
+    monkeypatch.setattr(train_command, "load_data", no_loading)
+    for argv, message in (
+        (["train", "--dataset", "mnist", "--batch-size", "0"], "--batch-size must be a positive integer"),
+        (["train", "--dataset", "mnist", "--epochs", "-2"], "--epochs must be a positive integer"),
+        (["train", "--dataset", "mnist", "--hidden", "swish"], "valid activations are"),
+    ):
+        assert main(argv) == 2
+        assert message in capsys.readouterr().err

@@ -123,6 +123,7 @@ def run(args) -> int:
     from ..optimizers import Adam, Momentum, get as get_optimizer
     from ..regularizers import L1, L2
     from ..training import EarlyStopping, TrainingInterrupted
+    from ..validation import positive_int
 
     if args.resume:
         _apply_checkpoint_settings(args)
@@ -151,9 +152,12 @@ def run(args) -> int:
     if args.early_stopping is not None:
         callbacks.append(EarlyStopping("val_accuracy", patience=args.early_stopping))
 
-    train, validation, test = load_data(args.dataset, args.data_dir)
+    # Check every setting (names, sizes, hyperparameters) before loading, or downloading, any data.
+    positive_int("--batch-size", args.batch_size)
+    positive_int("--epochs", args.epochs)
     net = Network(args.sizes, hidden=args.hidden, output=args.output, cost=args.cost, init=args.init, seed=args.seed,
                   dtype=args.dtype, regularizer=regularizer, dropout=args.dropout)
+    train, validation, test = load_data(args.dataset, args.data_dir)
     if not args.quiet:
         print(f"{args.dataset}: {len(train.y)} training, {len(validation.y)} validation, {len(test.y)} test samples")
         extras = [f"{optimizer!r}"] + ([repr(regularizer)] if regularizer else []) + [repr(c) for c in callbacks]
