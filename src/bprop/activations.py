@@ -16,11 +16,17 @@ quadratic one included.
 
 Shapes: z, a and the gradients are (batch, n_l). The formulas are kept as text
 (``formula``, ``derivative_formula``) so traces can print the rule they apply.
+
+``forward`` and ``backward`` take an optional ``out`` array of the result's shape
+and dtype (it may be z itself for ``forward``): the training loop passes
+buffers it reuses every batch, so the hot path allocates nothing.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from scipy.special import expit
 
 from .registry import Registry
 
@@ -36,16 +42,18 @@ class Activation:
     #: Interval the outputs lie in: costs with a log term need (0, 1).
     output_range: tuple[float, float] = (-np.inf, np.inf)
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
+    def forward(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """a = sigma(z), into ``out`` when given (``out`` may be z)."""
         raise NotImplementedError
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         """sigma'(z) elementwise, given z and a = sigma(z) (whichever is cheaper)."""
         raise NotImplementedError
 
-    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
-        """dC/dz = dC/da ⊙ sigma'(z), shape (batch, n_l). Never modifies its inputs."""
-        return grad_a * self.derivative(z, a)
+    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """dC/dz = dC/da ⊙ sigma'(z), shape (batch, n_l), into ``out`` when given.
+        Never modifies z, a or grad_a."""
+        return np.multiply(grad_a, self.derivative(z, a), out=out)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -57,10 +65,9 @@ class Sigmoid(Activation):
     derivative_formula = "σ'(z) = σ(z) (1 - σ(z))"
     output_range = (0.0, 1.0)
 
-    def forward(self, z):
-        # e^(-|z|) never overflows; pick the branch that divides by a number >= 1.
-        e = np.exp(-np.abs(z))
-        return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
+    def forward(self, z, out=None):
+        # SciPy's logistic function: one pass, no overflow warning for any z.
+        return expit(z, out=out)
 
     def derivative(self, z, a):
         return a * (1 - a)
@@ -72,8 +79,8 @@ class Tanh(Activation):
     derivative_formula = "tanh'(z) = 1 - tanh(z)^2"
     output_range = (-1.0, 1.0)
 
-    def forward(self, z):
-        return np.tanh(z)
+    def forward(self, z, out=None):
+        return np.tanh(z, out=out)
 
     def derivative(self, z, a):
         return 1 - a * a
@@ -85,14 +92,14 @@ class ReLU(Activation):
     derivative_formula = "relu'(z) = 1 if z > 0 else 0"
     output_range = (0.0, np.inf)
 
-    def forward(self, z):
-        return np.maximum(z, 0)
+    def forward(self, z, out=None):
+        return np.maximum(z, z.dtype.type(0), out=out)
 
     def derivative(self, z, a):
         return (z > 0).astype(z.dtype)
 
-    def backward(self, z, a, grad_a):
-        return grad_a * (z > 0)
+    def backward(self, z, a, grad_a, out=None):
+        return np.multiply(grad_a, z > 0, out=out)
 
 
 class LeakyReLU(Activation):
@@ -106,14 +113,19 @@ class LeakyReLU(Activation):
         self.formula = f"leaky_relu(z) = z if z > 0 else {self.slope:g} z"
         self.derivative_formula = f"leaky_relu'(z) = 1 if z > 0 else {self.slope:g}"
 
-    def forward(self, z):
-        return np.where(z > 0, z, z * z.dtype.type(self.slope))
+    def forward(self, z, out=None):
+        # slope < 1, so z > slope z exactly when z > 0
+        return np.maximum(z, z * z.dtype.type(self.slope), out=out)
 
     def derivative(self, z, a):
         return np.where(z > 0, 1, self.slope).astype(z.dtype)
 
-    def backward(self, z, a, grad_a):
-        return np.where(z > 0, grad_a, grad_a * grad_a.dtype.type(self.slope))
+    def backward(self, z, a, grad_a, out=None):
+        result = np.where(z > 0, grad_a, grad_a * grad_a.dtype.type(self.slope))
+        if out is None:
+            return result
+        out[...] = result
+        return out
 
     def __repr__(self):
         return f"LeakyReLU(slope={self.slope:g})"
@@ -124,14 +136,21 @@ class Identity(Activation):
     formula = "identity(z) = z"
     derivative_formula = "identity'(z) = 1"
 
-    def forward(self, z):
-        return z.copy()
+    def forward(self, z, out=None):
+        if out is None:
+            return z.copy()
+        if out is not z:
+            out[...] = z
+        return out
 
     def derivative(self, z, a):
         return np.ones_like(z)
 
-    def backward(self, z, a, grad_a):
-        return grad_a.copy()
+    def backward(self, z, a, grad_a, out=None):
+        if out is None:
+            return grad_a.copy()
+        out[...] = grad_a
+        return out
 
 
 class Softmax(Activation):
@@ -141,9 +160,10 @@ class Softmax(Activation):
     elementwise = False
     output_range = (0.0, 1.0)
 
-    def forward(self, z):
+    def forward(self, z, out=None):
         # Subtracting the row maximum leaves softmax unchanged and keeps e^z <= 1.
-        e = np.exp(z - z.max(axis=1, keepdims=True))
+        e = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+        np.exp(e, out=e)
         e /= e.sum(axis=1, keepdims=True)
         return e
 
@@ -153,9 +173,12 @@ class Softmax(Activation):
             "use backward(z, a, grad_a), which applies the full Jacobian"
         )
 
-    def backward(self, z, a, grad_a):
+    def backward(self, z, a, grad_a, out=None):
         # J^T g with J_ij = a_i (1[i=j] - a_j): a ⊙ (g - <g, a>)
-        return a * (grad_a - (grad_a * a).sum(axis=1, keepdims=True))
+        inner = np.einsum("ij,ij->i", grad_a, a)[:, None]
+        result = np.subtract(grad_a, inner, out=out)
+        result *= a
+        return result
 
 
 ACTIVATIONS = Registry("activation", Activation)

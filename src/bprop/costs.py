@@ -53,9 +53,11 @@ class Cost:
         """True when delta^L collapses to (about) a - y for this output activation."""
         return False
 
-    def fused_delta(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """delta^L of a fused pair, with the 1/m of the batch mean."""
-        return (a - y) / a.dtype.type(a.shape[0])
+    def fused_delta(self, a: np.ndarray, y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """delta^L of a fused pair, with the 1/m of the batch mean (into ``out`` when given)."""
+        delta = np.subtract(a, y, out=out)
+        delta /= a.dtype.type(a.shape[0])
+        return delta
 
     def check_output(self, activation: Activation) -> None:
         """Raise ValueError when the output activation cannot feed this cost."""
@@ -123,11 +125,13 @@ class LogLikelihood(Cost):
     def fused_with(self, activation):
         return isinstance(activation, Softmax)
 
-    def fused_delta(self, a, y):
+    def fused_delta(self, a, y, out=None):
         # dC_x/dz_i = a_i Σ_j y_j - y_i; the sum is 1 for one-hot (and any normalized)
         # targets, giving seed 002's a - y, but soft targets need not sum to 1.
-        row_sums = y.sum(axis=1, keepdims=True)
-        return (a * row_sums - y) / a.dtype.type(a.shape[0])
+        delta = np.multiply(a, y.sum(axis=1, keepdims=True), out=out)
+        delta -= y
+        delta /= a.dtype.type(a.shape[0])
+        return delta
 
 
 COSTS = Registry("cost", Cost)
@@ -143,12 +147,13 @@ def get(cost: str | Cost) -> Cost:
     return COSTS.get(cost)
 
 
-def output_delta(cost: Cost, activation: Activation, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+def output_delta(cost: Cost, activation: Activation, z: np.ndarray, a: np.ndarray, y: np.ndarray,
+                 out: np.ndarray | None = None) -> np.ndarray:
     """BP1: delta^L = ∂C/∂z^L of the batch-mean cost, shape (batch, n_L).
 
     The fused pairs give (a - y) / m directly (see ``fused_delta``); every other pair multiplies
     ∂C/∂a^L by sigma'(z^L) (or the softmax Jacobian) in ``activation.backward``.
     """
     if cost.fused_with(activation):
-        return cost.fused_delta(a, y)
-    return activation.backward(z, a, cost.gradient(a, y))
+        return cost.fused_delta(a, y, out=out)
+    return activation.backward(z, a, cost.gradient(a, y), out=out)

@@ -1,8 +1,8 @@
 """BLAS kernels for the training hot path.
 
 Every matrix product of a layer's forward and backward pass goes through here,
-to one BLAS ``gemm`` (C <- alpha op(A) op(B) + beta C) taken from SciPy, which
-comes with scikit-learn, a dependency of bprop. Two reasons:
+to one BLAS ``gemm`` (C <- alpha op(A) op(B) + beta C) or ``gemv`` taken from
+SciPy, which comes with scikit-learn, a dependency of bprop. Three reasons:
 
 1. ``sgd_update`` fuses BP4 with the plain SGD step of seed 001 (eq. 2-5):
 
@@ -17,6 +17,14 @@ comes with scikit-learn, a dependency of bprop. Two reasons:
    every batch leaves one library's idle threads spinning on the cores the
    other needs; on 2 cores that made a batch-128 epoch 15x slower. Using one
    BLAS for all of training avoids it.
+
+3. gemm's beta and gemv fold the biases in: ``affine`` fills z with b and lets
+   gemm add x w^T to it (no separate pass to add the bias), and
+   ``bias_sgd_update`` applies BP3 with the SGD step, b <- b - eta (delta^l)^T 1,
+   in one gemv.
+
+Every function takes an optional ``out`` (or updates in place), so the training
+loop reuses the same buffers batch after batch instead of allocating.
 
 The arrays are passed as Fortran-ordered views of the C-ordered ones (a C-order
 (m, n) array is an F-order (n, m) one), so nothing is copied. Arrays that are
@@ -37,37 +45,87 @@ class SGDStep(NamedTuple):
     decay: float = 1.0
 
 
-_GEMM: dict = {}
+_BLAS: dict = {}
 
 
-def _gemm(*arrays: np.ndarray):
-    """SciPy's gemm for the arrays' common float dtype, or None if they don't fit."""
+def _routine(kind: str, arrays):
+    """SciPy's BLAS routine ``kind`` ("gemm", "gemv") for the arrays' common float
+    dtype, or None when they are not all C-contiguous float32/float64 of one dtype."""
     dtype = arrays[0].dtype
     for array in arrays:
         if array.dtype != dtype or not array.flags.c_contiguous:
             return None
-    if dtype not in _GEMM:
+    key = (kind, dtype)
+    if key not in _BLAS:
         from scipy.linalg import blas
 
-        _GEMM[dtype] = {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}.get(dtype)
-    return _GEMM[dtype]
+        prefix = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}.get(dtype)
+        _BLAS[key] = getattr(blas, prefix + kind) if prefix else None
+    return _BLAS[key]
+
+
+def _gemm(*arrays: np.ndarray):
+    return _routine("gemm", arrays)
+
+
+_ONES: dict = {}
+
+
+def _ones(m: int, dtype) -> np.ndarray:
+    """A read-only vector of m ones (cached: the largest asked for, sliced)."""
+    ones = _ONES.get(dtype)
+    if ones is None or ones.shape[0] < m:
+        ones = np.ones(max(m, 64), dtype=dtype)
+        ones.flags.writeable = False
+        _ONES[dtype] = ones
+    return ones[:m]
+
+
+def _written(result: np.ndarray, target: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out`` after a BLAS call asked to write into ``target`` (out's F-order view)."""
+    if result is not target:  # the wrapper had to copy: write the result back
+        out[...] = result.T
+    return out
+
+
+def affine(x: np.ndarray, weights: np.ndarray, biases: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """z = x w^T + b: (m, n_in) (n_out, n_in)^T + (n_out,) -> (m, n_out), the forward z^l.
+
+    The bias is folded into the product: ``out`` is filled with b row by row and
+    gemm adds the product to it (beta = 1), so z is written once, by BLAS.
+    """
+    gemm = _gemm(x, weights) if out is None else _gemm(x, weights, out)
+    if gemm is None:
+        if out is None:
+            return x @ weights.T + biases
+        np.matmul(x, weights.T, out=out)
+        out += biases
+        return out
+    if out is None:
+        out = np.empty((x.shape[0], weights.shape[0]), dtype=x.dtype)
+    out[...] = biases
+    # F-order view: z^T (n_out, m) <- w (n_out, n_in) @ x^T (n_in, m) + z^T; w is passed as its F-order transpose.
+    target = out.T
+    return _written(gemm(1.0, weights.T, x.T, 1.0, target, trans_a=1, overwrite_c=1), target, out)
 
 
 def matmul_transposed(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """x w^T: (m, n_in) (n_out, n_in)^T -> (m, n_out), the forward z^l without the bias."""
+    """x w^T: (m, n_in) (n_out, n_in)^T -> (m, n_out), z^l without the bias."""
     gemm = _gemm(x, weights)
     if gemm is None:
         return x @ weights.T
-    # z^T (n_out, m) = w (n_out, n_in) @ x^T (n_in, m); w is passed as its F-order transpose.
     return gemm(1.0, weights.T, x.T, trans_a=1).T
 
 
-def matmul(delta: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def matmul(delta: np.ndarray, weights: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """delta w: (m, n_out) (n_out, n_in) -> (m, n_in), BP2's product with w^l."""
-    gemm = _gemm(delta, weights)
+    gemm = _gemm(delta, weights) if out is None else _gemm(delta, weights, out)
     if gemm is None:
-        return delta @ weights
-    return gemm(1.0, weights.T, delta.T).T
+        return np.matmul(delta, weights, out=out)
+    if out is None:
+        return gemm(1.0, weights.T, delta.T).T
+    target = out.T
+    return _written(gemm(1.0, weights.T, delta.T, 0.0, target, overwrite_c=1), target, out)
 
 
 def weight_gradient(delta: np.ndarray, inputs: np.ndarray, out: np.ndarray) -> None:
@@ -77,9 +135,7 @@ def weight_gradient(delta: np.ndarray, inputs: np.ndarray, out: np.ndarray) -> N
         np.matmul(delta.T, inputs, out=out)
         return
     target = out.T
-    result = gemm(1.0, inputs.T, delta.T, 0.0, target, trans_b=1, overwrite_c=1)
-    if result is not target:  # the wrapper had to copy: write the result back
-        out[...] = result.T
+    _written(gemm(1.0, inputs.T, delta.T, 0.0, target, trans_b=1, overwrite_c=1), target, out)
 
 
 def sgd_update(weights: np.ndarray, delta: np.ndarray, inputs: np.ndarray, eta: float, decay: float = 1.0) -> None:
@@ -99,6 +155,18 @@ def sgd_update(weights: np.ndarray, delta: np.ndarray, inputs: np.ndarray, eta: 
         return
     # F-order view: w^T (n_(l-1), n_l) <- -eta * inputs^T (n_(l-1), m) @ delta (m, n_l) + decay * w^T
     target = weights.T
-    result = gemm(-eta, inputs.T, delta.T, decay, target, trans_b=1, overwrite_c=1)
-    if result is not target:  # the wrapper had to copy: write the result back
-        weights[...] = result.T
+    _written(gemm(-eta, inputs.T, delta.T, decay, target, trans_b=1, overwrite_c=1), target, weights)
+
+
+def bias_sgd_update(biases: np.ndarray, delta: np.ndarray, eta: float) -> None:
+    """biases <- biases - eta * sum over the batch of delta, in place (BP3 and the SGD step).
+
+    One gemv, (delta^l)^T 1: (n_l, m) (m,) -> (n_l,), accumulated into b^l.
+    """
+    gemv = _routine("gemv", (biases, delta))
+    if gemv is None:
+        biases -= eta * delta.sum(axis=0)
+        return
+    result = gemv(-eta, delta.T, _ones(delta.shape[0], delta.dtype), 1.0, biases, overwrite_y=1)
+    if result is not biases:
+        biases[...] = result

@@ -64,3 +64,26 @@ def test_activation_keeps_float32():
 def test_unknown_activation_lists_valid_names():
     with pytest.raises(ValueError, match="valid activations are: sigmoid, tanh, relu, leaky_relu, identity, softmax"):
         activations.get("swish")
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE + ["softmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_out_buffers_give_the_same_values(name, dtype):
+    """forward/backward with out= (the training loop's reused buffers) equal the allocating calls."""
+    act = activations.get(name)
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((6, 4)).astype(dtype)
+    g = rng.standard_normal((6, 4)).astype(dtype)
+    a = act.forward(z)
+    out = np.full_like(z, np.nan)
+    assert act.forward(z, out=out) is out
+    np.testing.assert_array_equal(out, a)
+    in_place = z.copy()
+    assert act.forward(in_place, out=in_place) is in_place  # inference turns z into a in place
+    np.testing.assert_array_equal(in_place, a)
+    z_before, a_before, g_before = z.copy(), a.copy(), g.copy()
+    delta = np.full_like(z, np.nan)
+    assert act.backward(z, a, g, out=delta) is delta
+    np.testing.assert_array_equal(delta, act.backward(z, a, g))
+    for array, before in ((z, z_before), (a, a_before), (g, g_before)):
+        np.testing.assert_array_equal(array, before)  # inputs untouched

@@ -27,6 +27,49 @@ def test_kernels_match_numpy(dtype, m):
     np.testing.assert_allclose(updated, expected, **tol)
     assert updated.dtype == dtype
 
+    b = rng.standard_normal(5).astype(dtype)
+    np.testing.assert_allclose(kernels.affine(x, w, b), x @ w.T + b, **tol)
+    biases = b.copy()
+    kernels.bias_sgd_update(biases, delta, eta=0.3)
+    np.testing.assert_allclose(biases, b - 0.3 * delta.sum(axis=0), **tol)
+    assert biases.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kernels_write_into_out_whatever_it_held(dtype):
+    """out= buffers are reused uninitialized: old contents, NaN included, never leak in."""
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((5, 9)).astype(dtype)
+    b = rng.standard_normal(5).astype(dtype)
+    x = rng.standard_normal((16, 9)).astype(dtype)
+    delta = rng.standard_normal((16, 5)).astype(dtype)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    buffer = np.full((32, 5), np.nan, dtype=dtype)
+    z = buffer[:16]  # a row slice of a bigger buffer, as the layers use
+    assert kernels.affine(x, w, b, out=z) is z
+    np.testing.assert_allclose(z, x @ w.T + b, **tol)
+    grad = np.full((16, 9), np.nan, dtype=dtype)
+    assert kernels.matmul(delta, w, out=grad) is grad
+    np.testing.assert_allclose(grad, delta @ w, **tol)
+    gradient = np.full_like(w, np.nan)
+    kernels.weight_gradient(delta, x, out=gradient)
+    np.testing.assert_allclose(gradient, delta.T @ x, **tol)
+
+
+def test_kernels_with_out_fall_back_for_other_layouts():
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((4, 6))
+    b = rng.standard_normal(4)
+    x = np.asfortranarray(rng.standard_normal((5, 6)))
+    delta = np.asfortranarray(rng.standard_normal((5, 4)))
+    out = np.empty((5, 4))
+    np.testing.assert_allclose(kernels.affine(x, w, b, out=out), x @ w.T + b, rtol=1e-12)
+    grad = np.empty((5, 6))
+    np.testing.assert_allclose(kernels.matmul(delta, w, out=grad), delta @ w, rtol=1e-12)
+    biases = b.copy()
+    kernels.bias_sgd_update(biases, delta, eta=0.5)  # delta not C-contiguous: NumPy route
+    np.testing.assert_allclose(biases, b - 0.5 * delta.sum(axis=0), rtol=1e-12)
+
 
 def test_non_contiguous_inputs_fall_back_to_numpy():
     rng = np.random.default_rng(0)
