@@ -5,7 +5,7 @@ builds layers l = 1..L (the seeds count the input as layer 0 / layer 1; here
 ``weights[0]`` belongs to the first weight layer). ``backprop`` runs the four
 equations of seed 001 in matrix form over the batch:
 
-    BP1  delta^L = grad_a C ⊙ sigma'(z^L)                        costs.output_delta
+    BP1  delta^L = grad_a C ⊙ sigma'(z^L)                        Dense.output_delta
     BP2  delta^l = ((w^(l+1))^T delta^(l+1)) ⊙ sigma'(z^l)       Dense.backward
     BP3  dC/db^l = delta^l                                        Dense.backward_delta
     BP4  dC/dw^l = delta^l (a^(l-1))^T                            Dense.backward_delta
@@ -315,7 +315,8 @@ class Network:
     # -- backward -------------------------------------------------------------------
 
     def _backprop(self, x: np.ndarray, targets: np.ndarray, penalty: bool = True, sgd=None) -> np.ndarray:
-        """Fill every layer's gradients for one batch; return a^L (m, n_L).
+        """Fill every layer's gradients for one batch; return a^L (m, n_L), a buffer
+        the next training batch overwrites.
 
         x and targets must already be validated arrays of the network's dtype.
         With ``penalty=False`` the gradients are those of the data cost C_0 only;
@@ -326,9 +327,8 @@ class Network:
         """
         a = self._forward(x, training=True)
         output_layer = self.layers[-1]
-        _, z, _ = output_layer.cache
         # BP1: delta^L (m, n_L), with the 1/m of the batch-mean cost.
-        delta = costs.output_delta(self.cost, output_layer.activation, z, a, targets)
+        delta = output_layer.output_delta(self.cost, targets)
         grad = output_layer.backward_delta(delta, len(self.layers) > 1, sgd)
         # BP2 down the stack; the first layer needs no gradient w.r.t. the data.
         for index in range(len(self.layers) - 2, -1, -1):

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations, initializers
+from .. import activations, costs, initializers
 from .. import kernels
 from ..kernels import SGDStep
 from .base import Layer
+from .workspace import Workspace
 
 
 class Dense(Layer):
@@ -68,6 +69,7 @@ class Dense(Layer):
         self.trainable = ("weights", "biases") if self.train_biases else ("weights",)
         self._initial = (weights, biases)
         self._cache: tuple | None = None
+        self._work = Workspace()  # z, a, delta and dC/da^(l-1) of training batches
 
     # -- construction ---------------------------------------------------------------
 
@@ -125,23 +127,39 @@ class Dense(Layer):
 
     # -- forward and backward -------------------------------------------------------
 
-    def weighted_input(self, x: np.ndarray) -> np.ndarray:
-        """z^l = a^(l-1) (w^l)^T + b^l, (m, n_l)."""
-        z = kernels.matmul_transposed(x, self.params["weights"])
-        z += self.params["biases"]
-        return z
+    def weighted_input(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """z^l = a^(l-1) (w^l)^T + b^l, (m, n_l): one gemm with the bias folded in."""
+        return kernels.affine(x, self.params["weights"], self.params["biases"], out=out)
 
     def forward(self, x, training=False):
-        z = self.weighted_input(x)
-        a = self.activation.forward(z)
-        self._cache = (x, z, a) if training else None
+        """a^l = sigma(z^l), (m, n_l).
+
+        Inference allocates z and turns it into a in place; nothing is kept. Training
+        writes z and a into the layer's reused buffers and caches (a^(l-1), z^l, a^l)
+        for backward; the returned a^l is overwritten by the next training batch.
+        """
+        if not training:
+            self._cache = None
+            z = self.weighted_input(x)
+            return self.activation.forward(z, out=z)
+        m = x.shape[0]
+        z = self.weighted_input(x, out=self._work.get("z", m, self.n_out, x.dtype))
+        a = self.activation.forward(z, out=self._work.get("a", m, self.n_out, x.dtype))
+        self._cache = (x, z, a)
         return a
 
     def backward(self, grad_output, need_input_grad=True, sgd=None):
         """From dC/da^l: BP1 / BP2's ⊙ sigma'(z^l), then BP3, BP4."""
         x, z, a = self._require_cache()
-        delta = self.activation.backward(z, a, grad_output)  # delta^l = dC/dz^l, (m, n_l)
+        delta = self._work.get("delta", x.shape[0], self.n_out, z.dtype)
+        self.activation.backward(z, a, grad_output, out=delta)  # delta^l = dC/dz^l, (m, n_l)
         return self.backward_delta(delta, need_input_grad, sgd)
+
+    def output_delta(self, cost, targets: np.ndarray) -> np.ndarray:
+        """BP1 for this layer as the output layer L: delta^L = dC/dz^L, (m, n_L)."""
+        x, z, a = self._require_cache()
+        delta = self._work.get("delta", x.shape[0], self.n_out, z.dtype)
+        return costs.output_delta(cost, self.activation, z, a, targets, out=delta)
 
     def backward_delta(self, delta: np.ndarray, need_input_grad: bool = True, sgd: SGDStep | None = None) -> np.ndarray | None:
         """Given delta^l = dC/dz^l (m, n_l), fill BP3 and BP4; return dC/da^(l-1).
@@ -152,14 +170,17 @@ class Dense(Layer):
         """
         x = self._require_cache()[0]
         weights = self.params["weights"]
-        # BP2, first half: Δ^l w^l, (m, n_(l-1)), with w^l as it was in the forward pass.
-        grad_input = kernels.matmul(delta, weights) if need_input_grad else None
+        grad_input = None
+        if need_input_grad:
+            # BP2, first half: Δ^l w^l, (m, n_(l-1)), with w^l as it was in the forward pass.
+            grad_input = self._work.get("grad_input", x.shape[0], self.n_in, delta.dtype)
+            kernels.matmul(delta, weights, out=grad_input)
         if sgd is None:
             np.sum(delta, axis=0, out=self.grads["biases"])  # BP3: dC/db^l = Σ delta^l, (n_l,)
             kernels.weight_gradient(delta, x, out=self.grads["weights"])  # BP4: dC/dw^l = Δ^T A^(l-1), (n_l, n_(l-1))
         else:
             if self.train_biases:
-                self.params["biases"] -= sgd.eta * delta.sum(axis=0)  # BP3 + update
+                kernels.bias_sgd_update(self.params["biases"], delta, sgd.eta)  # BP3 + update, one gemv
             kernels.sgd_update(weights, delta, x, sgd.eta, sgd.decay)  # BP4 + update, one gemm
         return grad_input
 
@@ -174,7 +195,9 @@ class Dense(Layer):
         return self._cache
 
     def clear_cache(self):
+        """Drop the cached pass and free the training buffers."""
         self._cache = None
+        self._work.clear()
 
     def config(self):
         config = {"type": "dense", "n_in": self.n_in, "n_out": self.n_out, "activation": self.activation.name}
