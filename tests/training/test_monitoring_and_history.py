@@ -104,3 +104,43 @@ def test_bad_history_files(tmp_path, name, content, message):
     path.write_text(content)
     with pytest.raises(ValueError, match=message):
         History.load(path)
+
+
+def replay_epoch(net, x, y, batch_size, eta):
+    """One unshuffled SGD epoch by hand: (mean batch cost before each update, accuracy, norms per batch)."""
+    cost_sum, correct, norms = 0.0, 0, []
+    for start in range(0, x.shape[0], batch_size):
+        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+        cost_sum += net.total_cost(xb, yb) * xb.shape[0]
+        correct += int(np.sum(net.predict(xb) == yb))
+        grads = net.backprop(xb, yb)
+        norms.append([np.linalg.norm(g) for g in grads.weights])
+        for w, g in zip(net.weights, grads.weights):
+            w -= eta * g
+        for b, g in zip(net.biases, grads.biases):
+            b -= eta * g
+    return cost_sum / x.shape[0], correct / x.shape[0], norms
+
+
+@pytest.mark.parametrize("block_rows", [4096, 7])  # 7: the block is scored several times per epoch
+def test_train_cost_and_accuracy_are_the_batches_own_figures(monkeypatch, block_rows):
+    from bprop.training import scores
+
+    monkeypatch.setattr(scores, "BLOCK_ROWS", block_rows)
+    x, y = data(m=43, seed=3)
+    net = Network([4, 6, 2], hidden="tanh", seed=3, dtype="float64")
+    expected_cost, expected_accuracy, _ = replay_epoch(net.copy(), x, y, batch_size=5, eta=0.3)
+    history = net.fit(x, y, epochs=1, batch_size=5, eta=0.3, verbose=False, shuffle=False)
+    assert history.last()["train_cost"] == pytest.approx(expected_cost, rel=1e-12)
+    assert history.last()["train_accuracy"] == expected_accuracy
+
+
+def test_default_norm_sampling_is_at_most_one_batch_in_ten():
+    """30 batches: the default samples batches 0, 10 and 20 (not ~100 per epoch, which would be all)."""
+    x, y = data(m=60, seed=4)
+    net = Network([4, 3, 2], seed=4, dtype="float64")
+    _, _, norms = replay_epoch(net.copy(), x, y, batch_size=2, eta=0.1)
+    history = net.fit(x, y, epochs=1, batch_size=2, eta=0.1, verbose=False, shuffle=False)
+    expected = np.mean([norms[0], norms[10], norms[20]], axis=0)
+    assert history.last()["grad_norm_1"] == pytest.approx(expected[0], rel=1e-12)
+    assert history.last()["grad_norm_2"] == pytest.approx(expected[1], rel=1e-12)

@@ -4,7 +4,8 @@ Each epoch draws a fresh permutation from the network's generator and gathers
 every mini-batch into reusable buffers with ``np.take(..., out=)``, so the
 dataset is never copied as a whole. The epoch's training cost and accuracy are
 accumulated from the batches as they are trained (a running figure over the
-epoch, as Keras reports it, with dropout active), not from a second pass.
+epoch, as Keras reports it, with dropout active), not from a second pass; see
+``scores.RunningScores``.
 
 What the loop records per epoch (``History`` rows):
     train_cost, train_accuracy      running figures over the epoch's batches
@@ -15,7 +16,8 @@ What the loop records per epoch (``History`` rows):
                                     cost's weight gradient of layer l (no penalty
                                     term), averaged over the batches sampled: every
                                     ``grad_norm_every``-th batch (default: about 100
-                                    batches per epoch, so the cost stays ~1% of an epoch)
+                                    batches per epoch and at most 1 batch in 10, so
+                                    the cost stays ~1% of an epoch)
     delta_norm_1 .. delta_norm_L    ||dC/db^l|| = ||Σ_x delta^l|| (BP3), sampled the
                                     same way: seed 001's "speed of learning" of layer
                                     l, which does not grow with the layer's fan-in, so
@@ -44,6 +46,7 @@ from .. import optimizers
 from ..validation import positive_float, positive_int
 from .callbacks import Callback, ProgressBar
 from .history import History
+from .scores import RunningScores
 
 CHECKPOINT_KIND = "checkpoint"
 CHECKPOINT_VERSION = 1
@@ -76,7 +79,8 @@ class Trainer:
         checkpoint: a path to write a checkpoint to every ``checkpoint_every`` epochs
             and on interruption.
         grad_norm_every: sample per-layer gradient norms every k batches (0: never;
-            default: about 100 batches per epoch, k = ceil(batches / 100)).
+            default: about 100 batches per epoch and at most 1 in 10,
+            k = max(10, ceil(batches / 100))).
         handle_signals: catch SIGINT/SIGTERM during fit (main thread only).
         settings: JSON data stored in checkpoints (the CLI keeps its options there).
 
@@ -138,6 +142,7 @@ class Trainer:
         self.n_batches = 0
         self._order: np.ndarray | None = None
         self._totals = self._fresh_totals()
+        self._scores: RunningScores | None = None
         self._interrupt: int | None = None
 
     # -- events ---------------------------------------------------------------------
@@ -175,6 +180,7 @@ class Trainer:
             callback_state = self._restore(resume, n, x.shape[1])
         x_buffer = np.empty((batch_size, x.shape[1]), dtype=x.dtype)
         t_buffer = np.empty((batch_size, targets.shape[1]), dtype=targets.dtype)
+        self._scores = RunningScores(net, targets, labels, batch_size)
 
         self._emit("on_train_begin")
         if callback_state is not None:
@@ -188,7 +194,8 @@ class Trainer:
                 if self.batch == 0:
                     self._totals = self._fresh_totals()
                     self._order = net.rng.permutation(n) if self.shuffle else np.arange(n)
-                self._run_batches(x, targets, labels, batch_size, x_buffer, t_buffer, started)
+                self._scores.start(self._order, self.batch * batch_size)
+                self._run_batches(x, targets, batch_size, x_buffer, t_buffer, started)
                 logs = self._epoch_logs(n, sets, started)
                 self._emit("on_epoch_end", epoch, logs)
                 self.history.append(logs)
@@ -201,6 +208,7 @@ class Trainer:
         finally:
             self._restore_signal_handlers(previous_handlers)
             net.clear_caches()
+            self._scores = None
             self._emit("on_train_end")
         return self.history
 
@@ -211,13 +219,13 @@ class Trainer:
             raise ValueError(f"{label} must be a pair (x, y)") from None
         return self.net.prepare(x_set, y_set)
 
-    def _run_batches(self, x, targets, labels, batch_size, x_buffer, t_buffer, started) -> None:
-        net, optimizer, cost = self.net, self.optimizer, self.net.cost
+    def _run_batches(self, x, targets, batch_size, x_buffer, t_buffer, started) -> None:
+        net, optimizer, scores = self.net, self.optimizer, self._scores
         every = self.grad_norm_every
         if every is None:
-            # ~100 sampled batches per epoch: a sampled batch skips the fused SGD path, and
-            # sampling every 10th batch cost 8% of an epoch at batch size 10.
-            every = -(-self.n_batches // 100)
+            # ~100 sampled batches per epoch, at most 1 in 10: a sampled batch skips the fused
+            # SGD path, and sampling every 10th batch cost 8% of an epoch at batch size 10.
+            every = max(10, -(-self.n_batches // 100))
         totals, order = self._totals, self._order
         dense = net.dense_layers
         n = x.shape[0]
@@ -245,8 +253,7 @@ class Trainer:
                     totals["norm_count"] += 1
                 net._add_penalty_gradients(n)
                 optimizer.step(net.trainable_parameters())
-            totals["cost"] += cost.value(a, tb) * m
-            totals["correct"] += int(np.count_nonzero(net.labels_from_outputs(a) == labels[index]))
+            scores.add(a, totals)  # scored a block at a time (see scores.RunningScores)
             self.batch = batch + 1
             try:
                 self._emit("on_batch_end", batch, self.n_batches)
@@ -258,6 +265,7 @@ class Trainer:
 
     def _epoch_logs(self, n, sets, started) -> dict:
         net, totals = self.net, self._totals
+        self._scores.flush(totals)
         train_cost = totals["cost"] / n
         if net.regularizer is not None:
             train_cost += net.penalty()
@@ -302,6 +310,8 @@ class Trainer:
             return
         signum, self._interrupt = self._interrupt, None
         self.interrupted = True
+        if self._scores is not None:
+            self._scores.flush(self._totals)  # the totals a mid-epoch checkpoint saves
         if self.checkpoint:
             self.save_checkpoint(self.checkpoint)
         raise TrainingInterrupted(self.epoch, self.batch, self.checkpoint, signum)
