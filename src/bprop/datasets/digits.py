@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .mnist import Split, TrainValidationTest
+from .splits import Split, TrainValidationTest
 
 
 def load_digits(*, validation_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0,

@@ -30,11 +30,11 @@ import os
 import urllib.request
 import zlib
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
 from bprop.datasets.idx import decode_idx, read_idx_bytes
+from bprop.datasets.splits import Split, TrainTest, TrainValidationTest
 from bprop.io import atomic_write
 
 __all__ = [
@@ -72,28 +72,6 @@ class MNISTNotFoundError(FileNotFoundError):
     A ``FileNotFoundError`` (hence an ``OSError``); the message lists the files,
     the folders searched, and ``$BPROP_DATA``.
     """
-
-
-class Split(NamedTuple):
-    """One part of a data set: ``x`` (N, 784) or (N, 28, 28) floats in [0, 1], ``y`` (N,) int64."""
-
-    x: np.ndarray
-    y: np.ndarray
-
-
-class TrainValidationTest(NamedTuple):
-    """The 50,000 / 10,000 / 10,000 split: ``train, validation, test = load_mnist()``."""
-
-    train: Split
-    validation: Split
-    test: Split
-
-
-class TrainTest(NamedTuple):
-    """The 60,000 / 10,000 split: ``train, test = load_mnist(split="train_test")``."""
-
-    train: Split
-    test: Split
 
 
 def load_mnist(
