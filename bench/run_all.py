@@ -6,8 +6,9 @@ Usage::
     python bench/run_all.py --data-dir /work/shared/data/mnist --quick    # a smoke run (~2 min)
 
 Stages: machine description; MNIST; peak matmul rate; the timing of one epoch for every
-(peer, batch size), interleaved; the exact FLOP count and the FLOP lower bound; peak RSS
-in subprocesses; the learning check (test accuracy after a few epochs). The report is
+(peer, batch size), interleaved; the exact FLOP count and the FLOP lower bound; the cost of
+the bookkeeping inside ``fit`` at batch 10 (bookkeeping.py); peak RSS in subprocesses; the
+learning check (test accuracy after a few epochs). The report is
 rewritten after every stage, so an interrupted run still leaves what it measured.
 
 The thread count is fixed *before* NumPy or PyTorch is imported, hence the late imports.
@@ -65,6 +66,10 @@ def parse_args(argv=None):
     p.add_argument("--learning-epochs", type=int, default=5)
     p.add_argument("--skip-rss", action="store_true")
     p.add_argument("--skip-learning", action="store_true")
+    p.add_argument("--skip-bookkeeping", action="store_true",
+                   help="leave out the bookkeeping section (fit with/without progress bar vs bare training)")
+    p.add_argument("--bookkeeping-rounds", type=int, default=None,
+                   help="interleaved rounds of the bookkeeping section (default 11, 5 with --quick)")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: every peer on 5,000 samples (extrapolated), a 1-epoch learning check on "
                         "10,000 samples; writes RESULTS-quick.md/.json unless --out is given")
@@ -82,6 +87,10 @@ def parse_args(argv=None):
         p.error(f"unknown peers {unknown}; valid: {list(ALL_PEERS)}")
     if args.repeats < 1 or args.threads < 1:
         p.error("--repeats and --threads must be >= 1")
+    if args.bookkeeping_rounds is None:
+        args.bookkeeping_rounds = 5 if args.quick else 11
+    if args.bookkeeping_rounds < 5:
+        p.error("--bookkeeping-rounds must be >= 5")
     if args.retries is None:
         args.retries = 0 if args.quick else 2
     if args.out is None:
@@ -122,6 +131,7 @@ def main(argv=None):
 
     machine.pin_threads_env(args.threads)  # before NumPy / torch load their thread pools
 
+    import bookkeeping
     import data
     import flops
     import learning
@@ -221,6 +231,21 @@ def main(argv=None):
             f["bprop_s"] = bprop_cell["epoch_s"]
             f["bprop_multiple_of_bound"] = bprop_cell["epoch_s"] / f["bound_s"]
         results["flops"]["per_batch"][str(b)] = f
+        save()
+
+    # ---- bookkeeping inside fit -------------------------------------------- #
+    if not args.skip_bookkeeping:
+        rounds = args.bookkeeping_rounds
+        # The full 50,000 even with --quick (an epoch is ~0.5 s): the progress bar's per-call costs
+        # (start, stop, the epoch line) do not scale with the samples, so a subset would overstate them.
+        n_book = len(x)
+        log(f"bookkeeping inside fit at batch {bookkeeping.BATCH_SIZE}: full / quiet / bare, "
+            f"{rounds} interleaved rounds on {n_book:,} samples")
+        results["bookkeeping"] = bookkeeping.measure(
+            x, y, rounds=rounds, n=n_book, eta=args.eta, warmup_n=warmup_n, pause=args.pause,
+            max_foreign=args.max_foreign, retries=args.retries, quiet_wait=args.quiet_wait, log=log)
+        for line in bookkeeping.summary_lines(results["bookkeeping"]):
+            log("  " + line)
         save()
 
     # ---- peak RSS ---------------------------------------------------------- #

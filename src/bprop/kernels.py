@@ -109,14 +109,6 @@ def affine(x: np.ndarray, weights: np.ndarray, biases: np.ndarray, out: np.ndarr
     return _written(gemm(1.0, weights.T, x.T, 1.0, target, trans_a=1, overwrite_c=1), target, out)
 
 
-def matmul_transposed(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """x w^T: (m, n_in) (n_out, n_in)^T -> (m, n_out), z^l without the bias."""
-    gemm = _gemm(x, weights)
-    if gemm is None:
-        return x @ weights.T
-    return gemm(1.0, weights.T, x.T, trans_a=1).T
-
-
 def matmul(delta: np.ndarray, weights: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """delta w: (m, n_out) (n_out, n_in) -> (m, n_in), BP2's product with w^l."""
     gemm = _gemm(delta, weights) if out is None else _gemm(delta, weights, out)
