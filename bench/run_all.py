@@ -69,7 +69,7 @@ def parse_args(argv=None):
     p.add_argument("--skip-bookkeeping", action="store_true",
                    help="leave out the bookkeeping section (fit with/without progress bar vs bare training)")
     p.add_argument("--bookkeeping-rounds", type=int, default=None,
-                   help="interleaved rounds of the bookkeeping section (default 11, 5 with --quick)")
+                   help="interleaved rounds of the bookkeeping section (default 15, 5 with --quick)")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: every peer on 5,000 samples (extrapolated), a 1-epoch learning check on "
                         "10,000 samples; writes RESULTS-quick.md/.json unless --out is given")
@@ -88,7 +88,7 @@ def parse_args(argv=None):
     if args.repeats < 1 or args.threads < 1:
         p.error("--repeats and --threads must be >= 1")
     if args.bookkeeping_rounds is None:
-        args.bookkeeping_rounds = 5 if args.quick else 11
+        args.bookkeeping_rounds = 5 if args.quick else 15
     if args.bookkeeping_rounds < 5:
         p.error("--bookkeeping-rounds must be >= 5")
     if args.retries is None:
