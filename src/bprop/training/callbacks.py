@@ -17,6 +17,7 @@ The learning-rate callbacks change ``trainer.optimizer.eta`` between epochs.
 from __future__ import annotations
 
 import sys
+import time
 
 
 class Callback:
@@ -48,15 +49,21 @@ def format_logs(epoch: int, epochs: int, logs: dict) -> str:
 class ProgressBar(Callback):
     """A rich progress bar over each epoch's batches and one line per epoch.
 
-    The bar is redrawn at most ~50 times per epoch, so its cost does not grow
-    with the number of batches.
+    The count is updated at most ~50 times per epoch and the bar redrawn at most
+    4 times a second, both from the training loop itself: rich's own refresh
+    thread would wake up on its clock and take the interpreter lock from the
+    loop at arbitrary moments.
     """
+
+    #: Seconds between redraws.
+    REDRAW_SECONDS = 0.25
 
     def __init__(self, console=None):
         self.console = console
         self._progress = None
         self._task = None
         self._every = 1
+        self._next_redraw = 0.0
 
     def on_train_begin(self, trainer):
         from rich.console import Console
@@ -72,7 +79,7 @@ class ProgressBar(Callback):
             TimeRemainingColumn(),
             console=self.console,
             transient=True,
-            refresh_per_second=4,  # each redraw takes the GIL from the training loop
+            auto_refresh=False,  # redrawn from on_batch_end, no refresh thread
             disable=not self.console.is_terminal,
         )
         self._progress.start()
@@ -88,7 +95,11 @@ class ProgressBar(Callback):
 
     def on_batch_end(self, trainer, batch, n_batches):
         if (batch + 1) % self._every == 0 or batch + 1 == n_batches:
-            self._progress.update(self._task, completed=batch + 1)
+            now = time.monotonic()
+            redraw = now >= self._next_redraw
+            self._progress.update(self._task, completed=batch + 1, refresh=redraw)
+            if redraw:
+                self._next_redraw = now + self.REDRAW_SECONDS
 
     def on_epoch_end(self, trainer, epoch, logs):
         self._progress.console.print(format_logs(epoch, trainer.epochs, logs), highlight=False)
