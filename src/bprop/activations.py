@@ -72,6 +72,12 @@ class Sigmoid(Activation):
     def derivative(self, z, a):
         return a * (1 - a)
 
+    def backward(self, z, a, grad_a, out=None):
+        out = np.subtract(1, a, out=out)  # in place, no temporaries: (1 - a) a, then ⊙ dC/da
+        out *= a
+        out *= grad_a
+        return out
+
 
 class Tanh(Activation):
     name = "tanh"
@@ -84,6 +90,12 @@ class Tanh(Activation):
 
     def derivative(self, z, a):
         return 1 - a * a
+
+    def backward(self, z, a, grad_a, out=None):
+        out = np.multiply(a, a, out=out)  # in place, no temporaries: 1 - a², then ⊙ dC/da
+        np.subtract(1, out, out=out)
+        out *= grad_a
+        return out
 
 
 class ReLU(Activation):
@@ -99,7 +111,10 @@ class ReLU(Activation):
         return (z > 0).astype(z.dtype)
 
     def backward(self, z, a, grad_a, out=None):
-        return np.multiply(grad_a, z > 0, out=out)
+        # 1[z > 0] written straight into out as 0.0/1.0 (no boolean temporary), then ⊙ dC/da
+        out = np.greater(z, 0, out=np.empty_like(grad_a) if out is None else out)
+        out *= grad_a
+        return out
 
 
 class LeakyReLU(Activation):

@@ -70,3 +70,30 @@ def test_backprop_with_buffers_matches_a_fresh_network_batch_after_batch():
         fresh = net.copy().backprop(x_b, y_b)  # a deep copy starts with empty buffers
         for a, b in zip(reused, fresh.weights):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("hidden", ["relu", "sigmoid", "tanh"])
+def test_a_steady_training_step_allocates_no_layer_sized_array(hidden):
+    """After the first batch, a fused SGD step writes into reused buffers: NumPy's traced
+    allocations stay below one (m, n_L) output array (only O(m) row sums and fixed-size
+    ufunc scratch remain)."""
+    import tracemalloc
+
+    from bprop.kernels import SGDStep
+
+    m = 1024
+    rng = np.random.default_rng(3)
+    net = Network([64, 100, 10], hidden=hidden, seed=3)
+    x, targets, _ = net.prepare(rng.random((m, 64), dtype=np.float32), rng.integers(0, 10, m))
+    step = SGDStep(0.01)
+    net._backprop(x, targets, penalty=False, sgd=step)  # first batch: buffers are allocated
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        for _ in range(3):
+            net._backprop(x, targets, penalty=False, sgd=step)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert peak < m * 10 * 4, f"{peak} bytes allocated during steady training steps"
