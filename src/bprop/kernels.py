@@ -162,3 +162,28 @@ def bias_sgd_update(biases: np.ndarray, delta: np.ndarray, eta: float) -> None:
     result = gemv(-eta, delta.T, _ones(delta.shape[0], delta.dtype), 1.0, biases, overwrite_y=1)
     if result is not biases:
         biases[...] = result
+
+
+def axpy(y: np.ndarray, x: np.ndarray, alpha: float) -> None:
+    """y <- y + alpha x, in place, without a temporary the size of y (a BLAS axpy).
+
+    The stored-gradient SGD step, w <- w - eta dC/dw, is ``axpy(w, dC/dw, -eta)``:
+    NumPy's ``w -= eta * g`` first builds eta * g, a whole weight matrix per batch.
+    """
+    axpy_routine = _routine("axpy", (y, x))
+    if axpy_routine is None or y.shape != x.shape:
+        y += alpha * x
+        return
+    flat = y.reshape(-1)  # a view: y is C-contiguous
+    result = axpy_routine(x.reshape(-1), flat, a=alpha)
+    if result is not flat and not np.shares_memory(result, flat):
+        flat[...] = result
+
+
+def norm(x: np.ndarray) -> float:
+    """The Euclidean (Frobenius, for a matrix) norm ||x||, by BLAS nrm2 for contiguous floats."""
+    nrm2 = _routine("nrm2", (x,))
+    if nrm2 is None:
+        return float(np.linalg.norm(x))
+    return float(nrm2(x.reshape(-1)))
+

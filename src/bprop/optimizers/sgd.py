@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..kernels import SGDStep
+from ..kernels import SGDStep, axpy
 from .base import OPTIMIZERS, Optimizer
 
 
@@ -18,7 +18,7 @@ class SGD(Optimizer):
     def step(self, pairs):
         eta = self.eta
         for param, grad in pairs:
-            param -= eta * grad
+            axpy(param, grad, -eta)  # param -= eta * grad, in place
 
     def fused_step(self, regularizer, n):
         """The same update as one ``SGDStep`` the layers apply during backward.

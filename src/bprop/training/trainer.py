@@ -42,7 +42,7 @@ import time
 
 import numpy as np
 
-from .. import optimizers
+from .. import kernels, optimizers
 from ..validation import positive_float, positive_int
 from .callbacks import Callback, ProgressBar
 from .history import History
@@ -247,9 +247,8 @@ class Trainer:
                 a = net._backprop(xb, tb, penalty=False)
                 if sample_norms:
                     for l, layer in enumerate(dense):
-                        g = layer.grads["weights"]
-                        totals["norm_sums"][l] += float(np.sqrt(np.einsum("ij,ij->", g, g)))
-                        totals["delta_sums"][l] += float(np.linalg.norm(layer.grads["biases"]))
+                        totals["norm_sums"][l] += kernels.norm(layer.grads["weights"])
+                        totals["delta_sums"][l] += kernels.norm(layer.grads["biases"])
                     totals["norm_count"] += 1
                 net._add_penalty_gradients(n)
                 optimizer.step(net.trainable_parameters())
