@@ -236,8 +236,8 @@ class Trainer:
             m = index.shape[0]
             # mode="clip": the indices come from a permutation, so never out of range, and
             # NumPy's default mode="raise" with out= gathers through a temporary (3x slower).
-            xb = np.take(x, index, axis=0, out=x_buffer[:m], mode="clip")
-            tb = np.take(targets, index, axis=0, out=t_buffer[:m], mode="clip")
+            xb = x.take(index, axis=0, out=x_buffer[:m], mode="clip")
+            tb = targets.take(index, axis=0, out=t_buffer[:m], mode="clip")
             sample_norms = every and batch % every == 0
             if fused is not None and not sample_norms:
                 # Plain SGD: each layer applies its update inside backward (BP3/BP4 fused with
