@@ -187,3 +187,16 @@ def norm(x: np.ndarray) -> float:
         return float(np.linalg.norm(x))
     return float(nrm2(x.reshape(-1)))
 
+
+def abs_sum(x: np.ndarray) -> float:
+    """sum |x_i| over all elements: BLAS asum (threaded, one pass) for contiguous floats.
+
+    NaN and inf propagate (a NaN or inf element makes the result NaN or inf), which is
+    what the finite check of the training data relies on.
+    """
+    asum = _routine("asum", (x,)) if x.size < 2**31 else None  # BLAS counts in 32-bit ints
+    if asum is None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(np.abs(x).sum())
+    return float(asum(x.reshape(-1)))
+

@@ -101,3 +101,19 @@ def test_huge_finite_values_are_not_mistaken_for_inf():
         assert net.predict(x).shape == (4,)
         with pytest.raises(ValueError, match="NaN or inf"):
             net.predict(np.array([[np.inf, -np.inf]]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_one_non_finite_value_anywhere_in_a_large_input_is_found(dtype, bad):
+    """The finite check sums |x| with BLAS asum: a single NaN or inf at the start, in the
+    SIMD body or in the odd tail of a long array must still be caught."""
+    net = Network([37, 3, 2], seed=0, dtype=dtype)
+    x = np.random.default_rng(0).random((1001, 37)).astype(dtype)  # 37,037 values: an odd tail
+    for position in (0, 18_517, x.size - 1):
+        poisoned = x.copy()
+        poisoned.reshape(-1)[position] = bad
+        with pytest.raises(ValueError, match=r"x contains NaN or inf \(1 values\)"):
+            net.prepare(poisoned, np.zeros(1001, dtype=int))
+    huge = np.full((4, 37), np.finfo(dtype).max / 2, dtype=dtype)  # finite, but the sum overflows
+    assert net.prepare(huge, np.zeros(4, dtype=int))[0].shape == (4, 37)
