@@ -45,7 +45,9 @@ def parse_args(argv=None):
     p.add_argument("--batch-sizes", default="1,10,32,128,512", help="comma-separated (default %(default)s)")
     p.add_argument("--peers", default=",".join(ALL_PEERS), help="comma-separated subset of %(default)s")
     p.add_argument("--threads", type=int, default=2, help="threads for every library (default %(default)s)")
-    p.add_argument("--repeats", type=int, default=3, help="timed rounds per batch size (default %(default)s)")
+    p.add_argument("--repeats", type=int, default=None,
+                   help="timed rounds per batch size (default 5, 3 with --quick: single epochs on this VM "
+                        "vary by up to 1.6x, see bench/README.md)")
     p.add_argument("--samples", type=int, default=None,
                    help="time the per-sample loop on its first N samples and scale to 50,000 (extrapolated)")
     p.add_argument("--sklearn-samples", type=int, default=None,
@@ -85,6 +87,8 @@ def parse_args(argv=None):
     unknown = sorted(set(args.peers) - set(ALL_PEERS))
     if unknown:
         p.error(f"unknown peers {unknown}; valid: {list(ALL_PEERS)}")
+    if args.repeats is None:
+        args.repeats = 3 if args.quick else 5
     if args.repeats < 1 or args.threads < 1:
         p.error("--repeats and --threads must be >= 1")
     if args.bookkeeping_rounds is None:
