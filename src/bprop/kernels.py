@@ -49,8 +49,9 @@ _BLAS: dict = {}
 
 
 def _routine(kind: str, arrays):
-    """SciPy's BLAS routine ``kind`` ("gemm", "gemv") for the arrays' common float
-    dtype, or None when they are not all C-contiguous float32/float64 of one dtype."""
+    """SciPy's BLAS routine ``kind`` ("gemm", "gemv", "axpy", "nrm2", "asum") for the
+    arrays' common float dtype, or None when they are not all C-contiguous
+    float32/float64 of one dtype (the caller then falls back to NumPy)."""
     dtype = arrays[0].dtype
     for array in arrays:
         if array.dtype != dtype or not array.flags.c_contiguous:
@@ -92,7 +93,8 @@ def affine(x: np.ndarray, weights: np.ndarray, biases: np.ndarray, out: np.ndarr
     """z = x w^T + b: (m, n_in) (n_out, n_in)^T + (n_out,) -> (m, n_out), the forward z^l.
 
     The bias is folded into the product: ``out`` is filled with b row by row and
-    gemm adds the product to it (beta = 1), so z is written once, by BLAS.
+    gemm adds the product to it (beta = 1), instead of a separate pass that adds b
+    to the finished product.
     """
     gemm = _gemm(x, weights) if out is None else _gemm(x, weights, out)
     if gemm is None:
