@@ -42,12 +42,18 @@ def _check_path(path) -> str:
     return path
 
 
-def _save(fig, path) -> None:
+def _save(fig, path) -> str:
+    """Write ``fig`` to ``path`` atomically and close it (also when saving fails); return ``path``."""
     from .io import atomic_open
 
+    plt = _pyplot()
     suffix = os.path.splitext(path)[1].lower()
-    with atomic_open(path, "wb") as f:
-        fig.savefig(f, format=suffix[1:], dpi=100, bbox_inches="tight")
+    try:
+        with atomic_open(path, "wb") as f:
+            fig.savefig(f, format=suffix[1:], dpi=100, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return path
 
 
 def _epochs(history) -> list:
@@ -112,9 +118,7 @@ def learning_curves(history, path, title: str | None = None) -> str:
     ax_acc.set_title("classification accuracy")
     if title:
         fig.suptitle(title)
-    _save(fig, path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def gradient_norms(history, path, title: str | None = None) -> str:
@@ -127,9 +131,7 @@ def gradient_norms(history, path, title: str | None = None) -> str:
     fig, ax = plt.subplots(figsize=(6, 4))
     _draw_norms(ax, history)
     ax.set_title(title or "gradient norm per layer")
-    _save(fig, path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_history(history, path, title: str | None = None) -> str:
@@ -148,6 +150,4 @@ def plot_history(history, path, title: str | None = None) -> str:
         axes[2].set_title("gradient norm per layer")
     if title:
         fig.suptitle(title)
-    _save(fig, path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
