@@ -85,21 +85,25 @@ def epoch_flops(n, b, sizes=SIZES):
     }
 
 
+def _best_gflops(matmul, n, repeats, dtype_name):
+    """Time ``matmul()`` (one (n, n) @ (n, n) product) after a warm-up; best of ``repeats``."""
+    matmul()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        matmul()
+        times.append(time.perf_counter() - t0)
+    best = min(times)
+    return {"n": n, "dtype": dtype_name, "best_s": best, "times_s": times, "gflops": 2 * n**3 / best / 1e9}
+
+
 def peak_numpy_gflops(n=2048, repeats=7, dtype=np.float32):
     """Best-of-``repeats`` GFLOP/s of an (n, n) @ (n, n) NumPy matmul; 2 n^3 FLOPs each."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((n, n), dtype=np.float64).astype(dtype)
     b = rng.standard_normal((n, n), dtype=np.float64).astype(dtype)
     out = np.empty((n, n), dtype=dtype)
-    np.matmul(a, b, out=out)  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        np.matmul(a, b, out=out)
-        times.append(time.perf_counter() - t0)
-    best = min(times)
-    return {"n": n, "dtype": np.dtype(dtype).name, "best_s": best, "times_s": times,
-            "gflops": 2 * n**3 / best / 1e9}
+    return _best_gflops(lambda: np.matmul(a, b, out=out), n, repeats, np.dtype(dtype).name)
 
 
 def peak_torch_gflops(torch, n=2048, repeats=7):
@@ -108,12 +112,4 @@ def peak_torch_gflops(torch, n=2048, repeats=7):
     a = torch.randn(n, n, generator=g, dtype=torch.float32)
     b = torch.randn(n, n, generator=g, dtype=torch.float32)
     out = torch.empty(n, n, dtype=torch.float32)
-    torch.mm(a, b, out=out)  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        torch.mm(a, b, out=out)
-        times.append(time.perf_counter() - t0)
-    best = min(times)
-    return {"n": n, "dtype": "float32", "best_s": best, "times_s": times,
-            "gflops": 2 * n**3 / best / 1e9}
+    return _best_gflops(lambda: torch.mm(a, b, out=out), n, repeats, "float32")
