@@ -135,13 +135,6 @@ class LeakyReLU(Activation):
     def derivative(self, z, a):
         return np.where(z > 0, 1, self.slope).astype(z.dtype)
 
-    def backward(self, z, a, grad_a, out=None):
-        result = np.where(z > 0, grad_a, grad_a * grad_a.dtype.type(self.slope))
-        if out is None:
-            return result
-        out[...] = result
-        return out
-
     def __repr__(self):
         return f"LeakyReLU(slope={self.slope:g})"
 
