@@ -99,6 +99,11 @@ def parse_args(argv=None):
         args.retries = 0 if args.quick else 2
     if args.out is None:
         args.out = os.path.join(HERE, "RESULTS-quick.md" if args.quick else "RESULTS.md")
+    out_dir = os.path.dirname(os.path.abspath(args.out))
+    try:
+        os.makedirs(out_dir, exist_ok=True)  # before any timing, not after the first stage
+    except OSError as error:
+        p.error(f"--out {args.out}: cannot create the folder {out_dir} ({error.strerror})")
     return args
 
 
