@@ -436,6 +436,8 @@ def summary_lines(result):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.json:  # before the measurement, so a bad path does not waste it
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     sys.path.insert(0, HERE)
     import machine
 
