@@ -28,6 +28,7 @@ import numpy as np
 
 from scipy.special import expit
 
+from . import kernels
 from .registry import Registry
 
 
@@ -170,9 +171,11 @@ class Softmax(Activation):
 
     def forward(self, z, out=None):
         # Subtracting the row maximum leaves softmax unchanged and keeps e^z <= 1.
-        e = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+        # (out, when separate from z, first holds row_max's transposed copy of z.)
+        row_max = kernels.row_max(z, scratch=None if out is None or out is z else out)
+        e = np.subtract(z, row_max[:, None], out=out)
         np.exp(e, out=e)
-        e /= e.sum(axis=1, keepdims=True)
+        e /= kernels.row_sum(e)[:, None]
         return e
 
     def derivative(self, z, a):

@@ -102,3 +102,54 @@ def test_fused_training_step_equals_stored_gradients(regularizer):
     stored.fit(x, y, epochs=2, batch_size=8, eta=0.2, verbose=False, grad_norm_every=1)  # unfused every batch
     for a, b in zip(list(fused.weights) + list(fused.biases), list(stored.weights) + list(stored.biases)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("shape", [(1, 1), (5, 3), (64, 10), (70, 32), (65, 33), (300, 200), (63, 10)])
+def test_row_sum_and_row_max_match_numpy(dtype, shape):
+    """Both sides of ROW_MAX_TRANSPOSE_COLUMNS, BLAS and NumPy dtypes, with and without scratch."""
+    rng = np.random.default_rng(sum(shape))
+    x = (rng.standard_normal(shape) * 100).astype(dtype)
+    # summation order differs (BLAS vs NumPy's pairwise sum): allow n roundings of the largest row's |x| sum
+    eps = np.finfo(dtype).eps if np.issubdtype(dtype, np.floating) else 0
+    atol = eps * shape[1] * np.abs(x).sum(axis=1).max()
+    np.testing.assert_allclose(kernels.row_sum(x), x.sum(axis=1), rtol=0, atol=atol)
+    np.testing.assert_array_equal(kernels.row_max(x), x.max(axis=1))
+    scratch = np.full(x.size + 3, 7, dtype=dtype)
+    np.testing.assert_array_equal(kernels.row_max(x, scratch=scratch), x.max(axis=1))
+    # strided input (every other column): NumPy's reductions
+    wide = np.repeat(x, 2, axis=1)[:, ::2]
+    np.testing.assert_allclose(kernels.row_sum(wide), x.sum(axis=1), rtol=0, atol=atol)
+    np.testing.assert_array_equal(kernels.row_max(wide), x.max(axis=1))
+
+
+def test_row_max_ignores_unusable_scratch_and_propagates_nan():
+    rows = np.array([[1.0, np.nan, 3.0], [-np.inf, -5.0, -np.inf], [2.0, 9.0, 4.0]], dtype=np.float32)
+    x = np.tile(rows, (kernels.ROW_REDUCTION_MIN_ROWS, 1))  # enough rows for the transposed path
+    expected = np.tile(np.array([np.nan, -5.0, 9.0], dtype=np.float32), kernels.ROW_REDUCTION_MIN_ROWS)
+    n = x.size
+    for scratch in (None, x, np.empty(n - 1, np.float32), np.empty(n, np.float64), np.empty((n, 2), np.float32)[:, 0]):
+        before = x.copy()
+        np.testing.assert_array_equal(kernels.row_max(x, scratch=scratch), expected)
+        np.testing.assert_array_equal(x, before)  # x itself is never used as scratch
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_into_a_separate_buffer_equals_in_place(dtype):
+    """The training path (out separate from z, used as row_max's scratch) and inference (out is z)."""
+    from bprop.activations import Softmax
+
+    rng = np.random.default_rng(5)
+    z = (rng.standard_normal((50, 10)) * 30).astype(dtype)
+    z[3] += 1000  # a row that overflows e^z without the maximum subtracted
+    expected = np.exp(z.astype(np.float64) - z.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    separate = Softmax().forward(z, out=np.full_like(z, np.nan))
+    z_copy = z.copy()
+    in_place = Softmax().forward(z_copy, out=z_copy)
+    allocated = Softmax().forward(z)
+    tolerance = 1e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(separate, expected, rtol=tolerance, atol=tolerance * 1e-3)
+    np.testing.assert_array_equal(separate, in_place)
+    np.testing.assert_array_equal(separate, allocated)
+    np.testing.assert_allclose(separate.sum(axis=1), 1.0, rtol=10 * tolerance)
