@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .activations import Activation, Sigmoid, Softmax
 from .registry import Registry
 
@@ -48,6 +49,12 @@ class Cost:
     def gradient(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
         """dC/da^L of the batch-mean cost, shape (batch, n_L)."""
         raise NotImplementedError
+
+    def total_at_labels(self, a: np.ndarray, labels: np.ndarray) -> float | None:
+        """sum_x C_x when every target is the one-hot row of its label, read from the
+        labels (m,) instead of the (m, n_L) targets; None when this cost has no such
+        shortcut (the caller then uses ``value``)."""
+        return None
 
     def fused_with(self, activation: Activation) -> bool:
         """True when delta^L collapses to (about) a - y for this output activation."""
@@ -118,6 +125,10 @@ class LogLikelihood(Cost):
     def value(self, a, y):
         return -float((y * _safe_log(a)).sum()) / a.shape[0]
 
+    def total_at_labels(self, a, labels):
+        # one-hot y: sum_j y_j ln a_j = ln a_label, one logarithm per sample instead of n_L
+        return -float(_safe_log(a[np.arange(a.shape[0]), labels]).sum())
+
     def gradient(self, a, y):
         tiny = np.finfo(a.dtype).tiny
         return -y / np.maximum(a, tiny) / a.dtype.type(a.shape[0])
@@ -128,7 +139,7 @@ class LogLikelihood(Cost):
     def fused_delta(self, a, y, out=None):
         # dC_x/dz_i = a_i Σ_j y_j - y_i; the sum is 1 for one-hot (and any normalized)
         # targets, giving seed 002's a - y, but soft targets need not sum to 1.
-        delta = np.multiply(a, y.sum(axis=1, keepdims=True), out=out)
+        delta = np.multiply(a, kernels.row_sum(y)[:, None], out=out)
         delta -= y
         delta /= a.dtype.type(a.shape[0])
         return delta

@@ -50,6 +50,32 @@ def test_epoch_training_cost_is_the_running_mean_of_batch_costs():
     assert history["train_cost"][0] == pytest.approx(reference.total_cost(x, y), rel=1e-12)
 
 
+@pytest.mark.parametrize("cost", ["log_likelihood", "quadratic"])
+def test_training_cost_from_labels_equals_cost_from_targets(cost):
+    """One-hot targets let the log-likelihood score from the labels (one ln per sample);
+    soft targets, and costs without that shortcut, score from the targets. All agree with
+    the cost of the same outputs computed from the full targets."""
+    from bprop.training.scores import RunningScores
+
+    x, y = blobs(300)
+    net = Network([2, 5, 3], seed=0, cost=cost, dtype="float64")
+    soft = np.full((300, 3), 0.1)
+    soft[np.arange(300), y] = 0.8
+    for targets_given, expect_one_hot in ((y, cost == "log_likelihood"), (soft, False)):
+        prepared_x, targets, labels = net.prepare(x, targets_given)
+        scores = RunningScores(net, targets, labels, batch_size=64)
+        assert scores.one_hot == expect_one_hot
+        order = np.random.default_rng(1).permutation(300)
+        scores.start(order, 0)
+        totals = {"cost": 0.0, "correct": 0}
+        outputs = net.feedforward(prepared_x[order])
+        for start in range(0, 300, 64):
+            scores.add(outputs[start : start + 64], totals)
+        scores.flush(totals)
+        assert totals["cost"] / 300 == pytest.approx(net.cost.value(outputs, targets[order]), rel=1e-12)
+        assert totals["correct"] == np.count_nonzero(outputs.argmax(axis=1) == labels[order])
+
+
 def test_callbacks_see_events_and_can_stop():
     events = []
 

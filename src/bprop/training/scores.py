@@ -31,6 +31,10 @@ class RunningScores:
 
     def __init__(self, net, targets: np.ndarray, labels: np.ndarray, batch_size: int):
         self.net, self.targets, self.labels = net, targets, labels
+        # With one-hot targets (class labels given to fit) a cost may score from the labels.
+        n = targets.shape[0]
+        self.one_hot = (net.cost.total_at_labels(targets[:1], labels[:1]) is not None
+                        and np.count_nonzero(targets) == n and bool(np.all(targets[np.arange(n), labels] == 1)))
         rows = max(batch_size, min(BLOCK_ROWS, targets.shape[0]))
         self.block = np.empty((rows, targets.shape[1]), dtype=targets.dtype)
         self.order: np.ndarray | None = None
@@ -55,7 +59,11 @@ class RunningScores:
         if count:
             index = self.order[self.begin : self.begin + count]
             a = self.block[:count]
-            totals["cost"] += self.net.cost.value(a, self.targets[index]) * count
-            totals["correct"] += int(np.count_nonzero(self.net.labels_from_outputs(a) == self.labels[index]))
+            labels = self.labels[index]
+            if self.one_hot:
+                totals["cost"] += self.net.cost.total_at_labels(a, labels)
+            else:
+                totals["cost"] += self.net.cost.value(a, self.targets[index]) * count
+            totals["correct"] += int(np.count_nonzero(self.net.labels_from_outputs(a) == labels))
         self.begin += count
         self.filled = 0
