@@ -97,6 +97,25 @@ def test_callbacks_see_events_and_can_stop():
     assert events[0] == "begin" and events[-1] == "end" and len(events) == 4
 
 
+@pytest.mark.parametrize("delay, drawn", [(1e9, False), (0.0, True)])
+def test_progress_bar_appears_only_after_its_delay(monkeypatch, delay, drawn):
+    """The bar is drawn once an epoch has run for REDRAW_SECONDS; the epoch lines always are."""
+    import io
+
+    from rich.console import Console
+
+    from bprop.training.callbacks import ProgressBar
+
+    monkeypatch.setattr(ProgressBar, "REDRAW_SECONDS", delay)
+    stream = io.StringIO()
+    console = Console(file=stream, force_terminal=True, width=100)
+    x, y = blobs(200)
+    Network([2, 4, 3], seed=0).fit(x, y, epochs=2, batch_size=5, verbose=False, callbacks=[ProgressBar(console)])
+    out = stream.getvalue()
+    assert "epoch 1/2" in out and "epoch 2/2" in out and "train cost" in out
+    assert ("batches" in out) == drawn  # the bar's "n/40 batches" column
+
+
 def test_progress_bar_runs(capsys):
     x, y = blobs(30)
     Network([2, 4, 3], seed=0).fit(x, y, epochs=2, batch_size=10, verbose=True)

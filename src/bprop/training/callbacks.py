@@ -49,19 +49,26 @@ def format_logs(epoch: int, epochs: int, logs: dict) -> str:
 class ProgressBar(Callback):
     """A rich progress bar over each epoch's batches and one line per epoch.
 
+    The bar appears only once an epoch has run for ``REDRAW_SECONDS`` (as tqdm's
+    ``delay``): an epoch shorter than that prints its line and nothing else, and a
+    longer one shows the bar until its line replaces it. Each rich redraw costs about
+    2 ms, which drawing the bar from the start of every epoch would spend several
+    times in an epoch that is over in a fraction of a second.
+
     The count is updated at most ~50 times per epoch and the bar redrawn at most
     4 times a second, both from the training loop itself: rich's own refresh
     thread would wake up on its clock and take the interpreter lock from the
     loop at arbitrary moments.
     """
 
-    #: Seconds between redraws.
+    #: Seconds between redraws, and before an epoch's bar first appears.
     REDRAW_SECONDS = 0.25
 
     def __init__(self, console=None):
         self.console = console
         self._progress = None
         self._task = None
+        self._shown = False
         self._every = 1
         self._next_redraw = 0.0
 
@@ -82,7 +89,6 @@ class ProgressBar(Callback):
             auto_refresh=False,  # redrawn from on_batch_end, no refresh thread
             disable=not self.console.is_terminal,
         )
-        self._progress.start()
 
     def on_epoch_begin(self, trainer, epoch):
         n_batches = trainer.n_batches
@@ -92,20 +98,30 @@ class ProgressBar(Callback):
             self._task = self._progress.add_task("train", total=n_batches, epoch=label)
         else:
             self._progress.reset(self._task, total=n_batches, epoch=label)
+        self._next_redraw = time.monotonic() + self.REDRAW_SECONDS
 
     def on_batch_end(self, trainer, batch, n_batches):
         if (batch + 1) % self._every == 0 or batch + 1 == n_batches:
             now = time.monotonic()
             redraw = now >= self._next_redraw
+            if redraw and not self._shown:
+                self._progress.start()  # the bar appears (transient: gone again at stop)
+                self._shown = True
             self._progress.update(self._task, completed=batch + 1, refresh=redraw)
             if redraw:
                 self._next_redraw = now + self.REDRAW_SECONDS
 
     def on_epoch_end(self, trainer, epoch, logs):
+        self._hide()
         self._progress.console.print(format_logs(epoch, trainer.epochs, logs), highlight=False)
 
     def on_train_end(self, trainer):
         if self._progress is not None:
-            self._progress.stop()
+            self._hide()
             self._progress = None
             self._task = None
+
+    def _hide(self):
+        if self._shown:
+            self._progress.stop()
+            self._shown = False
