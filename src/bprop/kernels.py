@@ -54,7 +54,9 @@ def _routine(kind: str, arrays):
     float32/float64 of one dtype (the caller then falls back to NumPy)."""
     dtype = arrays[0].dtype
     for array in arrays:
-        if array.dtype != dtype or not array.flags.c_contiguous:
+        # NumPy's built-in dtypes are singletons, so `is` suffices; any other dtype object
+        # (a byte-swapped one, say) only sends the call to the NumPy fallback.
+        if array.dtype is not dtype or not array.flags.c_contiguous:
             return None
     key = (kind, dtype)
     routine = _BLAS.get(key, _BLAS)
