@@ -2,7 +2,7 @@
 
 Every matrix product of a layer's forward and backward pass goes through here,
 to one BLAS ``gemm`` (C <- alpha op(A) op(B) + beta C) or ``gemv`` taken from
-SciPy, which comes with scikit-learn, a dependency of bprop. Three reasons:
+SciPy, which comes with scikit-learn, a dependency of bprop. Four reasons:
 
 1. ``sgd_update`` fuses BP4 with the plain SGD step of seed 001 (eq. 2-5):
 
@@ -22,6 +22,11 @@ SciPy, which comes with scikit-learn, a dependency of bprop. Three reasons:
    gemm add x w^T to it (no separate pass to add the bias), and
    ``bias_sgd_update`` applies BP3 with the SGD step, b <- b - eta (delta^l)^T 1,
    in one gemv.
+
+4. A gemv with a vector of ones sums the rows of a (m, n_L) output in one pass
+   (``row_sum``), where NumPy's reduction along the short last axis goes row by
+   row. ``row_max``, beside it, does the same for the softmax's row maximum with a
+   transposed copy (no BLAS routine computes a maximum).
 
 Every function takes an optional ``out`` (or updates in place), so the training
 loop reuses the same buffers batch after batch instead of allocating.
