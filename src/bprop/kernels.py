@@ -54,7 +54,7 @@ _BLAS: dict = {}
 
 
 def _routine(kind: str, arrays):
-    """SciPy's BLAS routine ``kind`` ("gemm", "gemv", "axpy", "nrm2", "asum") for the
+    """SciPy's BLAS routine ``kind`` ("gemm", "gemv", "nrm2", "asum") for the
     arrays' common float dtype, or None when they are not all C-contiguous
     float32/float64 of one dtype (the caller then falls back to NumPy)."""
     dtype = arrays[0].dtype
@@ -227,22 +227,6 @@ def row_max(x: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
     transposed = scratch.reshape(-1)[: x.size].reshape(x.shape[1], x.shape[0])
     np.copyto(transposed, x.T)
     return transposed.max(axis=0)
-
-
-def axpy(y: np.ndarray, x: np.ndarray, alpha: float) -> None:
-    """y <- y + alpha x, in place, without a temporary the size of y (a BLAS axpy).
-
-    The stored-gradient SGD step, w <- w - eta dC/dw, is ``axpy(w, dC/dw, -eta)``:
-    NumPy's ``w -= eta * g`` first builds eta * g, a whole weight matrix per batch.
-    """
-    axpy_routine = _routine("axpy", (y, x))
-    if axpy_routine is None or y.shape != x.shape:
-        y += alpha * x
-        return
-    flat = y.reshape(-1)  # a view: y is C-contiguous
-    result = axpy_routine(x.reshape(-1), flat, a=alpha)
-    if result is not flat and not np.shares_memory(result, flat):
-        flat[...] = result
 
 
 def norm(x: np.ndarray) -> float:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..kernels import SGDStep, axpy
+import numpy as np
+
+from ..kernels import SGDStep
 from .base import OPTIMIZERS, Optimizer
 
 
@@ -15,10 +17,25 @@ class SGD(Optimizer):
 
     name = "sgd"
 
+    def __init__(self, eta: float = 0.1):
+        super().__init__(eta)
+        self._scaled = np.empty(0)  # holds eta * dC/dw, reused from step to step
+
     def step(self, pairs):
+        # eta * grad goes into a reused buffer, then param -= it: no weight-sized temporary
+        # per step (NumPy's param -= eta * grad makes one). Not BLAS axpy: OpenBLAS spreads
+        # a large axpy over both cores, and waking its worker thread on every sampled-norm
+        # batch kept it spinning on the second core through the whole epoch (+5% at batch 10).
         eta = self.eta
         for param, grad in pairs:
-            axpy(param, grad, -eta)  # param -= eta * grad, in place
+            scaled = self._buffer(grad)
+            np.multiply(grad, eta, out=scaled)
+            param -= scaled
+
+    def _buffer(self, like: np.ndarray) -> np.ndarray:
+        if self._scaled.size < like.size or self._scaled.dtype != like.dtype:
+            self._scaled = np.empty(like.size, dtype=like.dtype)
+        return self._scaled[: like.size].reshape(like.shape)
 
     def fused_step(self, regularizer, n):
         """The same update as one ``SGDStep`` the layers apply during backward.
