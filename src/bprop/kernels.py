@@ -229,6 +229,47 @@ def row_max(x: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
     return transposed.max(axis=0)
 
 
+def gram_norm_is_cheaper(m: int, n_in: int, n_out: int) -> bool:
+    """True when ``weight_gradient_norm`` of a batch of m rows through an (n_out, n_in)
+    layer uses the Gram matrices: m² (n_in + n_out) < m n_in n_out multiplications."""
+    return m * (n_in + n_out) < n_in * n_out
+
+
+def weight_gradient_norm(delta: np.ndarray, inputs: np.ndarray, scratch: np.ndarray | None = None) -> float:
+    """||(delta)^T inputs||_F: the Frobenius norm of BP4's dC/dw^l, (n_l, n_(l-1)).
+
+    For a small batch of m rows the gradient need not be formed: with Δ = delta (m, n_l)
+    and A = inputs (m, n_(l-1)),
+
+        ||Δ^T A||² = trace(A^T Δ Δ^T A) = Σ_ij (Δ Δ^T)_ij (A A^T)_ij,
+
+    two m x m Gram matrices, m² (n_l + n_(l-1)) multiplications instead of the
+    gradient's m n_l n_(l-1), in delta's dtype (like the gradient itself), summed in
+    float64. For larger batches the
+    gradient is formed by one gemm, into ``scratch`` when it is an (n_l, n_(l-1))
+    C-contiguous array of delta's dtype.
+    """
+    m, n_out = delta.shape
+    n_in = inputs.shape[1]
+    if gram_norm_is_cheaper(m, n_in, n_out):
+        total = float(np.einsum("ij,ij->", _gram(delta), _gram(inputs), dtype=np.float64))
+        return float(np.sqrt(max(total, 0.0)))  # rounding may leave -0.0 for a zero gradient
+    usable = (scratch is not None and scratch.shape == (n_out, n_in) and scratch.dtype == delta.dtype
+              and scratch.flags.c_contiguous)
+    gradient = scratch if usable else np.empty((n_out, n_in), dtype=delta.dtype)
+    weight_gradient(delta, inputs, out=gradient)
+    return norm(gradient)
+
+
+def _gram(a: np.ndarray) -> np.ndarray:
+    """a a^T, (m, n) -> (m, m), by SciPy's gemm (not NumPy's BLAS, see above)."""
+    gemm = _routine("gemm", (a,))
+    if gemm is None:
+        return a @ a.T
+    # F-order view a^T (n, m); op(A) = (a^T)^T = a, B = a^T: a a^T
+    return gemm(1.0, a.T, a.T, trans_a=1)
+
+
 def norm(x: np.ndarray) -> float:
     """The Euclidean (Frobenius, for a matrix) norm ||x||, by BLAS nrm2 for contiguous floats."""
     nrm2 = _routine("nrm2", (x,))

@@ -150,3 +150,25 @@ def test_softmax_into_a_separate_buffer_equals_in_place(dtype):
     np.testing.assert_array_equal(separate, in_place)
     np.testing.assert_array_equal(separate, allocated)
     np.testing.assert_allclose(separate.sum(axis=1), 1.0, rtol=10 * tolerance)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m, n_in, n_out", [(1, 50, 20), (4, 50, 20), (40, 50, 20), (3, 5, 2)])
+def test_weight_gradient_norm_with_and_without_forming_the_gradient(dtype, m, n_in, n_out):
+    """Small batches (m (n_in + n_out) < n_in n_out) use the Gram matrices, larger ones a gemm."""
+    rng = np.random.default_rng(m)
+    delta = rng.standard_normal((m, n_out)).astype(dtype)
+    inputs = rng.standard_normal((m, n_in)).astype(dtype)
+    expected = np.linalg.norm(delta.astype(np.float64).T @ inputs.astype(np.float64))
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    assert kernels.weight_gradient_norm(delta, inputs) == pytest.approx(expected, rel=rtol)
+    scratch = np.full((n_out, n_in), np.nan, dtype=dtype)
+    assert kernels.weight_gradient_norm(delta, inputs, scratch=scratch) == pytest.approx(expected, rel=rtol)
+    if m * (n_in + n_out) >= n_in * n_out:  # formed: the gradient is left in scratch
+        np.testing.assert_allclose(scratch, delta.T @ inputs, rtol=rtol * 10, atol=rtol)
+
+
+def test_weight_gradient_norm_of_cancelling_samples_is_zero_not_nan():
+    delta = np.array([[1.0, 2.0], [-1.0, -2.0]], dtype=np.float32)  # the two samples cancel
+    inputs = np.tile(np.arange(1.0, 41.0, dtype=np.float32), (2, 1))
+    assert kernels.weight_gradient_norm(delta, inputs) == 0.0

@@ -51,6 +51,36 @@ def test_gradient_norm_is_the_mean_over_sampled_batches():
     assert history.last()["delta_norm_2"] == pytest.approx(expected[3], rel=1e-12)
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum"])  # fused step (norms from deltas) / stored gradients
+def test_sampled_norms_of_a_wide_layer_and_small_batches_equal_the_gradients(optimizer):
+    """Batches of 3 through a 30-input, 20-neuron layer: 3 (30 + 20) < 30 x 20, so with
+    plain SGD ||dC/dw^1|| comes from the 3 x 3 Gram matrices of delta and a^0, without the
+    gradient; momentum stores the gradients. Both must equal the gradients' norms."""
+    from bprop.optimizers import Momentum
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((12, 30))
+    y = rng.integers(0, 3, 12)
+    net = Network([30, 20, 3], hidden="relu", seed=7, dtype="float64")
+    probe = net.copy()
+    step = Momentum(eta=0.05, mu=0.5) if optimizer == "momentum" else None
+    norms = []
+    for batch in range(4):
+        grads = probe.backprop(x[3 * batch:3 * batch + 3], y[3 * batch:3 * batch + 3])
+        if batch % 2 == 0:
+            norms.append([np.linalg.norm(g) for g in grads.weights] + [np.linalg.norm(g) for g in grads.biases])
+        if step is None:
+            for p, g in zip(list(probe.weights) + list(probe.biases), list(grads.weights) + list(grads.biases)):
+                p -= 0.05 * g
+        else:
+            step.step(list(zip(list(probe.weights) + list(probe.biases), list(grads.weights) + list(grads.biases))))
+    history = net.fit(x, y, epochs=1, batch_size=3, eta=0.05, verbose=False, shuffle=False, grad_norm_every=2,
+                      optimizer=Momentum(eta=0.05, mu=0.5) if optimizer == "momentum" else "sgd")
+    expected = np.mean(norms, axis=0)
+    for key, value in zip(["grad_norm_1", "grad_norm_2", "delta_norm_1", "delta_norm_2"], expected):
+        assert history.last()[key] == pytest.approx(value, rel=1e-12), key
+
+
 def test_grad_norms_can_be_off():
     x, y = data()
     history = Network([4, 2], seed=0).fit(x, y, epochs=1, verbose=False, grad_norm_every=0)

@@ -69,6 +69,7 @@ class Dense(Layer):
         self.trainable = ("weights", "biases") if self.train_biases else ("weights",)
         self._initial = (weights, biases)
         self._cache: tuple | None = None
+        self._delta: np.ndarray | None = None  # delta^l of the last training backward pass
         self._work = Workspace()  # z, a, delta and dC/da^(l-1) of training batches
 
     # -- construction ---------------------------------------------------------------
@@ -169,6 +170,7 @@ class Dense(Layer):
         computed with the old w^l, as BP2 requires.
         """
         x = self._require_cache()[0]
+        self._delta = delta
         weights = self.params["weights"]
         grad_input = None
         if need_input_grad:
@@ -184,6 +186,16 @@ class Dense(Layer):
             kernels.sgd_update(weights, delta, x, sgd.eta, sgd.decay)  # BP4 + update, one gemm
         return grad_input
 
+    def gradient_norms(self) -> tuple[float, float]:
+        """(||dC/dw^l||, ||dC/db^l||) of the last training batch, from delta^l and a^(l-1)
+        (BP4 and BP3); available also when the SGD step was fused and no gradient was stored.
+        ||dC/dw^l|| comes from ``kernels.weight_gradient_norm`` (Gram matrices for small batches)."""
+        if self._delta is None:
+            raise RuntimeError("gradient norms need a training backward pass first")
+        x = self._require_cache()[0]
+        weight_norm = kernels.weight_gradient_norm(self._delta, x, scratch=self.grads["weights"])
+        return weight_norm, kernels.norm(np.add.reduce(self._delta, axis=0))
+
     def _require_cache(self):
         if self._cache is None:
             raise RuntimeError("backward needs a forward pass with training=True first")
@@ -197,6 +209,7 @@ class Dense(Layer):
     def clear_cache(self):
         """Drop the cached pass and free the training buffers."""
         self._cache = None
+        self._delta = None
         self._work.clear()
 
     def config(self):

@@ -223,14 +223,19 @@ class Trainer:
         net, optimizer, scores = self.net, self.optimizer, self._scores
         every = self.grad_norm_every
         if every is None:
-            # ~100 sampled batches per epoch, at most 1 in 10: a sampled batch skips the fused
-            # SGD path, and sampling every 10th batch cost 8% of an epoch at batch size 10.
+            # ~100 sampled batches per epoch, at most 1 in 10: sampling every 10th batch cost
+            # 8% of an epoch at batch size 10 when a sampled batch left the fused SGD path.
             every = max(10, -(-self.n_batches // 100))
         totals, order = self._totals, self._order
         dense = net.dense_layers
         n = x.shape[0]
         # Read once per epoch: schedules change eta between epochs only.
         fused = optimizer.fused_step(net.regularizer, n)
+        # A sampled batch stays on the fused path when the largest layer's gradient norm is
+        # cheaper from its Gram matrices than formed (small batches); otherwise it stores the
+        # gradients, whose norms are then free, and steps with them.
+        largest = max(dense, key=lambda layer: layer.n_in * layer.n_out)
+        norms_when_fused = kernels.gram_norm_is_cheaper(batch_size, largest.n_in, largest.n_out)
         for batch in range(self.batch, self.n_batches):
             index = order[batch * batch_size : (batch + 1) * batch_size]
             m = index.shape[0]
@@ -239,17 +244,18 @@ class Trainer:
             xb = x.take(index, axis=0, out=x_buffer[:m], mode="clip")
             tb = targets.take(index, axis=0, out=t_buffer[:m], mode="clip")
             sample_norms = every and batch % every == 0
-            if fused is not None and not sample_norms:
+            if fused is not None and (not sample_norms or norms_when_fused):
                 # Plain SGD: each layer applies its update inside backward (BP3/BP4 fused with
-                # the step), so no gradient is stored; see kernels.sgd_update.
+                # the step), so no gradient is stored (kernels.sgd_update); sampled norms come
+                # from each layer's delta^l and a^(l-1) (Dense.gradient_norms).
                 a = net._backprop(xb, tb, penalty=False, sgd=fused)
+                if sample_norms:
+                    self._add_norms([layer.gradient_norms() for layer in dense])
             else:
                 a = net._backprop(xb, tb, penalty=False)
                 if sample_norms:
-                    for l, layer in enumerate(dense):
-                        totals["norm_sums"][l] += kernels.norm(layer.grads["weights"])
-                        totals["delta_sums"][l] += kernels.norm(layer.grads["biases"])
-                    totals["norm_count"] += 1
+                    self._add_norms([(kernels.norm(layer.grads["weights"]), kernels.norm(layer.grads["biases"]))
+                                     for layer in dense])
                 net._add_penalty_gradients(n)
                 optimizer.step(net.trainable_parameters())
             scores.add(a, totals)  # scored a block at a time (see scores.RunningScores)
@@ -261,6 +267,14 @@ class Trainer:
             if self._interrupt is not None:
                 totals["seconds"] += time.perf_counter() - started
                 self._check_interrupt()
+
+    def _add_norms(self, norms) -> None:
+        """Add one sampled batch's [(||dC_0/dw^l||, ||dC/db^l||) per layer] to the epoch's sums."""
+        totals = self._totals
+        for l, (weight_norm, bias_norm) in enumerate(norms):
+            totals["norm_sums"][l] += weight_norm
+            totals["delta_sums"][l] += bias_norm
+        totals["norm_count"] += 1
 
     def _epoch_logs(self, n, sets, started) -> dict:
         net, totals = self.net, self._totals
