@@ -331,12 +331,18 @@ def render(results):
                 continue
             mark = "*" if results["timing"][b_key][name].get("extrapolated") else ""
             txt = f"{u['ratio_of_medians']:.2f}x{mark}"
+            per_round = u.get("round_ratios") or []
+            if len(per_round) > 1:
+                txt += f" [{min(per_round):.2f}–{max(per_round):.2f}]"
             if goal is not None:
                 txt += f" (≥{goal:g}x: {'PASS' if u['ratio_of_medians'] >= goal else 'MISS'})"
             row.append(txt)
         rows.append(row)
     if rows:
         out.append(_table(["batch"] + [f"vs {n}" for n in others], rows) + "\n")
+        out.append("In brackets: the lowest and highest of the per-round ratios (the peer's time over bprop's in "
+                   "the same round). The verdict is on the ratio of the medians; where the brackets straddle the "
+                   "target, another run may give the other verdict.\n")
     if targets:
         rows = []
         for t in targets:
