@@ -76,6 +76,17 @@ def test_training_cost_from_labels_equals_cost_from_targets(cost):
         assert totals["correct"] == np.count_nonzero(outputs.argmax(axis=1) == labels[order])
 
 
+def test_single_output_log_likelihood_scores_from_its_targets():
+    """One sigmoid output: labels 0/1 are not column indices, so no label shortcut."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((20, 2))
+    y = (x[:, 0] > 0).astype(int)
+    net = Network([2, 1], output="sigmoid", cost="log_likelihood", seed=0, dtype="float64")
+    reference = net.copy()
+    history = net.fit(x, y, epochs=1, batch_size=20, eta=0.1, shuffle=False, verbose=False)
+    assert history["train_cost"][0] == pytest.approx(reference.total_cost(x, y), rel=1e-12)
+
+
 def test_callbacks_see_events_and_can_stop():
     events = []
 

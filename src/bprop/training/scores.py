@@ -32,8 +32,9 @@ class RunningScores:
     def __init__(self, net, targets: np.ndarray, labels: np.ndarray, batch_size: int):
         self.net, self.targets, self.labels = net, targets, labels
         # With one-hot targets (class labels given to fit) a cost may score from the labels.
-        n = targets.shape[0]
-        self.one_hot = (net.cost.total_at_labels(targets[:1], labels[:1]) is not None
+        # (A single output neuron has labels 0/1 but no one-hot rows: target 0 is no column.)
+        n, n_out = targets.shape
+        self.one_hot = (n_out > 1 and net.cost.total_at_labels(targets[:1], labels[:1]) is not None
                         and np.count_nonzero(targets) == n and bool(np.all(targets[np.arange(n), labels] == 1)))
         rows = max(batch_size, min(BLOCK_ROWS, targets.shape[0]))
         self.block = np.empty((rows, targets.shape[1]), dtype=targets.dtype)
