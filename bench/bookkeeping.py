@@ -299,8 +299,9 @@ def _max_weight_difference(net_a, net_b):
 
 def check_same_training(variants, batch_size, n, seed):
     """Train each variant once on n samples from the same seed; the largest weight difference
-    from ``quiet`` (full should match it exactly; bare up to rounding, as the ~1% of batches
-    fit samples gradient norms on take the unfused update path)."""
+    from ``quiet`` (full should match it exactly; bare exactly at small batches, where the
+    batches fit samples gradient norms on stay on the fused path, and up to rounding where
+    they take the stored-gradient path)."""
     nets = {}
     for variant in variants.values():
         variant.epoch(batch_size, n, seed)

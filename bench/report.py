@@ -207,8 +207,9 @@ def render_bookkeeping(book, results):
         out.append(
             f"Same training work: from the same seed on {same['n']:,} samples, the largest weight difference from "
             f"`quiet` is {same.get('full_vs_quiet_max_abs_weight_diff', float('nan')):.1e} for `full` and "
-            f"{same.get('bare_vs_quiet_max_abs_weight_diff', float('nan')):.1e} for `bare` (the batches on which "
-            "`fit` samples gradient norms take the unfused update path, equal up to rounding).\n")
+            f"{same.get('bare_vs_quiet_max_abs_weight_diff', float('nan')):.1e} for `bare` (at batch 10 the batches "
+            "on which `fit` samples gradient norms stay on the fused update path; at batches large enough for them "
+            "to store gradients instead, the difference would be rounding).\n")
     main = results.get("timing", {}).get(str(book["batch_size"]), {}).get("bprop")
     if main and main.get("epoch_s") is not None and not book.get("extrapolated"):
         out.append(f"For comparison, the main table's bprop at batch {book['batch_size']} (the same call as "
