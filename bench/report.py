@@ -322,6 +322,7 @@ def render(results):
                    "no speedups.\n")
     others = [n for n in names if n != "bprop"]
     rows = []
+    ranges_shown = False
     for b_key, ups in results["speedups"].items():
         row = [b_key]
         for name in others:
@@ -335,12 +336,14 @@ def render(results):
             per_round = u.get("round_ratios") or []
             if len(per_round) > 1:
                 txt += f" [{min(per_round):.2f}–{max(per_round):.2f}]"
+                ranges_shown = True
             if goal is not None:
                 txt += f" (≥{goal:g}x: {'PASS' if u['ratio_of_medians'] >= goal else 'MISS'})"
             row.append(txt)
         rows.append(row)
     if rows:
         out.append(_table(["batch"] + [f"vs {n}" for n in others], rows) + "\n")
+    if ranges_shown:
         out.append("In brackets: the lowest and highest of the per-round ratios (the peer's time over bprop's in "
                    "the same round). The verdict is on the ratio of the medians; where the brackets straddle the "
                    "target, another run may give the other verdict.\n")
