@@ -60,8 +60,12 @@ class Cost:
         """True when delta^L collapses to (about) a - y for this output activation."""
         return False
 
-    def fused_delta(self, a: np.ndarray, y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """delta^L of a fused pair, with the 1/m of the batch mean (into ``out`` when given)."""
+    def fused_delta(self, a: np.ndarray, y: np.ndarray, out: np.ndarray | None = None,
+                    one_hot: bool = False) -> np.ndarray:
+        """delta^L of a fused pair, with the 1/m of the batch mean (into ``out`` when given).
+
+        ``one_hot``: the caller knows every row of y is one-hot (fit checks that once),
+        which lets a cost skip work that only other targets need."""
         delta = np.subtract(a, y, out=out)
         delta /= a.dtype.type(a.shape[0])
         return delta
@@ -136,9 +140,11 @@ class LogLikelihood(Cost):
     def fused_with(self, activation):
         return isinstance(activation, Softmax)
 
-    def fused_delta(self, a, y, out=None):
+    def fused_delta(self, a, y, out=None, one_hot=False):
         # dC_x/dz_i = a_i Σ_j y_j - y_i; the sum is 1 for one-hot (and any normalized)
         # targets, giving seed 002's a - y, but soft targets need not sum to 1.
+        if one_hot:  # Σ_j y_j = 1 exactly: a - y, bit for bit what the general form gives
+            return super().fused_delta(a, y, out=out)
         delta = np.multiply(a, kernels.row_sum(y)[:, None], out=out)
         delta -= y
         delta /= a.dtype.type(a.shape[0])
@@ -159,12 +165,13 @@ def get(cost: str | Cost) -> Cost:
 
 
 def output_delta(cost: Cost, activation: Activation, z: np.ndarray, a: np.ndarray, y: np.ndarray,
-                 out: np.ndarray | None = None) -> np.ndarray:
+                 out: np.ndarray | None = None, one_hot: bool = False) -> np.ndarray:
     """BP1: delta^L = ∂C/∂z^L of the batch-mean cost, shape (batch, n_L).
 
-    The fused pairs give (a - y) / m directly (see ``fused_delta``); every other pair multiplies
-    ∂C/∂a^L by sigma'(z^L) (or the softmax Jacobian) in ``activation.backward``.
+    The fused pairs give (a - y) / m directly (see ``fused_delta``; ``one_hot`` says every
+    row of y is one-hot); every other pair multiplies ∂C/∂a^L by sigma'(z^L) (or the
+    softmax Jacobian) in ``activation.backward``.
     """
     if cost.fused_with(activation):
-        return cost.fused_delta(a, y, out=out)
+        return cost.fused_delta(a, y, out=out, one_hot=one_hot)
     return activation.backward(z, a, cost.gradient(a, y), out=out)

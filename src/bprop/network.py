@@ -314,7 +314,8 @@ class Network:
 
     # -- backward -------------------------------------------------------------------
 
-    def _backprop(self, x: np.ndarray, targets: np.ndarray, penalty: bool = True, sgd=None) -> np.ndarray:
+    def _backprop(self, x: np.ndarray, targets: np.ndarray, penalty: bool = True, sgd=None,
+                  one_hot: bool = False) -> np.ndarray:
         """Fill every layer's gradients for one batch; return a^L (m, n_L), a buffer
         the next training batch overwrites.
 
@@ -323,12 +324,14 @@ class Network:
         the caller then adds the regularizer's with ``_add_penalty_gradients``.
         With ``sgd`` (a ``kernels.SGDStep``) each layer applies that plain SGD
         update as soon as its delta is known, instead of storing gradients; the
-        caller folds any L2 term into ``sgd.decay``.
+        caller folds any L2 term into ``sgd.decay``. ``one_hot=True`` promises that
+        every target row is one-hot (``validation.are_one_hot``), which saves the
+        log-likelihood's delta a row sum.
         """
         a = self._forward(x, training=True)
         output_layer = self.layers[-1]
         # BP1: delta^L (m, n_L), with the 1/m of the batch-mean cost.
-        delta = output_layer.output_delta(self.cost, targets)
+        delta = output_layer.output_delta(self.cost, targets, one_hot)
         grad = output_layer.backward_delta(delta, len(self.layers) > 1, sgd)
         # BP2 down the stack; the first layer needs no gradient w.r.t. the data.
         for index in range(len(self.layers) - 2, -1, -1):

@@ -90,6 +90,16 @@ def as_targets(y, n_samples: int, n_out: int, dtype, name: str = "y") -> tuple[n
     return targets, labels
 
 
+def are_one_hot(targets: np.ndarray, labels: np.ndarray) -> bool:
+    """True when every row of ``targets`` (m, n_out), n_out > 1, is the one-hot row of
+    its label: a single 1 at column labels[i] and zeros elsewhere, as ``as_targets``
+    makes them from class indices. (A single output neuron has labels 0/1 but no
+    one-hot rows: target 0 is no column.)"""
+    n, n_out = targets.shape
+    return (n_out > 1 and np.count_nonzero(targets) == n
+            and bool(np.all(targets[np.arange(n), labels] == 1)))
+
+
 def positive_int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")

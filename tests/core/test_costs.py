@@ -56,6 +56,33 @@ def test_fused_pairs_equal_the_general_route(activation, cost):
     np.testing.assert_allclose(fused, act.backward(z, a, c.gradient(a, y)), rtol=1e-10, atol=1e-14)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_likelihood_one_hot_delta_is_the_general_delta_bit_for_bit(dtype):
+    """With one_hot=True the softmax/log-likelihood delta skips the target row sums;
+    for one-hot rows the sum is exactly 1, so nothing may change, not even rounding."""
+    act, cost = activations.get("softmax"), costs.get("log_likelihood")
+    rng = np.random.default_rng(3)
+    for m in (7, 100):  # both sides of kernels.ROW_REDUCTION_MIN_ROWS
+        z = rng.standard_normal((m, 10)).astype(dtype)
+        a = act.forward(z)
+        y = np.eye(10, dtype=dtype)[rng.integers(0, 10, m)]
+        general = costs.output_delta(cost, act, z, a, y)
+        out = np.full_like(a, np.nan)
+        shortcut = costs.output_delta(cost, act, z, a, y, out=out, one_hot=True)
+        assert shortcut is out
+        assert np.array_equal(shortcut, general)
+
+
+def test_log_likelihood_delta_keeps_soft_targets_that_do_not_sum_to_one():
+    """Without the one-hot promise the delta is a Σy - y, which differs from a - y
+    for targets whose rows do not sum to 1."""
+    act, cost = activations.get("softmax"), costs.get("log_likelihood")
+    a = act.forward(np.array([[0.0, 1.0, 2.0]]))
+    y = np.array([[0.5, 0.0, 0.0]])
+    np.testing.assert_allclose(costs.output_delta(cost, act, None, a, y), a * 0.5 - y)
+    assert not np.allclose(costs.output_delta(cost, act, None, a, y), a - y)
+
+
 def test_log_costs_refuse_outputs_outside_0_1():
     with pytest.raises(ValueError, match="sigmoid or softmax"):
         costs.get("cross_entropy").check_output(activations.get("tanh"))

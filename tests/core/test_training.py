@@ -76,6 +76,41 @@ def test_training_cost_from_labels_equals_cost_from_targets(cost):
         assert totals["correct"] == np.count_nonzero(outputs.argmax(axis=1) == labels[order])
 
 
+def test_are_one_hot_accepts_only_one_hot_rows_of_the_labels():
+    from bprop.validation import are_one_hot
+
+    labels = np.array([2, 0, 1, 2])
+    targets = np.eye(3)[labels]
+    assert are_one_hot(targets, labels)
+    assert not are_one_hot(targets, np.array([2, 0, 1, 1]))  # a row's 1 is not at its label
+    two_ones = targets.copy()
+    two_ones[1, 2] = 1
+    assert not are_one_hot(two_ones, labels)
+    soft = targets * 0.9 + 0.1 / 3
+    assert not are_one_hot(soft, soft.argmax(axis=1))
+    single = np.array([[0.0], [1.0]])  # one output neuron: labels 0/1 are no columns
+    assert not are_one_hot(single, np.array([0, 1]))
+
+
+def test_fit_with_the_one_hot_shortcut_gives_bit_identical_weights(monkeypatch):
+    """fit checks once that the targets are one-hot and then skips the log-likelihood's
+    target row sums in every batch; the weights must not change by a bit for that."""
+    import bprop.training.trainer as trainer_module
+
+    x, y = blobs(300)
+    nets = []
+    for shortcut in (True, False):
+        if not shortcut:
+            monkeypatch.setattr(trainer_module, "are_one_hot", lambda targets, labels: False)
+        net = Network([2, 16, 3], seed=4)  # float32, softmax + log-likelihood
+        history = net.fit(x, y, epochs=2, batch_size=70, eta=0.5, verbose=False)
+        nets.append((net, history))
+    (fast, fast_history), (general, general_history) = nets
+    for wa, wb in zip(fast.weights, general.weights):
+        assert np.array_equal(wa, wb)
+    assert fast_history["train_cost"] == general_history["train_cost"]
+
+
 def test_single_output_log_likelihood_scores_from_its_targets():
     """One sigmoid output: labels 0/1 are not column indices, so no label shortcut."""
     rng = np.random.default_rng(2)

@@ -156,11 +156,12 @@ class Dense(Layer):
         self.activation.backward(z, a, grad_output, out=delta)  # delta^l = dC/dz^l, (m, n_l)
         return self.backward_delta(delta, need_input_grad, sgd)
 
-    def output_delta(self, cost, targets: np.ndarray) -> np.ndarray:
-        """BP1 for this layer as the output layer L: delta^L = dC/dz^L, (m, n_L)."""
+    def output_delta(self, cost, targets: np.ndarray, one_hot: bool = False) -> np.ndarray:
+        """BP1 for this layer as the output layer L: delta^L = dC/dz^L, (m, n_L)
+        (``one_hot``: every row of targets is known to be one-hot)."""
         x, z, a = self._require_cache()
         delta = self._work.get("delta", x.shape[0], self.n_out, z.dtype)
-        return costs.output_delta(cost, self.activation, z, a, targets, out=delta)
+        return costs.output_delta(cost, self.activation, z, a, targets, out=delta, one_hot=one_hot)
 
     def backward_delta(self, delta: np.ndarray, need_input_grad: bool = True, sgd: SGDStep | None = None) -> np.ndarray | None:
         """Given delta^l = dC/dz^l (m, n_l), fill BP3 and BP4; return dC/da^(l-1).

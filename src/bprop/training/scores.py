@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validation import are_one_hot
+
 #: Rows of a^L kept before they are scored (at least one batch).
 BLOCK_ROWS = 4096
 
@@ -27,15 +29,17 @@ class RunningScores:
         net: the Network (its cost and ``labels_from_outputs``).
         targets, labels: the prepared training targets (n, n_L) and labels (n,).
         batch_size: the largest batch ``add`` will get.
+        one_hot: every target row is the one-hot row of its label
+            (``validation.are_one_hot``); default: checked here.
     """
 
-    def __init__(self, net, targets: np.ndarray, labels: np.ndarray, batch_size: int):
+    def __init__(self, net, targets: np.ndarray, labels: np.ndarray, batch_size: int,
+                 one_hot: bool | None = None):
         self.net, self.targets, self.labels = net, targets, labels
+        if one_hot is None:
+            one_hot = are_one_hot(targets, labels)
         # With one-hot targets (class labels given to fit) a cost may score from the labels.
-        # (A single output neuron has labels 0/1 but no one-hot rows: target 0 is no column.)
-        n, n_out = targets.shape
-        self.one_hot = (n_out > 1 and net.cost.total_at_labels(targets[:1], labels[:1]) is not None
-                        and np.count_nonzero(targets) == n and bool(np.all(targets[np.arange(n), labels] == 1)))
+        self.one_hot = one_hot and net.cost.total_at_labels(targets[:1], labels[:1]) is not None
         rows = max(batch_size, min(BLOCK_ROWS, targets.shape[0]))
         self.block = np.empty((rows, targets.shape[1]), dtype=targets.dtype)
         self.order: np.ndarray | None = None

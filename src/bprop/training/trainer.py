@@ -43,7 +43,7 @@ import time
 import numpy as np
 
 from .. import kernels, optimizers
-from ..validation import positive_float, positive_int
+from ..validation import are_one_hot, positive_float, positive_int
 from .callbacks import Callback, ProgressBar
 from .history import History
 from .scores import RunningScores
@@ -180,7 +180,8 @@ class Trainer:
             callback_state = self._restore(resume, n, x.shape[1])
         x_buffer = np.empty((batch_size, x.shape[1]), dtype=x.dtype)
         t_buffer = np.empty((batch_size, targets.shape[1]), dtype=targets.dtype)
-        self._scores = RunningScores(net, targets, labels, batch_size)
+        one_hot = are_one_hot(targets, labels)  # class labels given: the cheaper delta and scoring
+        self._scores = RunningScores(net, targets, labels, batch_size, one_hot)
 
         self._emit("on_train_begin")
         if callback_state is not None:
@@ -195,7 +196,7 @@ class Trainer:
                     self._totals = self._fresh_totals()
                     self._order = net.rng.permutation(n) if self.shuffle else np.arange(n)
                 self._scores.start(self._order, self.batch * batch_size)
-                self._run_batches(x, targets, batch_size, x_buffer, t_buffer, started)
+                self._run_batches(x, targets, one_hot, batch_size, x_buffer, t_buffer, started)
                 logs = self._epoch_logs(n, sets, started)
                 self._emit("on_epoch_end", epoch, logs)
                 self.history.append(logs)
@@ -219,7 +220,7 @@ class Trainer:
             raise ValueError(f"{label} must be a pair (x, y)") from None
         return self.net.prepare(x_set, y_set)
 
-    def _run_batches(self, x, targets, batch_size, x_buffer, t_buffer, started) -> None:
+    def _run_batches(self, x, targets, one_hot, batch_size, x_buffer, t_buffer, started) -> None:
         net, optimizer, scores = self.net, self.optimizer, self._scores
         every = self.grad_norm_every
         if every is None:
@@ -248,11 +249,11 @@ class Trainer:
                 # Plain SGD: each layer applies its update inside backward (BP3/BP4 fused with
                 # the step), so no gradient is stored (kernels.sgd_update); sampled norms come
                 # from each layer's delta^l and a^(l-1) (Dense.gradient_norms).
-                a = net._backprop(xb, tb, penalty=False, sgd=fused)
+                a = net._backprop(xb, tb, penalty=False, sgd=fused, one_hot=one_hot)
                 if sample_norms:
                     self._add_norms([layer.gradient_norms() for layer in dense])
             else:
-                a = net._backprop(xb, tb, penalty=False)
+                a = net._backprop(xb, tb, penalty=False, one_hot=one_hot)
                 if sample_norms:
                     self._add_norms([(kernels.norm(layer.grads["weights"]), kernels.norm(layer.grads["biases"]))
                                      for layer in dense])
