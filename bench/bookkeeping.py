@@ -26,8 +26,9 @@ shuffle from the network's generator, the 50,000 training images):
     ``Trainer._run_batches`` minus everything that is not training: ``net.prepare`` (part
     of ``fit``, so inside the timer), one ``net.rng.permutation(n)``, preallocated batch
     buffers, per batch ``np.take(..., out=, mode="clip")`` for the images and the one-hot
-    targets and ``net._backprop(xb, tb, penalty=False, sgd=SGDStep(eta, 1.0))`` (the fused
-    plain-SGD path), then ``net.clear_caches()``. This uses bprop's private API; if its
+    targets and ``net._backprop(xb, tb, penalty=False, sgd=SGDStep(eta, 1.0), one_hot=...)``
+    (the fused plain-SGD path, with fit's once-per-call ``validation.are_one_hot`` check of the
+    targets), then ``net.clear_caches()``. This uses bprop's private API; if its
     signature changes the measurement stops with a clear message instead of timing
     something else.
 
@@ -67,7 +68,8 @@ DESCRIPTIONS = {
     "quiet": "net.fit(x, y, epochs=1, batch_size=10, eta=0.1, verbose=False): history, running cost/accuracy "
              "and sampled gradient norms, no progress bar",
     "bare": "net.prepare, net.rng.permutation(n), per batch np.take(out=, mode='clip') of images and one-hot "
-            "targets and net._backprop(xb, tb, penalty=False, sgd=SGDStep(eta, 1.0)); no bookkeeping",
+            "targets and net._backprop(xb, tb, penalty=False, sgd=SGDStep(eta, 1.0), one_hot=are_one_hot(...)); "
+            "no bookkeeping",
 }
 
 # The process on the master side of the pty: reads everything, counts bytes and redraws.
@@ -99,10 +101,11 @@ class PrivateAPIChanged(RuntimeError):
 
 
 def check_private_api():
-    """The ``bare`` variant calls ``Network._backprop(x, targets, penalty=..., sgd=...)`` with a
-    ``kernels.SGDStep(eta, decay)``, and ``Network.prepare`` / ``rng`` / ``clear_caches``."""
+    """The ``bare`` variant calls ``Network._backprop(x, targets, penalty=..., sgd=..., one_hot=...)``
+    with a ``kernels.SGDStep(eta, decay)``, ``validation.are_one_hot``, and ``Network.prepare`` /
+    ``rng`` / ``clear_caches``."""
     import bprop
-    from bprop import kernels
+    from bprop import kernels, validation
 
     problems = []
     backprop = getattr(bprop.Network, "_backprop", None)
@@ -110,9 +113,11 @@ def check_private_api():
         problems.append("bprop.Network._backprop is gone")
     else:
         params = list(inspect.signature(backprop).parameters)
-        if params[:5] != ["self", "x", "targets", "penalty", "sgd"]:
+        if params[:6] != ["self", "x", "targets", "penalty", "sgd", "one_hot"]:
             problems.append(f"Network._backprop{inspect.signature(backprop)} is no longer "
-                            "(self, x, targets, penalty=True, sgd=None)")
+                            "(self, x, targets, penalty=True, sgd=None, one_hot=False)")
+    if not callable(getattr(validation, "are_one_hot", None)):
+        problems.append("bprop.validation.are_one_hot is gone")
     step = getattr(kernels, "SGDStep", None)
     if step is None:
         problems.append("bprop.kernels.SGDStep is gone")
@@ -262,8 +267,9 @@ class BareVariant(Variant):
         super().__init__(x, y, eta)
         check_private_api()
         from bprop.kernels import SGDStep
+        from bprop.validation import are_one_hot
 
-        self.SGDStep = SGDStep
+        self.SGDStep, self.are_one_hot = SGDStep, are_one_hot
 
     def train(self, net, x, y, batch_size):
         import numpy as np
@@ -272,6 +278,7 @@ class BareVariant(Variant):
         t0 = time.perf_counter()
         # What Trainer.fit / _run_batches do for one epoch of plain SGD, minus the bookkeeping.
         x, targets, labels = net.prepare(x, y)
+        one_hot = self.are_one_hot(targets, labels)  # fit's check, which lets BP1 skip a row sum
         n = x.shape[0]
         batch_size = min(batch_size, n)
         n_batches = -(-n // batch_size)
@@ -285,7 +292,7 @@ class BareVariant(Variant):
             m = index.shape[0]
             xb = take(x, index, axis=0, out=x_buffer[:m], mode="clip")
             tb = take(targets, index, axis=0, out=t_buffer[:m], mode="clip")
-            backprop(xb, tb, penalty=False, sgd=sgd)
+            backprop(xb, tb, penalty=False, sgd=sgd, one_hot=one_hot)
         net.clear_caches()
         return time.perf_counter() - t0
 
