@@ -1,4 +1,4 @@
-"""The four implementations being timed, each behind the same small interface.
+"""The four implementations being timed, and a BLAS floor, each behind the same small interface.
 
 A peer times ONE training epoch of a 784-100-10 network (ReLU hidden layer, softmax
 output with the log-likelihood / cross-entropy loss, plain SGD, float32, a fresh
@@ -12,6 +12,9 @@ Only the epoch itself is inside the timer: building the model (and, for PyTorch,
 optimizer) happens before the clock starts. scikit-learn is the exception: its one
 public entry point, ``fit``, also validates the input and initialises the weights, so
 those are timed too (they are small next to an epoch).
+
+``BlasFloorPeer`` ("floor") is not a competitor but a lower reference for bprop: only the
+gather and the BLAS products every NumPy+BLAS implementation of this epoch must do.
 
 A peer whose library cannot be imported has ``available = False`` and a ``reason``;
 the harness reports it as unavailable and goes on.
@@ -214,4 +217,95 @@ class TextbookPeer(Peer):
         return time.perf_counter() - t0
 
 
-PEERS = {cls.name: cls for cls in (BpropPeer, TorchPeer, SklearnPeer, TextbookPeer)}
+class BlasFloorPeer(Peer):
+    """The BLAS calls of a bprop epoch alone: a lower reference for bprop, not a competitor.
+
+    The issue's FLOP bound divides the epoch's matmul FLOPs by the rate of a square
+    2048x2048 product, but an epoch's products are skinny ((B, 784) by (784, 100), ...),
+    where the BLAS runs well below that peak. This peer times what any NumPy+BLAS
+    implementation of the epoch has to do, and nothing else, so the report can show how
+    far the BLAS itself is from the bound and how much of bprop's time is its own:
+
+    - the shuffle (``default_rng(seed).permutation(n)``) and, per batch of m rows, the
+      gather of the images into a preallocated buffer (``np.take(..., out=, mode="clip")``,
+      as bprop's trainer does);
+    - the five sgemm calls bprop makes per batch, through the same BLAS (SciPy's, see
+      point 2 of ``bprop.kernels``' docstring), with the same layouts (F-order views of
+      C-order arrays), transposition flags and positional arguments as ``kernels.affine``,
+      ``kernels.matmul`` and ``kernels.sgd_update``: the two forward products, BP2's
+      product with w2, and the two fused BP4 + SGD updates.
+
+    No bias, activation, softmax, delta, scoring or Python bookkeeping: the products are
+    chained on the raw outputs (z2 stands in for delta^2, g1 for delta^1). The values are
+    meaningless, only the work counts; the tiny ``FLOOR_ETA`` keeps them finite and normal
+    (a zero eta would let BLAS skip the update products altogether).
+    """
+
+    name = "floor"
+    label = "BLAS calls alone"
+    FLOOR_ETA = 1e-6
+
+    def __init__(self, eta=0.1):
+        super().__init__(eta)
+        try:
+            from scipy.linalg import blas
+
+            self.sgemm = blas.sgemm
+        except Exception as exc:  # noqa: BLE001
+            self.available = False
+            self.reason = f"{type(exc).__name__}: {exc}"
+
+    def make(self, batch_size, seed):
+        """He-normal w1 (100, 784), w2 (10, 100) and the batch buffers, all C-order float32."""
+        (w1, w2), _ = he_normal(SIZES, seed)
+        n_in, n_hidden, n_out = SIZES
+        buffers = {name: np.empty((batch_size, width), dtype=np.float32)
+                   for name, width in (("xb", n_in), ("z1", n_hidden), ("z2", n_out), ("g1", n_hidden))}
+        return np.ascontiguousarray(w1), np.ascontiguousarray(w2), buffers
+
+    def epoch(self, batch_size, n, seed):
+        w1, w2, buffers = self.make(batch_size, seed)
+        x = np.ascontiguousarray(self.x[:n], dtype=np.float32)
+        t0 = time.perf_counter()
+        self._run(x, batch_size, seed, w1, w2, **buffers)
+        elapsed = time.perf_counter() - t0
+        if not (np.isfinite(w1).all() and np.isfinite(w2).all()):
+            raise FloatingPointError("BLAS floor: the weights left the finite range")
+        return elapsed
+
+    def _run(self, x, batch_size, seed, w1, w2, xb, z1, z2, g1):
+        """The timed part: the shuffle, then per batch the gather and the five sgemm calls.
+
+        Every product writes into ``c.T``, the F-order view of a C-order array, as bprop's
+        kernels do; SciPy returns the very array it wrote, so anything else means it copied,
+        and the floor would be timing work bprop does not do: that is an error.
+        """
+        gemm, eta = self.sgemm, self.FLOOR_ETA
+        w1_t, w2_t = w1.T, w2.T
+        n = x.shape[0]
+        order = np.random.default_rng(seed).permutation(n)
+        for start in range(0, n, batch_size):
+            index = order[start:start + batch_size]
+            m = index.shape[0]
+            a0 = np.take(x, index, axis=0, out=xb[:m], mode="clip")
+            a0_t, a1_t, a2_t, d1_t = a0.T, z1[:m].T, z2[:m].T, g1[:m].T
+            # forward 1, z1 = xb w1^T, and forward 2, z2 = z1 w2^T (kernels.affine; no bias: beta 0)
+            if gemm(1.0, w1_t, a0_t, 0.0, a1_t, 1, 0, 1) is not a1_t:
+                _copied("forward 1")
+            if gemm(1.0, w2_t, a1_t, 0.0, a2_t, 1, 0, 1) is not a2_t:
+                _copied("forward 2")
+            # BP2, g1 = z2 w2 (kernels.matmul)
+            if gemm(1.0, w2_t, a2_t, 0.0, d1_t, 0, 0, 1) is not d1_t:
+                _copied("BP2")
+            # BP4 + SGD, w2 -= eta z2^T z1 and w1 -= eta g1^T xb (kernels.sgd_update)
+            if gemm(-eta, a1_t, a2_t, 1.0, w2_t, 0, 1, 1) is not w2_t:
+                _copied("update 2")
+            if gemm(-eta, a0_t, d1_t, 1.0, w1_t, 0, 1, 1) is not w1_t:
+                _copied("update 1")
+
+
+def _copied(call):
+    raise RuntimeError(f"BLAS floor: sgemm returned a copy instead of writing in place ({call})")
+
+
+PEERS = {cls.name: cls for cls in (BpropPeer, TorchPeer, SklearnPeer, TextbookPeer, BlasFloorPeer)}

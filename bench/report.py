@@ -3,7 +3,8 @@
 The raw results are a JSON-able dict built by run_all.py; this module adds the derived
 numbers (medians, extrapolated epoch times, speedups, FLOP-bound multiples, pass/miss)
 and renders them. Speedup always means *peer time / bprop time* (how many times faster
-bprop is), computed from the rounds of the same invocation.
+bprop is), computed from the rounds of the same invocation. The BLAS floor (``floor``) is
+timed with the peers but compared with the FLOP bound and with bprop instead (no speedup).
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ SPEEDUP_TARGETS = {
 }
 # batch size -> the largest allowed multiple of the matmul FLOP lower bound.
 FLOP_BOUND_TARGETS = {512: 1.5}
-PEER_ORDER = ("bprop", "torch", "sklearn", "textbook")
+PEER_ORDER = ("bprop", "torch", "sklearn", "textbook", "floor")
+# Timed in the same rounds, but as a lower reference for bprop, not a peer to beat: no speedup,
+# no target, no column in the speedup tables. "floor" (peers.BlasFloorPeer) is the gather and
+# BLAS products of the epoch alone; it shows up in the FLOP section instead.
+REFERENCE_PEERS = ("floor",)
 
 
 def summarize_cell(cell, n_epoch=N_EPOCH):
@@ -39,13 +44,13 @@ def summarize_cell(cell, n_epoch=N_EPOCH):
 
 
 def speedups(timing_b):
-    """Speedups of bprop over each peer at one batch size (needs bprop's runs)."""
+    """Speedups of bprop over each peer at one batch size (needs bprop's runs; no reference peers)."""
     out = {}
     mine = timing_b.get("bprop")
     if not mine or mine.get("epoch_s") is None:
         return out
     for name, cell in timing_b.items():
-        if name == "bprop" or cell.get("epoch_s") is None:
+        if name == "bprop" or name in REFERENCE_PEERS or cell.get("epoch_s") is None:
             continue
         per_round = []
         for run_b, run_p in zip(mine["runs"], cell["runs"]):
@@ -219,6 +224,64 @@ def render_bookkeeping(book, results):
     return "\n".join(out)
 
 
+def _fmt_multiple(value):
+    return "—" if value is None else f"{value:.2f}x"
+
+
+FLOOR_COLUMNS = ("BLAS floor (s)", "floor / bound", "bprop / floor")
+
+
+def render_flop_table(flops, max_foreign):
+    """The per-batch FLOP table; with the BLAS floor's three columns when the floor was timed."""
+    per_batch = flops["per_batch"]
+    with_floor = any(f.get("floor_s") is not None for f in per_batch.values())
+    rows = []
+    for b_key, f in per_batch.items():
+        row = [b_key, f["batches"], f"{f['matmul_total'] / 1e9:.3f}",
+               f"{f['elementwise_per_sample_total'] / 1e6:.1f} + {f['elementwise_update_total'] / 1e6:.1f}",
+               f"{f['bound_s'] * 1e3:.1f}", _fmt_s(f.get("bprop_s")), _fmt_multiple(f.get("bprop_multiple_of_bound"))]
+        if with_floor:
+            row += [_fmt_s(f.get("floor_s")), _fmt_multiple(f.get("floor_multiple_of_bound")),
+                    _fmt_multiple(f.get("bprop_over_floor"))]
+        rows.append(row)
+    header = ["batch", "batches", "matmul GFLOP", "elementwise MFLOP (per-sample + SGD update)",
+              "bound (ms)", "bprop (s)", "bprop / bound"] + (list(FLOOR_COLUMNS) if with_floor else [])
+    out = [_table(header, rows) + "\n"]
+    if with_floor:
+        out.append(
+            "The BLAS floor (`floor`) is the gather of each batch's images plus the five BLAS products of every "
+            "batch (two forward, BP2's, and the two fused weight updates), at the same shapes and layouts and "
+            "through the same BLAS as bprop, with nothing else. `floor / bound` is what the BLAS itself reaches on "
+            "these skinny shapes relative to its square 2048² peak, so a `bprop / bound` target below "
+            "`floor / bound` cannot be met by any code calling this BLAS; `bprop / floor` is bprop's own "
+            "overhead (elementwise work, Python, bookkeeping).\n")
+        out += _floor_against_targets(per_batch, flops["peak_numpy"], max_foreign)
+    return "\n".join(out)
+
+
+def _floor_against_targets(per_batch, peak, max_foreign):
+    """One line per FLOP-bound target: where the BLAS floor alone stands against it.
+
+    The floor and bprop share the bound, so ``bprop / floor`` does not depend on the peak, but
+    ``floor / bound`` does: a peak measured under other load is too low, and so is that ratio.
+    """
+    foreign = peak.get("foreign_cores")
+    caveat = ""
+    if foreign is not None and foreign > max_foreign:
+        caveat = (f" Caution: the peak was measured while other processes kept {foreign:.2f} cores busy, "
+                  "which lowers it, and with it every multiple of the bound.")
+    lines = []
+    for b, goal in FLOP_BOUND_TARGETS.items():
+        floor = (per_batch.get(str(b)) or {}).get("floor_multiple_of_bound")
+        if floor is None:
+            continue
+        verdict = ("the target is out of reach of any code calling this BLAS" if floor > goal
+                   else f"that leaves bprop at most {goal / floor:.2f}x the floor for its own work")
+        lines.append(f"At batch {b} the BLAS calls alone take **{floor:.2f}x** the bound, against a target of "
+                     f"at most {goal:g}x: {verdict}.{caveat}\n")
+    return lines
+
+
 def render(results):
     """The whole report as Markdown text."""
     meta = results["meta"]
@@ -260,11 +323,16 @@ def render(results):
     out.append(_table(("", ""), rows) + "\n")
 
     out.append("## Protocol\n")
+    # The order the rounds ran in: the --peers order, less the unavailable ones.
+    ran = [n for n in args.get("peers", names) if peers.get(n, {}).get("available")]
+    references = [n for n in ran if n in REFERENCE_PEERS]
     out.append(
         f"- For each batch size: one untimed warm-up epoch per peer on {args['warmup_samples']:,} samples, "
-        f"then {args['repeats']} rounds with the peers interleaved ({' '.join(names)} {' '.join(names)} ...); "
+        f"then {args['repeats']} rounds with the peers interleaved ({' '.join(ran)} {' '.join(ran)} ...); "
         "the time is the median of the rounds, the speedup of bprop is peer time / bprop time from the same "
-        "invocation (the median of the per-round ratios is in the JSON).\n"
+        "invocation (the median of the per-round ratios is in the JSON)"
+        + (f"; {', '.join(f'`{n}`' for n in references)} runs in the same rounds as a lower reference for bprop, "
+           "not a peer: no speedup, see the FLOP section" if references else "") + ".\n"
         "- Inside the timer: the epoch only (shuffle, batching, forward, backward, update). Model construction "
         "is outside it, except for scikit-learn, whose `fit` also validates the data and initialises.\n"
         f"- {args['pause']} s pause and a `gc.collect()` before each run. The CPU time other processes used "
@@ -320,7 +388,7 @@ def render(results):
     if not peers.get("bprop", {}).get("available"):
         out.append(f"bprop is unavailable ({peers.get('bprop', {}).get('reason', 'not selected')}); "
                    "no speedups.\n")
-    others = [n for n in names if n != "bprop"]
+    others = [n for n in names if n != "bprop" and n not in REFERENCE_PEERS]
     rows = []
     ranges_shown = False
     for b_key, ups in results["speedups"].items():
@@ -341,7 +409,7 @@ def render(results):
                 txt += f" (≥{goal:g}x: {'PASS' if u['ratio_of_medians'] >= goal else 'MISS'})"
             row.append(txt)
         rows.append(row)
-    if rows:
+    if rows and others:
         out.append(_table(["batch"] + [f"vs {n}" for n in others], rows) + "\n")
     if ranges_shown:
         out.append("In brackets: the lowest and highest of the per-round ratios (the peer's time over bprop's in "
@@ -390,17 +458,7 @@ def render(results):
             f"Matmul FLOPs per sample and step: forward {per['forward']:,}, weight gradients (BP4) "
             f"{per['weight_grads']:,}, input gradient of layer 2 only (BP2) {per['input_grads']:,}; "
             f"total {sum(per.values()):,} (no gradient w.r.t. the input data).\n")
-        rows = []
-        for b_key, f in flops["per_batch"].items():
-            mult = f.get("bprop_multiple_of_bound")
-            rows.append((
-                b_key, f["batches"], f"{f['matmul_total'] / 1e9:.3f}",
-                f"{f['elementwise_per_sample_total'] / 1e6:.1f} + {f['elementwise_update_total'] / 1e6:.1f}",
-                f"{f['bound_s'] * 1e3:.1f}", _fmt_s(f.get("bprop_s")),
-                "—" if mult is None else f"{mult:.2f}x",
-            ))
-        out.append(_table(("batch", "batches", "matmul GFLOP", "elementwise MFLOP (per-sample + SGD update)",
-                           "bound (ms)", "bprop (s)", "bprop / bound"), rows) + "\n")
+        out.append(render_flop_table(flops, args["max_foreign"]))
 
     rss = results.get("rss")
     if rss:

@@ -23,7 +23,9 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ALL_PEERS = ("bprop", "torch", "sklearn", "textbook")
+# "floor" is timed in the same rounds as a lower reference for bprop, not as a peer to beat
+# (report.REFERENCE_PEERS): no speedup or target, no peak RSS, not a learner.
+ALL_PEERS = ("bprop", "torch", "sklearn", "textbook", "floor")
 DESCRIPTIONS = {
     "bprop": 'bprop.Network([784, 100, 10], hidden="relu", output="softmax", cost="log_likelihood", '
              'dtype="float32").fit(x, y, epochs=1, batch_size=B, eta=eta)',
@@ -35,6 +37,10 @@ DESCRIPTIONS = {
                "ConvergenceWarning suppressed",
     "textbook": "bprop.textbook.TextbookNetwork.sgd_epoch: per-sample BP1-BP4 with column vectors, "
                 "He-normal init",
+    "floor": "a lower reference for bprop, not a competitor: the shuffle, then per batch np.take(out=) "
+             "of the images and bprop's five sgemm calls (forward z1 = x w1^T, z2 = z1 w2^T; BP2 z2 w2; "
+             "the fused updates w2 -= eta z2^T z1, w1 -= eta g1^T x) through SciPy's BLAS with bprop's "
+             "layouts and flags; no bias, activation, softmax or bookkeeping",
 }
 
 
@@ -239,6 +245,14 @@ def main(argv=None):
         if bprop_cell and bprop_cell.get("epoch_s"):
             f["bprop_s"] = bprop_cell["epoch_s"]
             f["bprop_multiple_of_bound"] = bprop_cell["epoch_s"] / f["bound_s"]
+        floor_cell = cells.get("floor")
+        if floor_cell and floor_cell.get("epoch_s"):  # what the BLAS alone reaches at these shapes
+            f["floor_s"] = floor_cell["epoch_s"]
+            f["floor_multiple_of_bound"] = floor_cell["epoch_s"] / f["bound_s"]
+            if "bprop_s" in f:
+                f["bprop_over_floor"] = f["bprop_s"] / floor_cell["epoch_s"]
+            log(f"  BLAS floor: {f['floor_multiple_of_bound']:.2f}x the FLOP bound"
+                + (f"; bprop {f['bprop_over_floor']:.2f}x the floor" if "bprop_s" in f else ""))
         results["flops"]["per_batch"][str(b)] = f
         save()
 
@@ -261,7 +275,7 @@ def main(argv=None):
     if not args.skip_rss:
         log(f"peak RSS during one epoch at batch {args.rss_batch}, one subprocess per peer ...")
         rss = {"batch_size": args.rss_batch, "peers": {}}
-        for name in args.peers:
+        for name in (n for n in args.peers if n not in report.REFERENCE_PEERS):
             samples = quick_n if args.quick else (
                 min(args.samples, len(x)) if name == "textbook" and args.samples else len(x))
             r = memory.measure(name, args.rss_batch, args.data_dir, samples=samples, threads=args.threads)
