@@ -4,12 +4,26 @@ The raw results are a JSON-able dict built by run_all.py; this module adds the d
 numbers (medians, extrapolated epoch times, speedups, FLOP-bound multiples, pass/miss)
 and renders them. Speedup always means *peer time / bprop time* (how many times faster
 bprop is), computed from the rounds of the same invocation. The BLAS floor (``floor``) is
-timed with the peers but compared with the FLOP bound and with bprop instead (no speedup).
+timed with the peers but compared with the FLOP bound and with bprop instead (no speedup);
+it also bounds what any code calling this BLAS can reach on each speed target
+(``speedup_ceiling``; for the FLOP bound, floor / bound).
+
+Run as a script, it renders the report again from a results JSON, without timing anything::
+
+    python bench/report.py bench/RESULTS.json              # rewrites bench/RESULTS.md
+    python bench/report.py bench/RESULTS.json --out PATH   # the Markdown elsewhere
+
+The targets (and the numbers derived for them) are evaluated again and written back into
+the JSON, so it carries what this version of the report derives.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import statistics
+import sys
 
 N_EPOCH = 50_000
 
@@ -65,6 +79,28 @@ def speedups(timing_b):
     return out
 
 
+def _epoch_s(timing_b, name):
+    return (timing_b.get(name) or {}).get("epoch_s")
+
+
+def speedup_ceiling(timing_b, peer, goal):
+    """What the BLAS floor allows for one speedup target at one batch size (None when not timed).
+
+    The floor does only the shuffle, the gather and the BLAS products, so no code calling this
+    BLAS with these shapes is faster, and no such code beats the peer by more than the
+    ``ceiling``, peer time / floor time. bprop's speedup is ceiling / (bprop / floor), so it meets the goal
+    exactly when ``bprop_over_floor`` is at most ``max_bprop_over_floor`` = ceiling / goal; a
+    ceiling below the goal (that maximum below 1) puts the target out of reach of this BLAS.
+    From the same medians (``epoch_s``) as the verdict.
+    """
+    floor_s, peer_s, bprop_s = (_epoch_s(timing_b, name) for name in ("floor", peer, "bprop"))
+    if not floor_s or peer_s is None:
+        return {"ceiling": None, "max_bprop_over_floor": None, "bprop_over_floor": None}
+    ceiling = peer_s / floor_s
+    return {"ceiling": ceiling, "max_bprop_over_floor": ceiling / goal,
+            "bprop_over_floor": None if bprop_s is None else bprop_s / floor_s}
+
+
 def evaluate_targets(results):
     """The list of targets with the measured value and pass/miss (None when not measured)."""
     targets = []
@@ -81,16 +117,21 @@ def evaluate_targets(results):
                 "kind": ">=", "value": value,
                 "extrapolated": bool(timing_b[name].get("extrapolated")),
                 "pass": None if value is None else value >= goal,
+                **speedup_ceiling(timing_b, name, goal),
             })
     for b, goal in FLOP_BOUND_TARGETS.items():
         flop = results.get("flops", {}).get("per_batch", {}).get(str(b))
         if flop is None:
             continue
         value = flop.get("bprop_multiple_of_bound")
+        floor = flop.get("floor_multiple_of_bound")
         targets.append({
             "what": "bprop time / matmul FLOP bound", "peer": "bprop", "batch_size": b,
             "target": goal, "kind": "<=", "value": value, "extrapolated": False,
             "pass": None if value is None else value <= goal,
+            "floor_multiple_of_bound": floor,
+            "max_bprop_over_floor": None if floor is None else goal / floor,
+            "bprop_over_floor": flop.get("bprop_over_floor"),
         })
     for t in targets:
         t["group"] = "speed"
@@ -282,6 +323,47 @@ def _floor_against_targets(per_batch, peak, max_foreign):
     return lines
 
 
+TARGET_FLOOR_COLUMNS = ("ceiling (peer / floor)", "with this BLAS")
+
+
+def _ceiling_cell(target):
+    """peer time / floor time; blank for targets without a peer, — when the floor was not timed."""
+    if "ceiling" not in target:
+        return ""
+    if target["ceiling"] is None:
+        return "—"
+    return f"{target['ceiling']:.2f}" + ("*" if target["extrapolated"] else "")
+
+
+def _reach_cell(target):
+    """For a missed target: out of reach of any code calling this BLAS, or how close to the floor bprop must get."""
+    if target["pass"] is not False or "max_bprop_over_floor" not in target:
+        return ""
+    most = target["max_bprop_over_floor"]
+    if most is None:
+        return "—"
+    if most < 1:
+        floor = target.get("floor_multiple_of_bound")
+        return "out of reach of this BLAS" + ("" if floor is None else f" (the floor alone is {floor:.2f}x the bound)")
+    measured = target.get("bprop_over_floor")
+    return f"reachable: needs bprop / floor ≤ {most:.2f}" + ("" if measured is None else f", measured {measured:.2f}")
+
+
+def _targets_table(targets, rows):
+    """The targets table; with the BLAS floor's ceiling and reach columns when the floor was timed."""
+    header = ("target", "batch", "goal", "measured", "verdict")
+    if not any(t.get("max_bprop_over_floor") is not None for t in targets):
+        return [_table(header, rows) + "\n"]
+    rows = [tuple(row) + (_ceiling_cell(t), _reach_cell(t)) for row, t in zip(rows, targets)]
+    return [_table(header + TARGET_FLOOR_COLUMNS, rows) + "\n",
+            "Ceiling = the peer's time over the BLAS floor's, from the same medians as the verdicts: the floor does "
+            "only the shuffle, the gather and the BLAS products, so no code calling this BLAS with these shapes is "
+            "faster than the floor or beats the peer by more than the ceiling, and a peer that itself spends most of "
+            "its time in such products leaves little room. A MISS is out of reach of this BLAS when the ceiling is "
+            "below the goal; otherwise bprop meets it once its own overhead, bprop / floor (FLOP table), is at most "
+            "ceiling / goal (for the FLOP bound: goal / (floor / bound)).\n"]
+
+
 def render(results):
     """The whole report as Markdown text."""
     meta = results["meta"]
@@ -436,7 +518,7 @@ def render(results):
         listed += (" plus the bookkeeping target in the last row, detailed in the next section" if n_book
                    else "; the bookkeeping target was not run")
         out.append(f"Targets met: **{passed} of {measured}** measured ({len(targets)} listed: {listed}).\n")
-        out.append(_table(("target", "batch", "goal", "measured", "verdict"), rows) + "\n")
+        out += _targets_table(targets, rows)
     book = results.get("bookkeeping")
     if book is not None:
         out.append(render_bookkeeping(book, results))
@@ -505,3 +587,29 @@ def render(results):
     out.append(f"Every run (seconds, foreign load, retries), the FLOP counts and the machine details are in "
                f"`{meta['json_name']}` beside this file.\n")
     return "\n".join(out)
+
+
+def rerender(json_path, md_path):
+    """Evaluate the targets of a results JSON again, write them back into it, and render the report."""
+    with open(json_path) as f:
+        results = json.load(f)
+    results["targets"] = evaluate_targets(results)
+    with open(json_path, "w") as f:  # the format run_all.py writes
+        json.dump(results, f, indent=1, default=str)
+    with open(md_path, "w") as f:
+        f.write(render(results))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description="Render bench/RESULTS.md again from a results JSON (no timing).")
+    p.add_argument("json_path", help="results JSON written by run_all.py, e.g. bench/RESULTS.json")
+    p.add_argument("--out", default=None, help="Markdown report path (default: the JSON path with .md)")
+    args = p.parse_args(argv)
+    md_path = args.out or os.path.splitext(args.json_path)[0] + ".md"
+    rerender(args.json_path, md_path)
+    print(f"wrote {md_path}; targets updated in {args.json_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
