@@ -38,7 +38,7 @@ not contiguous float32/float64 fall back to NumPy.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -181,6 +181,71 @@ def bias_sgd_update(biases: np.ndarray, delta: np.ndarray, eta: float) -> None:
     result = gemv(-eta, delta.T, _ones(delta.shape[0], delta.dtype), 1.0, biases, 0, 1, 0, 1, 0, 1)
     if result is not biases:
         biases[...] = result
+
+
+# -- Bound calls ------------------------------------------------------------------------
+# A training step makes the same products on the same buffers batch after batch. The
+# ``bind_*`` functions below work out once what the calls above redo on every call (the
+# BLAS routine for the dtype, the contiguity checks, the F-order views) and return a
+# function that only makes the call: about 0.5-1 us saved per product, a tenth of a
+# batch-10 training step. They return None when the arrays are not contiguous floats of
+# one dtype; the caller then uses the calls above. The results are those of the calls
+# above, bit for bit: the same routine with the same arguments.
+
+
+def bind_affine(x: np.ndarray, weights: np.ndarray, biases: np.ndarray, out: np.ndarray) -> Callable[[], None] | None:
+    """``affine(x, weights, biases, out)`` as a function of no arguments (see above)."""
+    gemm = _gemm(x, weights, out)
+    if gemm is None:
+        return None
+    weights_t, x_t, target = weights.T, x.T, out.T
+
+    def affine_bound() -> None:
+        out[...] = biases
+        _written(gemm(1.0, weights_t, x_t, 1.0, target, 1, 0, 1), target, out)  # as in ``affine``
+
+    return affine_bound
+
+
+def bind_matmul(delta: np.ndarray, weights: np.ndarray, out: np.ndarray) -> Callable[[], None] | None:
+    """``matmul(delta, weights, out)`` (BP2's Δ^l w^l) as a function of no arguments."""
+    gemm = _gemm(delta, weights, out)
+    if gemm is None:
+        return None
+    weights_t, delta_t, target = weights.T, delta.T, out.T
+
+    def matmul_bound() -> None:
+        _written(gemm(1.0, weights_t, delta_t, 0.0, target, 0, 0, 1), target, out)  # as in ``matmul``
+
+    return matmul_bound
+
+
+def bind_sgd_update(weights: np.ndarray, delta: np.ndarray, inputs: np.ndarray) -> Callable[[float, float], None] | None:
+    """``sgd_update(weights, delta, inputs, eta, decay)`` as a function of (eta, decay)."""
+    gemm = _gemm(weights, delta, inputs)
+    if gemm is None:
+        return None
+    inputs_t, delta_t, target = inputs.T, delta.T, weights.T
+
+    def sgd_update_bound(eta: float, decay: float) -> None:
+        _written(gemm(-eta, inputs_t, delta_t, decay, target, 0, 1, 1), target, weights)  # as in ``sgd_update``
+
+    return sgd_update_bound
+
+
+def bind_bias_sgd_update(biases: np.ndarray, delta: np.ndarray) -> Callable[[float], None] | None:
+    """``bias_sgd_update(biases, delta, eta)`` as a function of eta."""
+    gemv = _routine("gemv", (biases, delta))
+    if gemv is None:
+        return None
+    delta_t, ones = delta.T, _ones(delta.shape[0], delta.dtype)
+
+    def bias_sgd_update_bound(eta: float) -> None:
+        result = gemv(-eta, delta_t, ones, 1.0, biases, 0, 1, 0, 1, 0, 1)  # as in ``bias_sgd_update``
+        if result is not biases:
+            biases[...] = result
+
+    return bias_sgd_update_bound
 
 
 #: Below this many rows ``row_sum`` and ``row_max`` leave the work to NumPy: the

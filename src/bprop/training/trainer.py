@@ -44,6 +44,7 @@ import numpy as np
 
 from .. import kernels, optimizers
 from ..validation import are_one_hot, positive_float, positive_int
+from .bound_step import BoundSGDStep
 from .callbacks import Callback, ProgressBar
 from .history import History
 from .scores import RunningScores
@@ -237,6 +238,9 @@ class Trainer:
         # gradients, whose norms are then free, and steps with them.
         largest = max(dense, key=lambda layer: layer.n_in * layer.n_out)
         norms_when_fused = kernels.gram_norm_is_cheaper(batch_size, largest.n_in, largest.n_out)
+        # The plain-SGD step bound to the buffers, one per batch size (the last batch may be
+        # shorter): the same calls as net._backprop without finding them anew every batch.
+        bound_steps: dict[int, BoundSGDStep] = {}
         for batch in range(self.batch, self.n_batches):
             index = order[batch * batch_size : (batch + 1) * batch_size]
             m = index.shape[0]
@@ -249,7 +253,10 @@ class Trainer:
                 # Plain SGD: each layer applies its update inside backward (BP3/BP4 fused with
                 # the step), so no gradient is stored (kernels.sgd_update); sampled norms come
                 # from each layer's delta^l and a^(l-1) (Dense.gradient_norms).
-                a = net._backprop(xb, tb, penalty=False, sgd=fused, one_hot=one_hot)
+                step = bound_steps.get(m)
+                if step is None:
+                    step = bound_steps[m] = BoundSGDStep(net, x_buffer[:m], t_buffer[:m])
+                a = step.run(fused, one_hot)
                 if sample_norms:
                     self._add_norms([layer.gradient_norms() for layer in dense])
             else:

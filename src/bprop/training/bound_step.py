@@ -1,0 +1,80 @@
+"""The plain-SGD training step of a network, bound once to the trainer's batch buffers.
+
+``Trainer`` gathers every mini-batch into the same two buffers (images and targets),
+so with plain SGD each batch runs the same sequence of kernel calls on the same
+arrays. ``BoundSGDStep`` chains one ``layers.dense.DenseStep`` per layer, which
+looks up buffers, BLAS routines and transposed views once instead of on every
+call. It computes exactly what ``Network._backprop(x, targets, penalty=False,
+sgd=step, one_hot=...)`` computes, bit for bit:
+
+    forward      z^l = a^(l-1) (w^l)^T + b^l,  a^l = sigma(z^l)        l = 1 .. L
+    BP1          delta^L = dC/dz^L  (costs.output_delta)
+    BP2          delta^l = (delta^(l+1) w^(l+1)) ⊙ sigma'(z^l)          l = L-1 .. 1
+    BP3 + BP4    b^l -= eta Σ_x delta^l;  w^l <- decay w^l - eta (delta^l)^T a^(l-1)
+
+It saves the Python work around the kernels, about 12 us of a 60 us batch-10 step
+of a 784-100-10 network and 3 us per layer at any batch size. A network with a layer
+other than a plain Dense (dropout, a subclass), or arrays BLAS cannot take, runs
+``_backprop`` instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import costs
+from ..kernels import SGDStep
+from ..layers.dense import Dense, DenseStep
+
+
+class BoundSGDStep:
+    """``net._backprop(inputs, targets, penalty=False, sgd=..., one_hot=...)`` for whatever
+    batch the caller has written into ``inputs`` (m, n_0) and ``targets`` (m, n_L).
+
+    The binding follows the network: when a layer's parameter arrays are replaced
+    (a callback calling ``set_param``, say) the next ``run`` binds again.
+    """
+
+    def __init__(self, net, inputs: np.ndarray, targets: np.ndarray):
+        self.net, self.inputs, self.targets = net, inputs, targets
+        self.steps: list[DenseStep] | None = None
+        self._bind()
+
+    def _bind(self) -> None:
+        steps, x = [], self.inputs
+        for index, layer in enumerate(self.net.layers):
+            step = DenseStep(layer, x, need_input_grad=index > 0) if type(layer) is Dense else None
+            if step is None or not step.ready:
+                self.steps = None
+                return
+            steps.append(step)
+            x = step.a
+        self.steps = steps
+
+    @property
+    def bound(self) -> bool:
+        """True when ``run`` uses the bound layer steps (False: it calls ``_backprop``)."""
+        return self.steps is not None
+
+    def run(self, sgd: SGDStep, one_hot: bool = False) -> np.ndarray:
+        """Train on the batch in the buffers; return a^L (m, n_L), overwritten next batch."""
+        steps = self.steps
+        if steps is not None:
+            for step in steps:
+                if not step.current:
+                    self._bind()
+                    steps = self.steps
+                    break
+        if steps is None:
+            return self.net._backprop(self.inputs, self.targets, penalty=False, sgd=sgd, one_hot=one_hot)
+        for step in steps:
+            step.forward()
+        top = steps[-1]
+        # BP1: delta^L (m, n_L), with the 1/m of the batch-mean cost, into the output layer's
+        # buffer (activations and costs write into ``out`` when given one).
+        costs.output_delta(self.net.cost, top.activation, top.z, top.a, self.targets, out=top.delta, one_hot=one_hot)
+        grad = top.backward_delta(sgd)
+        # BP2 down the stack; the first layer computes no gradient w.r.t. the data.
+        for index in range(len(steps) - 2, -1, -1):
+            grad = steps[index].backward(grad, sgd)
+        return top.a
