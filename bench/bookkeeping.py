@@ -26,9 +26,9 @@ shuffle from the network's generator, the 50,000 training images):
     ``Trainer._run_batches`` minus everything that is not training: ``net.prepare`` (part
     of ``fit``, so inside the timer), one ``net.rng.permutation(n)``, preallocated batch
     buffers, per batch ``np.take(..., out=, mode="clip")`` for the images and the one-hot
-    targets and ``net._backprop(xb, tb, penalty=False, sgd=SGDStep(eta, 1.0), one_hot=...)``
-    (the fused plain-SGD path, with fit's once-per-call ``validation.are_one_hot`` check of the
-    targets), then ``net.clear_caches()``. This uses bprop's private API; if its
+    targets and ``BoundSGDStep(net, x_buffer[:m], t_buffer[:m]).run(SGDStep(eta, 1.0), one_hot)``
+    (fit's fused plain-SGD step, bound once per batch size, with fit's once-per-call
+    ``validation.are_one_hot`` check of the targets), then ``net.clear_caches()``. This uses bprop's private API; if its
     signature changes the measurement stops with a clear message instead of timing
     something else.
 
@@ -68,8 +68,8 @@ DESCRIPTIONS = {
     "quiet": "net.fit(x, y, epochs=1, batch_size=10, eta=0.1, verbose=False): history, running cost/accuracy "
              "and sampled gradient norms, no progress bar",
     "bare": "net.prepare, net.rng.permutation(n), per batch np.take(out=, mode='clip') of images and one-hot "
-            "targets and net._backprop(xb, tb, penalty=False, sgd=SGDStep(eta, 1.0), one_hot=are_one_hot(...)); "
-            "no bookkeeping",
+            "targets and BoundSGDStep(net, x_buffer[:m], t_buffer[:m]).run(SGDStep(eta, 1.0), are_one_hot(...)) "
+            "(fit's bound plain-SGD step, one per batch size); no bookkeeping",
 }
 
 # The process on the master side of the pty: reads everything, counts bytes and redraws.
@@ -101,21 +101,24 @@ class PrivateAPIChanged(RuntimeError):
 
 
 def check_private_api():
-    """The ``bare`` variant calls ``Network._backprop(x, targets, penalty=..., sgd=..., one_hot=...)``
-    with a ``kernels.SGDStep(eta, decay)``, ``validation.are_one_hot``, and ``Network.prepare`` /
-    ``rng`` / ``clear_caches``."""
+    """The ``bare`` variant calls ``training.bound_step.BoundSGDStep(net, inputs, targets).run(sgd,
+    one_hot)`` with a ``kernels.SGDStep(eta, decay)``, ``validation.are_one_hot``, and
+    ``Network.prepare`` / ``rng`` / ``clear_caches``."""
     import bprop
     from bprop import kernels, validation
 
     problems = []
-    backprop = getattr(bprop.Network, "_backprop", None)
-    if backprop is None:
-        problems.append("bprop.Network._backprop is gone")
+    try:
+        from bprop.training.bound_step import BoundSGDStep
+    except ImportError:
+        problems.append("bprop.training.bound_step.BoundSGDStep is gone")
     else:
-        params = list(inspect.signature(backprop).parameters)
-        if params[:6] != ["self", "x", "targets", "penalty", "sgd", "one_hot"]:
-            problems.append(f"Network._backprop{inspect.signature(backprop)} is no longer "
-                            "(self, x, targets, penalty=True, sgd=None, one_hot=False)")
+        for method, expected in (("__init__", ["self", "net", "inputs", "targets"]),
+                                 ("run", ["self", "sgd", "one_hot"])):
+            params = list(inspect.signature(getattr(BoundSGDStep, method)).parameters)
+            if params != expected:
+                problems.append(f"BoundSGDStep.{method}{inspect.signature(getattr(BoundSGDStep, method))} "
+                                f"is no longer ({', '.join(expected)})")
     if not callable(getattr(validation, "are_one_hot", None)):
         problems.append("bprop.validation.are_one_hot is gone")
     step = getattr(kernels, "SGDStep", None)
@@ -267,9 +270,10 @@ class BareVariant(Variant):
         super().__init__(x, y, eta)
         check_private_api()
         from bprop.kernels import SGDStep
+        from bprop.training.bound_step import BoundSGDStep
         from bprop.validation import are_one_hot
 
-        self.SGDStep, self.are_one_hot = SGDStep, are_one_hot
+        self.SGDStep, self.BoundSGDStep, self.are_one_hot = SGDStep, BoundSGDStep, are_one_hot
 
     def train(self, net, x, y, batch_size):
         import numpy as np
@@ -286,13 +290,16 @@ class BareVariant(Variant):
         t_buffer = np.empty((batch_size, targets.shape[1]), dtype=targets.dtype)
         sgd = SGDStep(self.eta, 1.0)
         order = net.rng.permutation(n)
-        backprop = net._backprop
+        steps = {}  # batch rows -> the step bound to the buffers' first rows, as in _run_batches
         for batch in range(n_batches):
             index = order[batch * batch_size : (batch + 1) * batch_size]
             m = index.shape[0]
-            xb = take(x, index, axis=0, out=x_buffer[:m], mode="clip")
-            tb = take(targets, index, axis=0, out=t_buffer[:m], mode="clip")
-            backprop(xb, tb, penalty=False, sgd=sgd, one_hot=one_hot)
+            take(x, index, axis=0, out=x_buffer[:m], mode="clip")
+            take(targets, index, axis=0, out=t_buffer[:m], mode="clip")
+            step = steps.get(m)
+            if step is None:
+                step = steps[m] = self.BoundSGDStep(net, x_buffer[:m], t_buffer[:m])
+            step.run(sgd, one_hot)
         net.clear_caches()
         return time.perf_counter() - t0
 
