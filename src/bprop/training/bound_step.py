@@ -12,8 +12,8 @@ sgd=step, one_hot=...)`` computes, bit for bit:
     BP2          delta^l = (delta^(l+1) w^(l+1)) ⊙ sigma'(z^l)          l = L-1 .. 1
     BP3 + BP4    b^l -= eta Σ_x delta^l;  w^l <- decay w^l - eta (delta^l)^T a^(l-1)
 
-It saves the Python work around the kernels, about 12 us of a 60 us batch-10 step
-of a 784-100-10 network and 3 us per layer at any batch size. A network with a layer
+It saves the Python work around the kernels: a batch-10 step of a 784-100-10 network
+takes 50 us instead of 58 us, and 11 us less at batch 32 and 128. A network with a layer
 other than a plain Dense (dropout, a subclass), or arrays BLAS cannot take, runs
 ``_backprop`` instead.
 """
