@@ -241,8 +241,8 @@ class DenseStep:
             before every ``forward``; need_input_grad: compute BP2's dC/da^(l-1).
 
     ``ready`` is False when the arrays are not BLAS-ready (the caller then uses the
-    layer's own methods); ``current`` is False once the layer's parameter arrays have
-    been replaced (``set_param``, a checkpoint), which calls for a new binding.
+    layer's own methods); ``current`` is False once the layer's parameter arrays (or its
+    activation) have been replaced (``set_param``, a checkpoint), which calls for a new binding.
     """
 
     def __init__(self, layer: Dense, inputs: np.ndarray, need_input_grad: bool):
@@ -267,8 +267,10 @@ class DenseStep:
 
     @property
     def current(self) -> bool:
-        params = self.layer.params
-        return params["weights"] is self.weights and params["biases"] is self.biases
+        """The layer still has the parameter arrays and the activation bound here."""
+        layer = self.layer
+        return (layer.params["weights"] is self.weights and layer.params["biases"] is self.biases
+                and layer.activation is self.activation)
 
     def forward(self) -> np.ndarray:
         """a^l = sigma(z^l), (m, n_l), from the inputs buffer's current batch."""
