@@ -589,15 +589,21 @@ def render(results):
     return "\n".join(out)
 
 
+def save(results, json_path, md_path):
+    """Evaluate the targets into ``results``, then write the JSON and the Markdown report, each
+    atomically (an interrupted run leaves the previous files whole)."""
+    from bprop.io import atomic_write
+
+    results["targets"] = evaluate_targets(results)
+    for path, text in ((json_path, json.dumps(results, indent=1, default=str)), (md_path, render(results))):
+        atomic_write(path, lambda f, text=text: f.write(text.encode("utf-8")))
+
+
 def rerender(json_path, md_path):
     """Evaluate the targets of a results JSON again, write them back into it, and render the report."""
-    with open(json_path) as f:
+    with open(json_path, encoding="utf-8") as f:
         results = json.load(f)
-    results["targets"] = evaluate_targets(results)
-    with open(json_path, "w") as f:  # the format run_all.py writes
-        json.dump(results, f, indent=1, default=str)
-    with open(md_path, "w") as f:
-        f.write(render(results))
+    save(results, json_path, md_path)
 
 
 def main(argv=None):

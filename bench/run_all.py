@@ -17,7 +17,6 @@ The thread count is fixed *before* NumPy or PyTorch is imported, hence the late 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -164,11 +163,7 @@ def main(argv=None):
     }
 
     def save():
-        results["targets"] = report.evaluate_targets(results)
-        with open(json_path, "w") as f:
-            json.dump(results, f, indent=1, default=str)
-        with open(args.out, "w") as f:
-            f.write(report.render(results))
+        report.save(results, json_path, args.out)
 
     # ---- peers and threads ------------------------------------------------ #
     log(f"threads: {args.threads}; peers: {', '.join(args.peers)}")
