@@ -187,8 +187,8 @@ def bias_sgd_update(biases: np.ndarray, delta: np.ndarray, eta: float) -> None:
 # A training step makes the same products on the same buffers batch after batch. The
 # ``bind_*`` functions below work out once what the calls above redo on every call (the
 # BLAS routine for the dtype, the contiguity checks, the F-order views) and return a
-# function that only makes the call: about 0.5-1 us saved per product, a tenth of a
-# batch-10 training step. They return None when the arrays are not contiguous floats of
+# function that only makes the call: about 0.5-1 us saved per product (with the layers'
+# own lookups, 8 us of a 58 us batch-10 step, see layers.dense.DenseStep). They return None when the arrays are not contiguous floats of
 # one dtype; the caller then uses the calls above. The results are those of the calls
 # above, bit for bit: the same routine with the same arguments.
 
