@@ -165,12 +165,29 @@ def test_train_cost_and_accuracy_are_the_batches_own_figures(monkeypatch, block_
     assert history.last()["train_accuracy"] == expected_accuracy
 
 
-def test_default_norm_sampling_is_at_most_one_batch_in_ten():
-    """30 batches: the default samples batches 0, 10 and 20 (not ~100 per epoch, which would be all)."""
-    x, y = data(m=60, seed=4)
-    net = Network([4, 3, 2], seed=4, dtype="float64")
+@pytest.mark.parametrize("sizes, n_samples, sampled", [
+    # [20, 8, 2] at batches of 2: 2 (20 + 8) < 20 x 8, the norms come from Gram matrices and the
+    # default samples at most 1 batch in 10 (30 batches: 0, 10, 20)
+    ([20, 8, 2], 60, [0, 10, 20]),
+    # [4, 3, 2]: 2 (4 + 3) > 4 x 3, a sampled batch forms the gradient: at most 1 in 30 (70 batches)
+    ([4, 3, 2], 140, [0, 30, 60]),
+    # 500 batches: about 20 sampled, every ceil(500 / 20) = 25th
+    ([20, 8, 2], 1000, list(range(0, 500, 25))),
+])
+def test_default_norm_sampling(sizes, n_samples, sampled):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((n_samples, sizes[0]))
+    y = (x[:, 0] + x[:, 1] > 0).astype(int)
+    net = Network(sizes, seed=4, dtype="float64")
     _, _, norms = replay_epoch(net.copy(), x, y, batch_size=2, eta=0.1)
     history = net.fit(x, y, epochs=1, batch_size=2, eta=0.1, verbose=False, shuffle=False)
-    expected = np.mean([norms[0], norms[10], norms[20]], axis=0)
+    expected = np.mean([norms[batch] for batch in sampled], axis=0)
     assert history.last()["grad_norm_1"] == pytest.approx(expected[0], rel=1e-12)
     assert history.last()["grad_norm_2"] == pytest.approx(expected[1], rel=1e-12)
+
+
+def test_default_norm_interval():
+    from bprop.training.trainer import default_norm_interval
+
+    assert [default_norm_interval(n, forms_gradient=False) for n in (1, 30, 200, 201, 5000)] == [10, 10, 10, 11, 250]
+    assert [default_norm_interval(n, forms_gradient=True) for n in (1, 98, 600, 601, 5000)] == [30, 30, 30, 31, 250]
