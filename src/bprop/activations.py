@@ -28,7 +28,6 @@ import numpy as np
 
 from scipy.special import expit
 
-from . import kernels
 from .registry import Registry
 
 
@@ -169,14 +168,39 @@ class Softmax(Activation):
     elementwise = False
     output_range = (0.0, 1.0)
 
-    def forward(self, z, out=None):
-        # Subtracting the row maximum leaves softmax unchanged and keeps e^z <= 1.
-        # (out, when separate from z, first holds row_max's transposed copy of z.)
-        row_max = kernels.row_max(z, scratch=None if out is None or out is z else out)
-        e = np.subtract(z, row_max[:, None], out=out)
-        np.exp(e, out=e)
-        e /= kernels.row_sum(e)[:, None]
-        return e
+    def forward(self, z, out=None, scratch=None):
+        """a = softmax of each row of z (m, n), computed column-wise on its transpose.
+
+        ``scratch``: an (n, m) C-contiguous array of z's dtype, not overlapping z or out,
+        to hold that transpose (allocated when not given). ``out`` may be z.
+        """
+        m, n = z.shape
+        if (scratch is None or scratch.shape != (n, m) or scratch.dtype != z.dtype
+                or not scratch.flags.c_contiguous or np.may_share_memory(scratch, z)
+                or (out is not None and np.may_share_memory(scratch, out))):
+            scratch = np.empty((n, m), dtype=z.dtype)
+        np.copyto(scratch, z.T)
+        self.forward_columns(scratch)
+        if out is None:
+            out = np.empty_like(z)
+        np.copyto(out, scratch.T)
+        return out
+
+    @staticmethod
+    def forward_columns(columns):
+        """Softmax of each column of ``columns`` (n classes, m samples), in place.
+
+        With the classes along the first axis the maximum and the sum over the classes
+        are n - 1 vectorized operations on rows of m samples; along the last axis of an
+        (m, n) array NumPy reduces row by row, which for 10 classes costs more than the
+        arithmetic (7 us against 4.5 us for a (32, 10) softmax, 17 against 9 at 512 rows).
+        Subtracting the column maximum leaves softmax unchanged and keeps e^z <= 1; a NaN
+        propagates through the maximum. The sum runs over the classes in order.
+        """
+        columns -= np.maximum.reduce(columns, axis=0)
+        np.exp(columns, out=columns)
+        columns /= np.add.reduce(columns, axis=0)
+        return columns
 
     def derivative(self, z, a):
         raise TypeError(

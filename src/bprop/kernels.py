@@ -25,8 +25,8 @@ SciPy, which comes with scikit-learn, a dependency of bprop. Four reasons:
 
 4. A gemv with a vector of ones sums the rows of a (m, n_L) output in one pass
    (``row_sum``), where NumPy's reduction along the short last axis goes row by
-   row. ``row_max``, beside it, does the same for the softmax's row maximum with a
-   transposed copy (no BLAS routine computes a maximum).
+   row. (The softmax avoids that reduction another way: it works on the
+   transpose, see ``activations.Softmax.forward_columns``.)
 
 Every function takes an optional ``out`` (or updates in place), so the training
 loop reuses the same buffers batch after batch instead of allocating.
@@ -248,8 +248,8 @@ def bind_bias_sgd_update(biases: np.ndarray, delta: np.ndarray) -> Callable[[flo
     return bias_sgd_update_bound
 
 
-#: Below this many rows ``row_sum`` and ``row_max`` leave the work to NumPy: the
-#: per-row cost they avoid is smaller there than the cost of setting them up.
+#: Below this many rows ``row_sum`` leaves the work to NumPy: the per-row cost it
+#: avoids is smaller there than the cost of setting up the gemv.
 ROW_REDUCTION_MIN_ROWS = 64
 
 
@@ -265,33 +265,6 @@ def row_sum(x: np.ndarray) -> np.ndarray:
         return np.add.reduce(x, axis=1)  # x.sum(axis=1) without its Python wrapper
     # x^T is the F-ordered (n, m) view of x; trans=1 gives (x^T)^T 1 = x 1.
     return gemv(1.0, x.T, _ones(x.shape[1], x.dtype), trans=1)
-
-
-#: Up to this many columns ``row_max`` reduces a transposed copy (see there).
-ROW_MAX_TRANSPOSE_COLUMNS = 32
-
-
-def row_max(x: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
-    """The maximum of each row of x, (m, n) -> (m,).
-
-    ``x.max(axis=1)`` goes row by row, which for a few columns (a softmax over 10
-    classes) costs far more than the comparisons: 23 us for (512, 10). For up to
-    ``ROW_MAX_TRANSPOSE_COLUMNS`` columns a transposed copy is reduced along its
-    first axis instead, n - 1 vectorized maxima of length m (4 us). NaN propagates
-    either way.
-
-    ``scratch``: a C-contiguous array of x's dtype and at least x's size, not
-    overlapping x, to hold that copy (the training loop passes the softmax's output
-    buffer, so nothing of the layer's size is allocated).
-    """
-    if x.ndim != 2 or x.shape[0] < ROW_REDUCTION_MIN_ROWS or not 0 < x.shape[1] <= ROW_MAX_TRANSPOSE_COLUMNS:
-        return np.maximum.reduce(x, axis=1)  # x.max(axis=1) without its Python wrapper
-    if (scratch is None or scratch.dtype != x.dtype or scratch.size < x.size
-            or not scratch.flags.c_contiguous or np.may_share_memory(scratch, x)):
-        return np.ascontiguousarray(x.T).max(axis=0)
-    transposed = scratch.reshape(-1)[: x.size].reshape(x.shape[1], x.shape[0])
-    np.copyto(transposed, x.T)
-    return transposed.max(axis=0)
 
 
 def gram_norm_is_cheaper(m: int, n_in: int, n_out: int) -> bool:

@@ -102,38 +102,38 @@ def test_fused_training_step_equals_stored_gradients(regularizer):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
-@pytest.mark.parametrize("shape", [(1, 1), (5, 3), (64, 10), (70, 32), (65, 33), (300, 200), (63, 10)])
-def test_row_sum_and_row_max_match_numpy(dtype, shape):
-    """Both sides of ROW_MAX_TRANSPOSE_COLUMNS, BLAS and NumPy dtypes, with and without scratch."""
+@pytest.mark.parametrize("shape", [(1, 1), (5, 3), (64, 10), (70, 32), (300, 200), (63, 10)])
+def test_row_sum_matches_numpy(dtype, shape):
+    """Both sides of ROW_REDUCTION_MIN_ROWS, BLAS and NumPy dtypes, strided input."""
     rng = np.random.default_rng(sum(shape))
     x = (rng.standard_normal(shape) * 100).astype(dtype)
     # summation order differs (BLAS vs NumPy's pairwise sum): allow n roundings of the largest row's |x| sum
     eps = np.finfo(dtype).eps if np.issubdtype(dtype, np.floating) else 0
     atol = eps * shape[1] * np.abs(x).sum(axis=1).max()
     np.testing.assert_allclose(kernels.row_sum(x), x.sum(axis=1), rtol=0, atol=atol)
-    np.testing.assert_array_equal(kernels.row_max(x), x.max(axis=1))
-    scratch = np.full(x.size + 3, 7, dtype=dtype)
-    np.testing.assert_array_equal(kernels.row_max(x, scratch=scratch), x.max(axis=1))
     # strided input (every other column): NumPy's reductions
     wide = np.repeat(x, 2, axis=1)[:, ::2]
     np.testing.assert_allclose(kernels.row_sum(wide), x.sum(axis=1), rtol=0, atol=atol)
-    np.testing.assert_array_equal(kernels.row_max(wide), x.max(axis=1))
 
 
-def test_row_max_ignores_unusable_scratch_and_propagates_nan():
-    rows = np.array([[1.0, np.nan, 3.0], [-np.inf, -5.0, -np.inf], [2.0, 9.0, 4.0]], dtype=np.float32)
-    x = np.tile(rows, (kernels.ROW_REDUCTION_MIN_ROWS, 1))  # enough rows for the transposed path
-    expected = np.tile(np.array([np.nan, -5.0, 9.0], dtype=np.float32), kernels.ROW_REDUCTION_MIN_ROWS)
-    n = x.size
-    for scratch in (None, x, np.empty(n - 1, np.float32), np.empty(n, np.float64), np.empty((n, 2), np.float32)[:, 0]):
-        before = x.copy()
-        np.testing.assert_array_equal(kernels.row_max(x, scratch=scratch), expected)
-        np.testing.assert_array_equal(x, before)  # x itself is never used as scratch
+def test_softmax_ignores_unusable_scratch_and_propagates_nan():
+    from bprop.activations import Softmax
+
+    z = np.array([[1.0, np.nan, 3.0], [-np.inf, -5.0, -np.inf], [2.0, 9.0, 4.0]], dtype=np.float32)
+    expected = Softmax().forward(z)
+    assert np.isnan(expected[0]).all()  # a NaN in a row makes the whole row NaN
+    np.testing.assert_array_equal(expected[1], [0.0, 1.0, 0.0])
+    out = np.empty_like(z)
+    for scratch in (None, z, out, np.empty((3, 3), np.float64), np.empty((3, 6), np.float32)[:, ::2],
+                    np.empty((9, 1), np.float32), np.empty((3, 3), np.float32)):
+        before = z.copy()
+        np.testing.assert_array_equal(Softmax().forward(z, out=out, scratch=scratch), expected)
+        np.testing.assert_array_equal(z, before)  # z itself is never used as scratch
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_softmax_into_a_separate_buffer_equals_in_place(dtype):
-    """The training path (out separate from z, used as row_max's scratch) and inference (out is z)."""
+    """The training path (out separate from z, a scratch for the transpose) and inference (out is z)."""
     from bprop.activations import Softmax
 
     rng = np.random.default_rng(5)
@@ -142,6 +142,7 @@ def test_softmax_into_a_separate_buffer_equals_in_place(dtype):
     expected = np.exp(z.astype(np.float64) - z.max(axis=1, keepdims=True))
     expected /= expected.sum(axis=1, keepdims=True)
     separate = Softmax().forward(z, out=np.full_like(z, np.nan))
+    with_scratch = Softmax().forward(z, out=np.full_like(z, np.nan), scratch=np.full((10, 50), np.nan, dtype))
     z_copy = z.copy()
     in_place = Softmax().forward(z_copy, out=z_copy)
     allocated = Softmax().forward(z)
@@ -149,6 +150,7 @@ def test_softmax_into_a_separate_buffer_equals_in_place(dtype):
     np.testing.assert_allclose(separate, expected, rtol=tolerance, atol=tolerance * 1e-3)
     np.testing.assert_array_equal(separate, in_place)
     np.testing.assert_array_equal(separate, allocated)
+    np.testing.assert_array_equal(separate, with_scratch)
     np.testing.assert_allclose(separate.sum(axis=1), 1.0, rtol=10 * tolerance)
 
 

@@ -60,6 +60,19 @@ def test_bound_step_is_bit_identical_to_backprop(config, one_hot):
         assert bound_layer.gradient_norms() == layer.gradient_norms()
 
 
+def test_a_softmax_output_is_the_view_of_its_column_wise_result():
+    """The bound softmax leaves a^L as the F-ordered view of its (n_L, m) result, equal to
+    the C-ordered a^L of _backprop (checked bit for bit above), and binds no copy."""
+    net = Network([5, 7, 3], hidden="relu", output="softmax", cost="log_likelihood", seed=4)
+    x, y = data(n=12)
+    xs, targets, _ = net.prepare(x, y)
+    step = BoundSGDStep(net, xs.copy(), targets.copy())
+    output = step.run(SGDStep(0.5), one_hot=True)
+    assert output.shape == (12, 3) and output.flags.f_contiguous and not output.flags.c_contiguous
+    assert step.steps[0].a.flags.c_contiguous  # the hidden layer's a^1 feeds the next gemm
+    np.testing.assert_allclose(output.sum(axis=1), 1.0, rtol=1e-6)
+
+
 def test_bound_step_keeps_fixed_biases_fixed():
     layers = [Dense(4, 6, "relu", train_biases=False), Dense(6, 3, "softmax")]
     net = Network(layers=layers, cost="log_likelihood", seed=1)

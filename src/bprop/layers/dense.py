@@ -18,10 +18,13 @@ z^(l-1) lives. Deltas here already carry the 1/m of the batch-mean cost.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from .. import activations, costs, initializers
 from .. import kernels
+from ..activations import Softmax
 from ..kernels import SGDStep
 from .base import Layer
 from .workspace import Workspace
@@ -145,7 +148,11 @@ class Dense(Layer):
             return self.activation.forward(z, out=z)
         m = x.shape[0]
         z = self.weighted_input(x, out=self._work.get("z", m, self.n_out, x.dtype))
-        a = self.activation.forward(z, out=self._work.get("a", m, self.n_out, x.dtype))
+        a = self._work.get("a", m, self.n_out, x.dtype)
+        if isinstance(self.activation, Softmax):  # its transpose goes to a reused buffer too
+            self.activation.forward(z, out=a, scratch=softmax_columns(self._work, m, self.n_out, x.dtype))
+        else:
+            self.activation.forward(z, out=a)
         self._cache = (x, z, a)
         return a
 
@@ -225,6 +232,17 @@ class Dense(Layer):
         return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r})"
 
 
+def softmax_columns(work: Workspace, m: int, n: int, dtype) -> np.ndarray:
+    """The reused (n, m) buffer a softmax layer's forward transposes z into (``Softmax.forward``)."""
+    return work.get("softmax_columns", m, n, dtype).reshape(n, m)
+
+
+def _softmax_of_rows_into_columns(softmax: Softmax, z: np.ndarray, columns: np.ndarray) -> None:
+    """``softmax.forward(z)``'s arithmetic, left transposed in ``columns`` (n, m)."""
+    np.copyto(columns, z.T)
+    softmax.forward_columns(columns)
+
+
 class DenseStep:
     """A Dense layer's training forward and fused-SGD backward, bound to one input buffer.
 
@@ -255,8 +273,18 @@ class DenseStep:
         self.a = work.get("a", m, layer.n_out, dtype)
         self.delta = work.get("delta", m, layer.n_out, dtype)
         self.grad_input = work.get("grad_input", m, layer.n_in, dtype) if need_input_grad else None
-        self._cache = (inputs, self.z, self.a)
         self._weighted_input = kernels.bind_affine(inputs, self.weights, self.biases, out=self.z)
+        if isinstance(self.activation, Softmax):
+            # Softmax is the output layer's only (Network allows it nowhere else), so a^L is
+            # read by BP1 and the scores alone, never as a BLAS operand: it can stay the
+            # F-ordered view of the column-wise result, the values Softmax.forward would copy
+            # into self.a, without that copy.
+            columns = softmax_columns(work, m, layer.n_out, dtype)
+            self.a = columns.T
+            self._activate = partial(_softmax_of_rows_into_columns, self.activation, self.z, columns)
+        else:
+            self._activate = partial(self.activation.forward, self.z, self.a)
+        self._cache = (inputs, self.z, self.a)
         self._input_gradient = (kernels.bind_matmul(self.delta, self.weights, out=self.grad_input)
                                 if need_input_grad else None)
         self._update_weights = kernels.bind_sgd_update(self.weights, self.delta, inputs)
@@ -275,7 +303,7 @@ class DenseStep:
     def forward(self) -> np.ndarray:
         """a^l = sigma(z^l), (m, n_l), from the inputs buffer's current batch."""
         self._weighted_input()  # z^l = a^(l-1) (w^l)^T + b^l, one gemm with the bias folded in
-        self.activation.forward(self.z, out=self.a)
+        self._activate()  # a^l = sigma(z^l), into self.a
         self.layer._cache = self._cache  # (a^(l-1), z^l, a^l), as Dense.forward caches them
         return self.a
 
