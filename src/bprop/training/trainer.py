@@ -66,9 +66,10 @@ def default_norm_interval(n_batches: int, forms_gradient: bool) -> int:
     with it instead of the fused step (k_min = 30); with an optimizer that stores the
     gradients anyway, their norms only (k_min = 10). On MNIST 784-100-10 (2 cores) a
     sampled batch cost 40 us more than a plain one at batch size 32 (+29%), 100 us at 128
-    (+25%) and 112 us at 512 (+8%); the previous default of every 16th batch at 32 and
-    every 10th at 128 and 512 cost 3%, 3% and 1.7% of an epoch, this one 0.4%, 0.9% and
-    0.3%.
+    (+25%) and 112 us at 512 (+8%). The previous default (every 16th batch at 32, every
+    10th at 128 and 512) cost 3%, 3% and 1.7% of an epoch against no sampling; this one
+    measured 0.8% at batch size 10 and 0.3-0.9% at 32, and is within the noise at 128 and
+    512 (from the costs above: 0.9% and 0.3%).
 
     Each sampled norm is already a mean over the batch's samples, so the mean of 20 of
     them is a steady per-epoch figure.
