@@ -16,7 +16,8 @@ What the loop records per epoch (``History`` rows):
                                     cost's weight gradient of layer l (no penalty
                                     term), averaged over the batches sampled: every
                                     ``grad_norm_every``-th batch (default: see
-                                    ``default_norm_interval``, at most 1% of an epoch)
+                                    ``default_norm_interval``: about 1% of an epoch
+                                    or less)
     delta_norm_1 .. delta_norm_L    ||dC/db^l|| = ||Σ_x delta^l|| (BP3), sampled the
                                     same way: seed 001's "speed of learning" of layer
                                     l, which does not grow with the layer's fan-in, so
