@@ -169,11 +169,16 @@ class Softmax(Activation):
     output_range = (0.0, 1.0)
 
     def forward(self, z, out=None, scratch=None):
-        """a = softmax of each row of z (m, n), computed column-wise on its transpose.
+        """a = softmax of each row of z (m, n), computed column-wise on its transpose;
+        a vector z (n,) is one row.
 
         ``scratch``: an (n, m) C-contiguous array of z's dtype, not overlapping z or out,
         to hold that transpose (allocated when not given). ``out`` may be z.
         """
+        if z.ndim == 1:
+            return self.forward(z[None, :], None if out is None else out[None, :], scratch)[0]
+        if z.ndim != 2:
+            raise ValueError(f"softmax takes a vector (n,) or a batch of rows (m, n), got shape {z.shape}")
         m, n = z.shape
         if (scratch is None or scratch.shape != (n, m) or scratch.dtype != z.dtype
                 or not scratch.flags.c_contiguous or np.may_share_memory(scratch, z)

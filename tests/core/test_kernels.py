@@ -131,6 +131,19 @@ def test_softmax_ignores_unusable_scratch_and_propagates_nan():
         np.testing.assert_array_equal(z, before)  # z itself is never used as scratch
 
 
+def test_softmax_of_a_vector_is_that_of_one_row_and_other_shapes_are_refused():
+    from bprop.activations import Softmax
+
+    z = np.array([1.0, 2.0, 3.0])
+    expected = np.exp(z - 3.0) / np.exp(z - 3.0).sum()
+    np.testing.assert_allclose(Softmax().forward(z), expected, rtol=1e-15)
+    out = np.empty(3)
+    assert Softmax().forward(z, out=out) is not None
+    np.testing.assert_array_equal(out, Softmax().forward(z[None, :])[0])
+    with pytest.raises(ValueError, match=r"vector \(n,\) or a batch of rows \(m, n\), got shape \(2, 2, 3\)"):
+        Softmax().forward(np.zeros((2, 2, 3)))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_softmax_into_a_separate_buffer_equals_in_place(dtype):
     """The training path (out separate from z, a scratch for the transpose) and inference (out is z)."""
