@@ -184,12 +184,17 @@ class Softmax(Activation):
                 or not scratch.flags.c_contiguous or np.may_share_memory(scratch, z)
                 or (out is not None and np.may_share_memory(scratch, out))):
             scratch = np.empty((n, m), dtype=z.dtype)
-        np.copyto(scratch, z.T)
-        self.forward_columns(scratch)
+        self.forward_transposed(z, scratch)
         if out is None:
             out = np.empty_like(z)
         np.copyto(out, scratch.T)
         return out
+
+    def forward_transposed(self, z, columns):
+        """softmax(z)^T into ``columns`` (n, m): the rows of z (m, n) copied into columns,
+        then ``forward_columns``. The training step keeps this transposed result."""
+        np.copyto(columns, z.T)
+        return self.forward_columns(columns)
 
     @staticmethod
     def forward_columns(columns):

@@ -237,12 +237,6 @@ def softmax_columns(work: Workspace, m: int, n: int, dtype) -> np.ndarray:
     return work.get("softmax_columns", m, n, dtype).reshape(n, m)
 
 
-def _softmax_of_rows_into_columns(softmax: Softmax, z: np.ndarray, columns: np.ndarray) -> None:
-    """``softmax.forward(z)``'s arithmetic, left transposed in ``columns`` (n, m)."""
-    np.copyto(columns, z.T)
-    softmax.forward_columns(columns)
-
-
 class DenseStep:
     """A Dense layer's training forward and fused-SGD backward, bound to one input buffer.
 
@@ -270,19 +264,19 @@ class DenseStep:
         self.activation = layer.activation
         self.weights, self.biases = layer.params["weights"], layer.params["biases"]
         self.z = work.get("z", m, layer.n_out, dtype)
-        self.a = work.get("a", m, layer.n_out, dtype)
         self.delta = work.get("delta", m, layer.n_out, dtype)
         self.grad_input = work.get("grad_input", m, layer.n_in, dtype) if need_input_grad else None
         self._weighted_input = kernels.bind_affine(inputs, self.weights, self.biases, out=self.z)
         if isinstance(self.activation, Softmax):
             # Softmax is the output layer's only (Network allows it nowhere else), so a^L is
             # read by BP1 and the scores alone, never as a BLAS operand: it can stay the
-            # F-ordered view of the column-wise result, the values Softmax.forward would copy
-            # into self.a, without that copy.
+            # F-ordered view of the transposed result, the values Softmax.forward would copy
+            # into an (m, n_L) buffer, without that copy.
             columns = softmax_columns(work, m, layer.n_out, dtype)
             self.a = columns.T
-            self._activate = partial(_softmax_of_rows_into_columns, self.activation, self.z, columns)
+            self._activate = partial(self.activation.forward_transposed, self.z, columns)
         else:
+            self.a = work.get("a", m, layer.n_out, dtype)
             self._activate = partial(self.activation.forward, self.z, self.a)
         self._cache = (inputs, self.z, self.a)
         self._input_gradient = (kernels.bind_matmul(self.delta, self.weights, out=self.grad_input)
