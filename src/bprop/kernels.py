@@ -188,9 +188,10 @@ def bias_sgd_update(biases: np.ndarray, delta: np.ndarray, eta: float) -> None:
 # ``bind_*`` functions below work out once what the calls above redo on every call (the
 # BLAS routine for the dtype, the contiguity checks, the F-order views) and return a
 # function that only makes the call: about 0.5-1 us saved per product (with the layers'
-# own lookups, 8 us of a 58 us batch-10 step, see layers.dense.DenseStep). They return None when the arrays are not contiguous floats of
-# one dtype; the caller then uses the calls above. The results are those of the calls
-# above, bit for bit: the same routine with the same arguments.
+# own lookups, 8 us of a 58 us batch-10 step, see layers.dense.DenseStep). They return
+# None when the arrays are not contiguous floats of one dtype; the caller then uses the
+# calls above. The results are those of the calls above, bit for bit: the same routine
+# with the same arguments.
 
 
 def bind_affine(x: np.ndarray, weights: np.ndarray, biases: np.ndarray, out: np.ndarray) -> Callable[[], None] | None:
