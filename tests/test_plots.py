@@ -45,3 +45,55 @@ def test_bad_requests(tmp_path, history):
         plots.gradient_norms(History([{"epoch": 1, "train_cost": 1.0}]), tmp_path / "f.png")
     with pytest.raises(ValueError, match="empty"):
         plots.learning_curves(History(), tmp_path / "f.png")
+
+
+FIGURES = [plots.learning_curves_figure, plots.gradient_norms_figure, plots.history_figure]
+
+
+@pytest.fixture
+def close_figures():
+    import matplotlib.pyplot as plt
+
+    yield
+    plt.close("all")
+
+
+@pytest.mark.parametrize("make", FIGURES)
+def test_epochs_are_labelled_in_whole_numbers(history, make, close_figures):
+    fig = make(history)
+    fig.canvas.draw()
+    for ax in fig.axes:
+        low, high = ax.get_xlim()
+        ticks = [t for t in ax.get_xticks() if low <= t <= high]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks  # not 1.5, 2.5 on 3 epochs
+
+
+def test_panels_and_title_do_not_overlap(history, close_figures):
+    fig = plots.history_figure(history, title="a run")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes]  # with tick labels, axis labels, titles
+    assert len(boxes) == 3
+    for left, right in zip(boxes, boxes[1:]):
+        assert left.x1 <= right.x0, "a panel's labels run into the next panel"
+    (title,) = [text.get_window_extent(renderer) for text in fig.texts if text.get_text() == "a run"]
+    assert all(title.y0 >= box.y1 for box in boxes), "the title overlaps a panel's title"
+
+
+def test_log_axis_labels_are_plain_numbers(history, close_figures):
+    fig = plots.gradient_norms_figure(history)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    labels = [(tick.get_loc(), tick.label1.get_text()) for tick in ax.yaxis.get_major_ticks() + ax.yaxis.get_minor_ticks()]
+    shown = [(loc, text) for loc, text in labels if text and low <= loc <= high]
+    assert shown, "the log axis shows no labelled tick"
+    for loc, text in shown:
+        assert float(text) == pytest.approx(loc, rel=1e-6), text  # "0.2", not "$\\mathdefault{2\\times10^{-1}}$"
+
+
+def test_figure_functions_keep_their_errors(history):
+    with pytest.raises(ValueError, match="empty"):
+        plots.history_figure(History())
+    with pytest.raises(ValueError, match="no gradient norms"):
+        plots.gradient_norms_figure(History([{"epoch": 1, "train_cost": 1.0}]))

@@ -8,6 +8,11 @@ the non-interactive Agg backend, so importing bprop never needs it.
     gradient_norms(history, "norms.svg")      per layer over the epochs (log scale): ||dC/db^l|| = ||delta^l||
                                               (seed 001's speed of learning) solid, ||dC_0/dw^l|| dashed
     plot_history(history, "run.png")          both, side by side
+
+``learning_curves_figure``, ``gradient_norms_figure`` and ``history_figure`` return the
+same figures as matplotlib ``Figure`` objects instead of writing them (for a notebook).
+Epochs are labelled in whole numbers, and the panels use constrained layout, so no
+label runs into the next panel.
 """
 
 from __future__ import annotations
@@ -56,6 +61,36 @@ def _save(fig, path) -> str:
     return path
 
 
+def _epoch_axis(ax) -> None:
+    """Label the x axis in whole epochs (matplotlib would put ticks at 1.5, 2.5 on a short run)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+
+
+def _plain_log_labels(ax) -> None:
+    """Tick labels of a log y axis as plain numbers (0.2, 0.5, 1) instead of 2x10^-1: norms
+    often span less than a decade, where matplotlib labels the minor ticks too."""
+    from matplotlib.ticker import LogFormatter
+
+    class PlainLogFormatter(LogFormatter):
+        # matplotlib's choice of which ticks get a label, written as 0.05 rather than 5e-02
+        def __call__(self, value, pos=None):
+            return f"{value:g}" if super().__call__(value, pos) else ""
+
+    ax.yaxis.set_major_formatter(PlainLogFormatter())
+    ax.yaxis.set_minor_formatter(PlainLogFormatter(labelOnlyBase=False))
+
+
+def _figure(plt, panels: int, title: str | None):
+    """A row of ``panels`` axes whose labels never run into each other (constrained layout)."""
+    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4), layout="constrained", squeeze=False)
+    if title:
+        fig.suptitle(title)
+    return fig, list(axes[0])
+
+
 def _epochs(history) -> list:
     if not len(history):
         raise ValueError("the history is empty: nothing to plot")
@@ -73,7 +108,7 @@ def _draw_metric(ax, history, metric: str, ylabel: str, percent: bool = False) -
         if points:
             ax.plot(*zip(*points), style, label=label, marker="." if len(points) < 40 else None)
             drawn = True
-    ax.set_xlabel("epoch")
+    _epoch_axis(ax)
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
     if drawn:
@@ -100,47 +135,64 @@ def _draw_norms(ax, history) -> None:
             if points:
                 ax.plot(*zip(*points), style, color=colour, label=label)
     ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("gradient norm (mean over sampled batches)")
+    _plain_log_labels(ax)
+    _epoch_axis(ax)
+    ax.set_ylabel("gradient norm\n(mean over sampled batches)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small", ncol=2)
+    # Outside the axes, on the right: inside it would cover some of the 2 lines per layer.
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
 
 
 def learning_curves(history, path, title: str | None = None) -> str:
     """Cost and accuracy per epoch, training vs validation (and any test set); return ``path``."""
     path = _check_path(path)
-    history = _history(history)
-    plt = _pyplot()
-    fig, (ax_cost, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
-    _draw_metric(ax_cost, history, "cost", "cost C")
-    _draw_metric(ax_acc, history, "accuracy", "accuracy (%)", percent=True)
-    ax_cost.set_title("cost")
-    ax_acc.set_title("classification accuracy")
-    if title:
-        fig.suptitle(title)
-    return _save(fig, path)
+    return _save(learning_curves_figure(_history(history), title), path)
 
 
 def gradient_norms(history, path, title: str | None = None) -> str:
     """The per-layer gradient norms over training, on a log scale; return ``path``."""
     path = _check_path(path)
-    history = _history(history)
-    if not _norm_keys(history):
-        raise ValueError("the history has no gradient norms (grad_norm_1, ...); train with grad_norm_every > 0")
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    _draw_norms(ax, history)
-    ax.set_title(title or "gradient norm per layer")
-    return _save(fig, path)
+    return _save(gradient_norms_figure(_history(history), title), path)
 
 
 def plot_history(history, path, title: str | None = None) -> str:
     """Cost, accuracy and (when recorded) gradient norms in one figure; return ``path``."""
     path = _check_path(path)
+    return _save(history_figure(_history(history), title), path)
+
+
+# -- the figures themselves (matplotlib Figure objects, for a notebook or further drawing) --
+
+
+def learning_curves_figure(history, title: str | None = None):
+    """The ``learning_curves`` figure, not saved: a matplotlib Figure."""
     history = _history(history)
-    plt = _pyplot()
+    _epochs(history)  # an empty history is an error before any figure exists
+    fig, (ax_cost, ax_acc) = _figure(_pyplot(), 2, title)
+    _draw_metric(ax_cost, history, "cost", "cost C")
+    _draw_metric(ax_acc, history, "accuracy", "accuracy (%)", percent=True)
+    ax_cost.set_title("cost")
+    ax_acc.set_title("classification accuracy")
+    return fig
+
+
+def gradient_norms_figure(history, title: str | None = None):
+    """The ``gradient_norms`` figure, not saved: a matplotlib Figure."""
+    history = _history(history)
+    if not _norm_keys(history):
+        raise ValueError("the history has no gradient norms (grad_norm_1, ...); train with grad_norm_every > 0")
+    fig, (ax,) = _figure(_pyplot(), 1, None)
+    _draw_norms(ax, history)
+    ax.set_title(title or "gradient norm per layer")
+    return fig
+
+
+def history_figure(history, title: str | None = None):
+    """The ``plot_history`` figure, not saved: a matplotlib Figure."""
+    history = _history(history)
+    _epochs(history)
     has_norms = bool(_norm_keys(history))
-    fig, axes = plt.subplots(1, 3 if has_norms else 2, figsize=(16 if has_norms else 11, 4))
+    fig, axes = _figure(_pyplot(), 3 if has_norms else 2, title)
     _draw_metric(axes[0], history, "cost", "cost C")
     axes[0].set_title("cost")
     _draw_metric(axes[1], history, "accuracy", "accuracy (%)", percent=True)
@@ -148,6 +200,4 @@ def plot_history(history, path, title: str | None = None) -> str:
     if has_norms:
         _draw_norms(axes[2], history)
         axes[2].set_title("gradient norm per layer")
-    if title:
-        fig.suptitle(title)
-    return _save(fig, path)
+    return fig
