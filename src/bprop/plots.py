@@ -83,9 +83,9 @@ def _plain_log_labels(ax) -> None:
     ax.yaxis.set_minor_formatter(PlainLogFormatter(labelOnlyBase=False))
 
 
-def _figure(plt, panels: int, title: str | None):
+def _figure(panels: int, title: str | None):
     """A row of ``panels`` axes whose labels never run into each other (constrained layout)."""
-    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4), layout="constrained", squeeze=False)
+    fig, axes = _pyplot().subplots(1, panels, figsize=(5.5 * panels, 4), layout="constrained", squeeze=False)
     if title:
         fig.suptitle(title)
     return fig, list(axes[0])
@@ -146,19 +146,19 @@ def _draw_norms(ax, history) -> None:
 def learning_curves(history, path, title: str | None = None) -> str:
     """Cost and accuracy per epoch, training vs validation (and any test set); return ``path``."""
     path = _check_path(path)
-    return _save(learning_curves_figure(_history(history), title), path)
+    return _save(learning_curves_figure(history, title), path)
 
 
 def gradient_norms(history, path, title: str | None = None) -> str:
     """The per-layer gradient norms over training, on a log scale; return ``path``."""
     path = _check_path(path)
-    return _save(gradient_norms_figure(_history(history), title), path)
+    return _save(gradient_norms_figure(history, title), path)
 
 
 def plot_history(history, path, title: str | None = None) -> str:
     """Cost, accuracy and (when recorded) gradient norms in one figure; return ``path``."""
     path = _check_path(path)
-    return _save(history_figure(_history(history), title), path)
+    return _save(history_figure(history, title), path)
 
 
 # -- the figures themselves (matplotlib Figure objects, for a notebook or further drawing) --
@@ -168,7 +168,7 @@ def learning_curves_figure(history, title: str | None = None):
     """The ``learning_curves`` figure, not saved: a matplotlib Figure."""
     history = _history(history)
     _epochs(history)  # an empty history is an error before any figure exists
-    fig, (ax_cost, ax_acc) = _figure(_pyplot(), 2, title)
+    fig, (ax_cost, ax_acc) = _figure(2, title)
     _draw_metric(ax_cost, history, "cost", "cost C")
     _draw_metric(ax_acc, history, "accuracy", "accuracy (%)", percent=True)
     ax_cost.set_title("cost")
@@ -181,7 +181,7 @@ def gradient_norms_figure(history, title: str | None = None):
     history = _history(history)
     if not _norm_keys(history):
         raise ValueError("the history has no gradient norms (grad_norm_1, ...); train with grad_norm_every > 0")
-    fig, (ax,) = _figure(_pyplot(), 1, None)
+    fig, (ax,) = _figure(1, None)
     _draw_norms(ax, history)
     ax.set_title(title or "gradient norm per layer")
     return fig
@@ -192,7 +192,7 @@ def history_figure(history, title: str | None = None):
     history = _history(history)
     _epochs(history)
     has_norms = bool(_norm_keys(history))
-    fig, axes = _figure(_pyplot(), 3 if has_norms else 2, title)
+    fig, axes = _figure(3 if has_norms else 2, title)
     _draw_metric(axes[0], history, "cost", "cost C")
     axes[0].set_title("cost")
     _draw_metric(axes[1], history, "accuracy", "accuracy (%)", percent=True)
