@@ -65,7 +65,7 @@ def _epoch_axis(ax) -> None:
     """Label the x axis in whole epochs (matplotlib would put ticks at 1.5, 2.5 on a short run)."""
     from matplotlib.ticker import MaxNLocator
 
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # one epoch: the tick 1
     ax.set_xlabel("epoch")
 
 
