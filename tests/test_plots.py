@@ -103,3 +103,10 @@ def test_figure_functions_keep_their_errors(history):
         plots.history_figure(History())
     with pytest.raises(ValueError, match="no gradient norms"):
         plots.gradient_norms_figure(History([{"epoch": 1, "train_cost": 1.0}]))
+
+
+@pytest.mark.parametrize("make", FIGURES)
+def test_a_one_epoch_run_shows_its_points(one_epoch, make, close_figures):
+    fig = make(one_epoch)
+    lines = [line for ax in fig.axes for line in ax.get_lines() if len(line.get_xdata()) == 1]
+    assert lines and all(line.get_marker() not in (None, "None", "", " ") for line in lines)  # a lone point needs a marker

@@ -133,7 +133,7 @@ def _draw_norms(ax, history) -> None:
                 continue
             points = [(e, v) for e, v in zip(epochs, history[name]) if v is not None and v > 0]
             if points:
-                ax.plot(*zip(*points), style, color=colour, label=label)
+                ax.plot(*zip(*points), style, color=colour, label=label, marker="." if len(points) < 40 else None)
     ax.set_yscale("log")
     _plain_log_labels(ax)
     _epoch_axis(ax)
