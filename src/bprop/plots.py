@@ -91,6 +91,14 @@ def _figure(panels: int, title: str | None):
     return fig, list(axes[0])
 
 
+#: Runs shorter than this many epochs mark each point (a one-epoch run is a lone point).
+MARKED_BELOW_EPOCHS = 40
+
+
+def _marker(points) -> str | None:
+    return "." if len(points) < MARKED_BELOW_EPOCHS else None
+
+
 def _epochs(history) -> list:
     if not len(history):
         raise ValueError("the history is empty: nothing to plot")
@@ -106,7 +114,7 @@ def _draw_metric(ax, history, metric: str, ylabel: str, percent: bool = False) -
             continue
         points = [(e, v * 100 if percent else v) for e, v in zip(epochs, history[key]) if v is not None]
         if points:
-            ax.plot(*zip(*points), style, label=label, marker="." if len(points) < 40 else None)
+            ax.plot(*zip(*points), style, label=label, marker=_marker(points))
             drawn = True
     _epoch_axis(ax)
     ax.set_ylabel(ylabel)
@@ -133,7 +141,7 @@ def _draw_norms(ax, history) -> None:
                 continue
             points = [(e, v) for e, v in zip(epochs, history[name]) if v is not None and v > 0]
             if points:
-                ax.plot(*zip(*points), style, color=colour, label=label, marker="." if len(points) < 40 else None)
+                ax.plot(*zip(*points), style, color=colour, label=label, marker=_marker(points))
     ax.set_yscale("log")
     _plain_log_labels(ax)
     _epoch_axis(ax)
