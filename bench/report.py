@@ -408,9 +408,15 @@ def render(results):
     # The order the rounds ran in: the --peers order, less the unavailable ones.
     ran = [n for n in args.get("peers", names) if peers.get(n, {}).get("available")]
     references = [n for n in ran if n in REFERENCE_PEERS]
+    if meta.get("round_order"):  # from this version of run_all.py on
+        order = (f"For each batch size, one untimed warm-up epoch per peer on {args['warmup_samples']:,} samples; "
+                 f"then {args['repeats']} rounds, each a pass over every batch size with the peers interleaved "
+                 f"({' '.join(ran)} {' '.join(ran)} ...), so a batch size's rounds are spread over the whole stage")
+    else:  # older results: all the rounds of one batch size in a row
+        order = (f"For each batch size: one untimed warm-up epoch per peer on {args['warmup_samples']:,} samples, "
+                 f"then {args['repeats']} rounds with the peers interleaved ({' '.join(ran)} {' '.join(ran)} ...)")
     out.append(
-        f"- For each batch size: one untimed warm-up epoch per peer on {args['warmup_samples']:,} samples, "
-        f"then {args['repeats']} rounds with the peers interleaved ({' '.join(ran)} {' '.join(ran)} ...); "
+        f"- {order}; "
         "the time is the median of the rounds, the speedup of bprop is peer time / bprop time from the same "
         "invocation (the median of the per-round ratios is in the JSON)"
         + (f"; {', '.join(f'`{n}`' for n in references)} runs in the same rounds as a lower reference for bprop, "

@@ -219,21 +219,24 @@ def main(argv=None):
         return len(x)
 
     runnable = [p for p in available.values() if p.available]
-    for b in args.batch_sizes:
-        log(f"batch size {b}: warm-up, then {args.repeats} interleaved rounds")
-        cells = timing.run_batch_size(runnable, b, n_for, args.repeats, warmup_n, args.pause,
-                                      seed0=0, max_foreign=args.max_foreign, retries=args.retries, log=log,
-                                      quiet_wait=args.quiet_wait,
-                                      max_epoch_s=args.max_epoch_seconds)
+    sizes = args.batch_sizes
+    log(f"warm-up at batch sizes {', '.join(map(str, sizes))}, then {args.repeats} rounds, "
+        "each over every batch size with the peers interleaved")
+    results["meta"]["round_order"] = "each round over every batch size"
+    cells_by_size = {}
+    for b in sizes:
+        cells_by_size[b] = timing.warm_up(runnable, b, n_for, warmup_n, seed0=0, log=log,
+                                          max_epoch_s=args.max_epoch_seconds)
+        results["timing"][str(b)] = cells_by_size[b]
+
+    def summarize(b, cells):
+        """The medians, speedups and FLOP-bound multiples of batch size b from its rounds so far."""
         for cell in cells.values():
-            report.summarize_cell(cell, n_epoch=len(x))
-        results["timing"][str(b)] = cells
+            if cell["runs"]:
+                report.summarize_cell(cell, n_epoch=len(x))
         results["speedups"][str(b)] = report.speedups(cells)
-        for name, up in results["speedups"][str(b)].items():
-            log(f"  bprop vs {name}: {up['ratio_of_medians']:.2f}x")
         for name, peer in available.items():  # e.g. the dtype scikit-learn ran in
             results["peers"][name]["info"] = peer.info
-        # FLOPs and the lower bound at this batch size
         f = flops.epoch_flops(len(x), b)
         f["bound_s"] = f["matmul_total"] / (peak_np["gflops"] * 1e9)
         bprop_cell = cells.get("bprop")
@@ -246,10 +249,25 @@ def main(argv=None):
             f["floor_multiple_of_bound"] = floor_cell["epoch_s"] / f["bound_s"]
             if "bprop_s" in f:
                 f["bprop_over_floor"] = f["bprop_s"] / floor_cell["epoch_s"]
-            log(f"  BLAS floor: {f['floor_multiple_of_bound']:.2f}x the FLOP bound"
-                + (f"; bprop {f['bprop_over_floor']:.2f}x the floor" if "bprop_s" in f else ""))
         results["flops"]["per_batch"][str(b)] = f
-        save()
+        return f
+
+    for r in range(args.repeats):
+        log(f"round {r + 1}/{args.repeats}")
+        for b in sizes:
+            timing.run_round(runnable, b, cells_by_size[b], r, args.repeats, args.pause, seed0=0,
+                             max_foreign=args.max_foreign, retries=args.retries, log=log,
+                             quiet_wait=args.quiet_wait)
+            summarize(b, cells_by_size[b])
+        save()  # an interrupted run keeps the rounds it finished
+    for b in sizes:
+        f = summarize(b, cells_by_size[b])
+        for name, up in results["speedups"][str(b)].items():
+            log(f"  B={b}: bprop vs {name}: {up['ratio_of_medians']:.2f}x")
+        if "floor_multiple_of_bound" in f:
+            log(f"  B={b}: BLAS floor {f['floor_multiple_of_bound']:.2f}x the FLOP bound"
+                + (f"; bprop {f['bprop_over_floor']:.2f}x the floor" if "bprop_s" in f else ""))
+    save()
 
     # ---- bookkeeping inside fit -------------------------------------------- #
     if not args.skip_bookkeeping:

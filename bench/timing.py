@@ -1,9 +1,14 @@
 """The timing protocol: warm-up, interleaved rounds, medians, and a watch on other load.
 
 For each batch size, every peer first runs one warm-up epoch on a few thousand samples
-(untimed), then ``repeats`` rounds run the peers in turn, A B C D A B C D ..., so that
-slow drifts of the machine touch every peer alike. The reported time is the median of a
-peer's rounds; the speedup of bprop over a peer is computed from the same rounds.
+(untimed, ``warm_up``). A round at a batch size (``run_round``) then runs the peers in
+turn, A B C D, so that slow drifts of the machine touch every peer alike. run_all.py
+makes each of its ``repeats`` rounds a pass over all the batch sizes, so that a batch
+size's rounds are spread over the whole stage rather than taken in one stretch of it: a
+slow phase of the machine lasting a minute then touches one round of several batch sizes,
+which the median discards, instead of every round of one. The reported time is the
+median of a peer's rounds; the speedup of bprop over a peer is computed from the same
+rounds.
 
 The machine may be shared. Around every timed run the harness reads /proc/stat and its
 own CPU time: the CPU time the machine spent on *other* processes during the run,
@@ -97,77 +102,96 @@ def wait_for_quiet(max_foreign, timeout, window=0.5):
     return False
 
 
-def run_batch_size(peers, batch_size, n_for, repeats, warmup_n, pause, seed0, max_foreign,
-                   retries, log, quiet_wait=20.0, max_epoch_s=None):
-    """Warm-up, then ``repeats`` interleaved rounds over ``peers`` at one batch size.
+def warm_up(peers, batch_size, n_for, warmup_n, seed0, log, max_epoch_s=None):
+    """One untimed warm-up epoch of every peer at one batch size; returns the cells to time.
 
     Args:
         peers: available peers, in the order they run within a round.
         n_for: function (peer, batch_size) -> samples to time on (< N means extrapolated).
-        max_foreign: a run with more foreign load (cores) than this is repeated.
-        retries: how many times a run may be repeated for foreign load.
-        quiet_wait: before a repeat, wait up to this many seconds for the machine to go
-            quiet; if it does not, the loaded run is kept (and flagged) instead.
         max_epoch_s: when the warm-up predicts a longer epoch than this, the peer is
             timed on a subset that fits and the time is scaled (extrapolated).
         log: function(str) for progress lines.
 
     Returns:
-        {peer name: {"n": samples, "runs": [run dicts], "error": message or None, ...}}
+        {peer name: {"n": samples, "runs": [], "error": message or None, ...}}, to pass
+        to ``run_round``.
     """
-    results = {p.name: {"n": n_for(p, batch_size), "runs": [], "error": None} for p in peers}
+    cells = {p.name: {"n": n_for(p, batch_size), "runs": [], "error": None} for p in peers}
     for peer in peers:
-        entry = results[peer.name]
+        entry = cells[peer.name]
         n = min(warmup_n, entry["n"])
         try:
             warm = peer.epoch(batch_size, n, seed0)
         except Exception as exc:  # noqa: BLE001 (report, skip this peer at this size)
             entry["error"] = f"{type(exc).__name__}: {exc}"
-            log(f"  {peer.name}: warm-up failed: {entry['error']}")
+            log(f"  {peer.name}: warm-up failed at B={batch_size}: {entry['error']}")
             continue
         estimate = warm * entry["n"] / n
         if max_epoch_s and estimate > max_epoch_s and entry["n"] > n:
             # Too slow for the budget: time a subset and scale (labelled as extrapolated).
             subset = int(entry["n"] * max_epoch_s / estimate)
             subset = max(n, subset - subset % batch_size)
-            log(f"  {peer.name}: an epoch would take ~{estimate:.0f} s (warm-up estimate); "
+            log(f"  {peer.name}: an epoch at B={batch_size} would take ~{estimate:.0f} s (warm-up estimate); "
                 f"timing {subset:,} samples instead and scaling")
             entry["auto_subset"] = {"estimate_s": estimate, "from_n": entry["n"], "to_n": subset}
             entry["n"] = subset
-    for r in range(repeats):
-        for peer in peers:
-            entry = results[peer.name]
-            if entry["error"]:
-                continue
-            attempts = 0
-            while True:
-                try:
-                    run = timed_run(peer, batch_size, entry["n"], seed0 + 1 + r, pause)
-                except Exception as exc:  # noqa: BLE001
-                    entry["error"] = f"{type(exc).__name__}: {exc}"
-                    log(f"  {peer.name}: failed: {entry['error']}")
-                    break
-                run["round"] = r
-                run["attempt"] = attempts
-                foreign = run["foreign_cores"]
-                contaminated = foreign is not None and foreign > max_foreign
-                run["contaminated"] = contaminated
-                if not contaminated:
-                    _STATE["busy"] = False
-                elif attempts < retries and not _STATE["busy"]:
-                    attempts += 1
-                    log(f"  {peer.name} B={batch_size} round {r + 1}: {run['seconds']:.3f} s with "
-                        f"{foreign:.2f} foreign cores busy: waiting for quiet to repeat it")
-                    if wait_for_quiet(max_foreign, quiet_wait):
-                        entry.setdefault("discarded", []).append(run)
-                        continue
-                    # Persistent load: keep this run, and stop waiting until a run is clean.
-                    log(f"  (still busy after {quiet_wait:.0f} s: keeping loaded runs until the "
-                        "machine is quiet again)")
-                    _STATE["busy"] = True
-                entry["runs"].append(run)
-                flag = f"  (foreign load {foreign:.2f} cores)" if contaminated else ""
-                log(f"  {peer.name:9s} B={batch_size:<4d} round {r + 1}/{repeats}: "
-                    f"{run['seconds']:.3f} s on {entry['n']} samples{flag}")
+    return cells
+
+
+def run_round(peers, batch_size, cells, r, repeats, pause, seed0, max_foreign, retries, log,
+              quiet_wait=20.0):
+    """Round ``r`` at one batch size: one timed epoch of every peer in turn, appended to
+    its cell's runs (the cells from ``warm_up``).
+
+    Args:
+        max_foreign: a run with more foreign load (cores) than this is repeated.
+        retries: how many times a run may be repeated for foreign load.
+        quiet_wait: before a repeat, wait up to this many seconds for the machine to go
+            quiet; if it does not, the loaded run is kept (and flagged) instead.
+    """
+    for peer in peers:
+        entry = cells[peer.name]
+        if entry["error"]:
+            continue
+        attempts = 0
+        while True:
+            try:
+                run = timed_run(peer, batch_size, entry["n"], seed0 + 1 + r, pause)
+            except Exception as exc:  # noqa: BLE001
+                entry["error"] = f"{type(exc).__name__}: {exc}"
+                log(f"  {peer.name}: failed at B={batch_size}: {entry['error']}")
                 break
-    return results
+            run["round"] = r
+            run["attempt"] = attempts
+            foreign = run["foreign_cores"]
+            contaminated = foreign is not None and foreign > max_foreign
+            run["contaminated"] = contaminated
+            if not contaminated:
+                _STATE["busy"] = False
+            elif attempts < retries and not _STATE["busy"]:
+                attempts += 1
+                log(f"  {peer.name} B={batch_size} round {r + 1}: {run['seconds']:.3f} s with "
+                    f"{foreign:.2f} foreign cores busy: waiting for quiet to repeat it")
+                if wait_for_quiet(max_foreign, quiet_wait):
+                    entry.setdefault("discarded", []).append(run)
+                    continue
+                # Persistent load: keep this run, and stop waiting until a run is clean.
+                log(f"  (still busy after {quiet_wait:.0f} s: keeping loaded runs until the "
+                    "machine is quiet again)")
+                _STATE["busy"] = True
+            entry["runs"].append(run)
+            flag = f"  (foreign load {foreign:.2f} cores)" if contaminated else ""
+            log(f"  {peer.name:9s} B={batch_size:<4d} round {r + 1}/{repeats}: "
+                f"{run['seconds']:.3f} s on {entry['n']} samples{flag}")
+            break
+
+
+def run_batch_size(peers, batch_size, n_for, repeats, warmup_n, pause, seed0, max_foreign,
+                   retries, log, quiet_wait=20.0, max_epoch_s=None):
+    """Warm-up, then ``repeats`` interleaved rounds over ``peers`` at one batch size, one
+    after the other (the bookkeeping stage's order; run_all.py spreads each batch size's
+    rounds over the whole timing stage instead). Returns the cells, as ``warm_up``."""
+    cells = warm_up(peers, batch_size, n_for, warmup_n, seed0, log, max_epoch_s)
+    for r in range(repeats):
+        run_round(peers, batch_size, cells, r, repeats, pause, seed0, max_foreign, retries, log, quiet_wait)
+    return cells
