@@ -261,13 +261,12 @@ def main(argv=None):
             summarize(b, cells_by_size[b])
         save()  # an interrupted run keeps the rounds it finished
     for b in sizes:
-        f = summarize(b, cells_by_size[b])
+        f = results["flops"]["per_batch"][str(b)]
         for name, up in results["speedups"][str(b)].items():
             log(f"  B={b}: bprop vs {name}: {up['ratio_of_medians']:.2f}x")
         if "floor_multiple_of_bound" in f:
             log(f"  B={b}: BLAS floor {f['floor_multiple_of_bound']:.2f}x the FLOP bound"
                 + (f"; bprop {f['bprop_over_floor']:.2f}x the floor" if "bprop_s" in f else ""))
-    save()
 
     # ---- bookkeeping inside fit -------------------------------------------- #
     if not args.skip_bookkeeping:
