@@ -101,6 +101,24 @@ def speedup_ceiling(timing_b, peer, goal):
             "bprop_over_floor": None if bprop_s is None else bprop_s / floor_s}
 
 
+def bound_ceiling(timing_b, peer, results, b_key):
+    """The most any code can beat the peer by at one batch size: peer time / FLOP lower bound.
+
+    The bound is the epoch's matmul FLOPs at the measured peak matmul rate, so a speedup goal
+    above this ceiling asks for an epoch faster than the bound itself (``{}`` when the bound or
+    the peer's time is missing, or when the peak was measured under other load).
+    """
+    flops = results.get("flops", {})
+    bound_s = (flops.get("per_batch", {}).get(b_key) or {}).get("bound_s")
+    peer_s = _epoch_s(timing_b, peer)
+    if not bound_s or peer_s is None:
+        return {}
+    foreign = (flops.get("peak_numpy") or {}).get("foreign_cores")
+    if foreign is not None and foreign > results["meta"]["args"]["max_foreign"]:
+        return {}  # a peak measured under other load is too low and the bound too high: claim nothing
+    return {"bound_ceiling": peer_s / bound_s}
+
+
 def evaluate_targets(results):
     """The list of targets with the measured value and pass/miss (None when not measured)."""
     targets = []
@@ -118,6 +136,7 @@ def evaluate_targets(results):
                 "extrapolated": bool(timing_b[name].get("extrapolated")),
                 "pass": None if value is None else value >= goal,
                 **speedup_ceiling(timing_b, name, goal),
+                **bound_ceiling(timing_b, name, results, b_key),
             })
     for b, goal in FLOP_BOUND_TARGETS.items():
         flop = results.get("flops", {}).get("per_batch", {}).get(str(b))
@@ -340,6 +359,10 @@ def _reach_cell(target):
     if target["pass"] is not False or "max_bprop_over_floor" not in target:
         return ""
     most = target["max_bprop_over_floor"]
+    bound_ceiling = target.get("bound_ceiling")
+    if bound_ceiling is not None and bound_ceiling < target["target"]:
+        return (f"out of reach at the measured peak matmul rate: the peer takes only {bound_ceiling:.2f}x the "
+                "FLOP bound, so the goal asks for an epoch faster than the bound")
     if most is None:
         return "—"
     if most < 1:
@@ -359,8 +382,9 @@ def _targets_table(targets, rows):
             "Ceiling = the peer's time over the BLAS floor's, from the same medians as the verdicts: the floor does "
             "only the shuffle, the gather and the BLAS products, so no code calling this BLAS with these shapes is "
             "faster than the floor or beats the peer by more than the ceiling, and a peer that itself spends most of "
-            "its time in such products leaves little room. A MISS is out of reach of this BLAS when the ceiling is "
-            "below the goal; otherwise bprop meets it once its own overhead, bprop / floor (FLOP table), is at most "
+            "its time in such products leaves little room. A MISS is out of reach at the measured peak rate when the peer's "
+            "time over the FLOP lower bound is below the goal (the goal would need an epoch faster than the bound), "
+            "out of reach of this BLAS when the ceiling is below the goal; otherwise bprop meets it once its own overhead, bprop / floor (FLOP table), is at most "
             "ceiling / goal (for the FLOP bound: goal / (floor / bound)).\n"]
 
 
