@@ -382,10 +382,11 @@ def _targets_table(targets, rows):
             "Ceiling = the peer's time over the BLAS floor's, from the same medians as the verdicts: the floor does "
             "only the shuffle, the gather and the BLAS products, so no code calling this BLAS with these shapes is "
             "faster than the floor or beats the peer by more than the ceiling, and a peer that itself spends most of "
-            "its time in such products leaves little room. A MISS is out of reach at the measured peak rate when the peer's "
-            "time over the FLOP lower bound is below the goal (the goal would need an epoch faster than the bound), "
-            "out of reach of this BLAS when the ceiling is below the goal; otherwise bprop meets it once its own overhead, bprop / floor (FLOP table), is at most "
-            "ceiling / goal (for the FLOP bound: goal / (floor / bound)).\n"]
+            "its time in such products leaves little room. A MISS is out of reach at the measured peak rate when "
+            "the peer's time over the FLOP lower bound is below the goal (the goal would need an epoch faster than "
+            "the bound), out of reach of this BLAS when the ceiling is below the goal; otherwise bprop meets it once "
+            "its own overhead, bprop / floor (FLOP table), is at most ceiling / goal (for the FLOP bound: goal / "
+            "(floor / bound)).\n"]
 
 
 def render(results):
