@@ -232,8 +232,7 @@ def main(argv=None):
     def summarize(b, cells):
         """The medians, speedups and FLOP-bound multiples of batch size b from its rounds so far."""
         for cell in cells.values():
-            if cell["runs"]:
-                report.summarize_cell(cell, n_epoch=len(x))
+            report.summarize_cell(cell, n_epoch=len(x))
         results["speedups"][str(b)] = report.speedups(cells)
         for name, peer in available.items():  # e.g. the dtype scikit-learn ran in
             results["peers"][name]["info"] = peer.info
