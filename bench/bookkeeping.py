@@ -26,7 +26,7 @@ shuffle from the network's generator, the 50,000 training images):
     ``Trainer._run_batches`` minus everything that is not training: ``net.prepare`` (part
     of ``fit``, so inside the timer), one ``net.rng.permutation(n)``, preallocated batch
     buffers, per batch ``np.take(..., out=, mode="clip")`` for the images and the one-hot
-    targets and ``BoundSGDStep(net, x_buffer[:m], t_buffer[:m]).run(SGDStep(eta, 1.0), one_hot)``
+    targets and ``BoundSGDStep(net, x_buffer[:m], t_buffer[:m]).run(SGDStep(eta, 1.0), target_index)``
     (fit's fused plain-SGD step, bound once per batch size, with fit's once-per-call
     ``validation.are_one_hot`` check of the targets), then ``net.clear_caches()``. This uses bprop's private API; if its
     signature changes the measurement stops with a clear message instead of timing
@@ -68,7 +68,7 @@ DESCRIPTIONS = {
     "quiet": "net.fit(x, y, epochs=1, batch_size=10, eta=0.1, verbose=False): history, running cost/accuracy "
              "and sampled gradient norms, no progress bar",
     "bare": "net.prepare, net.rng.permutation(n), per batch np.take(out=, mode='clip') of images and one-hot "
-            "targets and BoundSGDStep(net, x_buffer[:m], t_buffer[:m]).run(SGDStep(eta, 1.0), are_one_hot(...)) "
+            "targets and BoundSGDStep(net, x_buffer[:m], t_buffer[:m]).run(SGDStep(eta, 1.0), target_index) "
             "(fit's bound plain-SGD step, one per batch size); no bookkeeping",
 }
 
@@ -102,7 +102,7 @@ class PrivateAPIChanged(RuntimeError):
 
 def check_private_api():
     """The ``bare`` variant calls ``training.bound_step.BoundSGDStep(net, inputs, targets).run(sgd,
-    one_hot)`` with a ``kernels.SGDStep(eta, decay)``, ``validation.are_one_hot``, and
+    target_index)`` with a ``kernels.SGDStep(eta, decay)``, ``validation.are_one_hot``, and
     ``Network.prepare`` / ``rng`` / ``clear_caches``."""
     import bprop
     from bprop import kernels, validation
@@ -114,7 +114,7 @@ def check_private_api():
         problems.append("bprop.training.bound_step.BoundSGDStep is gone")
     else:
         for method, expected in (("__init__", ["self", "net", "inputs", "targets"]),
-                                 ("run", ["self", "sgd", "one_hot"])):
+                                 ("run", ["self", "sgd", "target_index"])):
             params = list(inspect.signature(getattr(BoundSGDStep, method)).parameters)
             if params != expected:
                 problems.append(f"BoundSGDStep.{method}{inspect.signature(getattr(BoundSGDStep, method))} "
@@ -282,7 +282,7 @@ class BareVariant(Variant):
         t0 = time.perf_counter()
         # What Trainer.fit / _run_batches do for one epoch of plain SGD, minus the bookkeeping.
         x, targets, labels = net.prepare(x, y)
-        one_hot = self.are_one_hot(targets, labels)  # fit's check, which lets BP1 skip a row sum
+        one_hot = self.are_one_hot(targets, labels)  # fit's check, which lets BP1 read the labels
         n = x.shape[0]
         batch_size = min(batch_size, n)
         n_batches = -(-n // batch_size)
@@ -290,16 +290,19 @@ class BareVariant(Variant):
         t_buffer = np.empty((batch_size, targets.shape[1]), dtype=targets.dtype)
         sgd = SGDStep(self.eta, 1.0)
         order = net.rng.permutation(n)
+        # fit's flat index of each row's 1 in its batch (softmax + log-likelihood, one-hot targets)
+        target_index = labels[order] + (np.arange(n) % batch_size) * net.n_outputs if one_hot else None
         steps = {}  # batch rows -> the step bound to the buffers' first rows, as in _run_batches
         for batch in range(n_batches):
             index = order[batch * batch_size : (batch + 1) * batch_size]
             m = index.shape[0]
             take(x, index, axis=0, out=x_buffer[:m], mode="clip")
-            take(targets, index, axis=0, out=t_buffer[:m], mode="clip")
+            if target_index is None:
+                take(targets, index, axis=0, out=t_buffer[:m], mode="clip")
             step = steps.get(m)
             if step is None:
                 step = steps[m] = self.BoundSGDStep(net, x_buffer[:m], t_buffer[:m])
-            step.run(sgd, one_hot)
+            step.run(sgd, None if target_index is None else target_index[batch * batch_size : batch * batch_size + m])
         net.clear_caches()
         return time.perf_counter() - t0
 

@@ -9,11 +9,12 @@ differences.
     ...                     cost="log_likelihood", seed=0)
 """
 
-from . import activations, costs, initializers, regularizers
+from . import activations, costs, heads, initializers, preprocessing, regularizers, tasks
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import Dense, Dropout, Layer
 from .network import Gradients, Network
 from .optimizers import SGD, Adam, Momentum
+from .preprocessing import Scale, Standardize
 from .regularizers import L1, L2
 from .serialization import load_model as load
 from .training import (
@@ -52,5 +53,10 @@ __all__ = [
     "Callback",
     "activations",
     "costs",
+    "heads",
+    "tasks",
+    "preprocessing",
+    "Scale",
+    "Standardize",
     "initializers",
 ]

@@ -5,7 +5,7 @@ builds layers l = 1..L (the seeds count the input as layer 0 / layer 1; here
 ``weights[0]`` belongs to the first weight layer). ``backprop`` runs the four
 equations of seed 001 in matrix form over the batch:
 
-    BP1  delta^L = grad_a C ⊙ sigma'(z^L)                        Dense.output_delta
+    BP1  delta^L = grad_a C ⊙ sigma'(z^L)                        OutputHead.delta (heads.py)
     BP2  delta^l = ((w^(l+1))^T delta^(l+1)) ⊙ sigma'(z^l)       Dense.backward
     BP3  dC/db^l = delta^l                                        Dense.backward_delta
     BP4  dC/dw^l = delta^l (a^(l-1))^T                            Dense.backward_delta
@@ -23,9 +23,10 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from . import activations, costs, regularizers
+from . import activations, costs, heads, preprocessing as preprocessing_module, regularizers
 from .layers import Dense, Dropout, Layer
-from .validation import as_inputs, as_targets, float_dtype
+from .tasks import Task
+from .validation import as_inputs, float_dtype
 
 
 class Gradients(NamedTuple):
@@ -88,10 +89,25 @@ class Network:
             pair (name, lambda) such as ("l2", 5.0) or ("l1", 1e-4).
         dropout: sizes form only: drop probability p of a ``Dropout`` layer
             inserted after each hidden Dense layer (default: none).
+        task: "classification", "multilabel" or "regression" (``bprop.tasks``); default:
+            classification for sigmoid and softmax outputs, regression otherwise.
+        classes: the class labels of a classifier, in output order (any sortable values,
+            e.g. ["cat", "dog"] or [1, 2, 3]); default: learnt by the first ``fit``
+            (integers 0..K-1 are always output indices).
+        preprocessing: None, a ``bprop.preprocessing`` object such as ``Scale(1/255)``, or
+            a name ("standardize"): applied to every input by fit, predict, evaluate and
+            backprop, and saved with the model.
+
+    Raises:
+        ValueError: for sizes, layers, names or a task that make no network, and for an
+            output activation and cost that mean nothing together (``bprop.heads``).
 
     Attributes:
-        sizes, layers, cost, dtype, rng,
-        weights, biases: live lists of w^l (n_l, n_(l-1)) and b^l (n_l,).
+        sizes, layers, cost, head (the output activation + cost, ``heads.OutputHead``),
+        task, classes, preprocessing, dtype, rng,
+        weights, biases: live lists in layer order: ``weights[l - 1]`` is w^l, shape
+            (n_l, n_(l-1)), and ``biases[l - 1]`` is b^l, (n_l,) (Python counts from 0;
+            everything bprop prints counts weight layers from 1).
 
     Example:
         >>> net = Network([2, 3, 2], hidden="tanh", output="softmax", seed=0)
@@ -112,6 +128,9 @@ class Network:
         layers: Sequence[Layer] | None = None,
         regularizer=None,
         dropout: float | None = None,
+        task: str | None = None,
+        classes=None,
+        preprocessing=None,
     ):
         if layers is None and sizes is not None and len(sizes) and all(isinstance(s, Layer) for s in sizes):
             layers, sizes = sizes, None
@@ -138,6 +157,10 @@ class Network:
                 raise ValueError("layers must be a non-empty list of bprop layers (e.g. Dense)")
         self.layers: list[Layer] = layers
         self._build()
+        self.head = heads.OutputHead(self.output_activation, self.cost, self.n_outputs)
+        self.task = Task(task, self.head)
+        self.classes = self.task.checked_classes(classes)
+        self.preprocessing = preprocessing_module.get(preprocessing, self.n_inputs)
 
     @staticmethod
     def _layers_from_sizes(sizes, hidden, output, init) -> list[Layer]:
@@ -175,7 +198,6 @@ class Network:
                 raise ValueError(f"{layer.activation.name} is only supported on the output layer")
         if not isinstance(self.layers[-1], Dense):
             raise ValueError(f"the last layer must be a Dense output layer, got {self.layers[-1]!r}")
-        self.cost.check_output(self.output_activation)
 
     # -- structure ------------------------------------------------------------------
 
@@ -247,27 +269,54 @@ class Network:
             x = layer.forward(x, training)
         return x
 
+    def _logits(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """z^L, (m, n_L), for prepared inputs: the output layer's weighted input, before sigma^L."""
+        for layer in self.layers[:-1]:
+            x = layer.forward(x, training)
+        return self.layers[-1].weighted_input(x)
+
+    def inputs(self, x, preprocessing=None) -> np.ndarray:
+        """x checked (``validation.as_inputs``) and preprocessed: what layer 1 receives, (m, n_0).
+
+        ``preprocessing``: use this instead of the network's own (fit passes the one it learns)."""
+        x = as_inputs(x, self.n_inputs, self.dtype)
+        preprocessing = preprocessing or self.preprocessing
+        if preprocessing is not None:
+            x = preprocessing.transform(x)
+        return x
+
     def feedforward(self, x) -> np.ndarray:
         """Output activations a^L, shape (m, n_L), for inputs x (m, n_0). Caches nothing."""
-        return self._forward(as_inputs(x, self.n_inputs, self.dtype), training=False)
+        return self._forward(self.inputs(x), training=False)
 
     def predict_proba(self, x) -> np.ndarray:
-        """Same as ``feedforward``: the output activations a^L."""
+        """The output activations a^L, (m, n_L): class probabilities for a softmax output,
+        P(class 1) (m, 1) for one sigmoid output, per-label probabilities for multilabel."""
         return self.feedforward(x)
 
     def predict(self, x) -> np.ndarray:
-        """Class predictions (m,): argmax of a^L, or a^L > 0.5 for one output neuron."""
-        return self.labels_from_outputs(self.feedforward(x))
+        """Predictions for inputs x (m, n_0).
 
-    def labels_from_outputs(self, a: np.ndarray) -> np.ndarray:
-        if a.shape[1] == 1:
-            return (a[:, 0] > 0.5).astype(np.int64)
-        return a.argmax(axis=1)
+        Returns:
+            classification: the class labels (m,), from ``classes`` when set (argmax of
+            z^L; z^L > 0, i.e. a^L > 1/2, for one sigmoid output); multilabel: (m, n_L)
+            of 0/1; regression: the values a^L, (m,) for one output, else (m, n_L).
+        """
+        x = self.inputs(x)
+        return self.task.predictions(self._logits(x), self.classes)
 
-    def prepare(self, x, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Validate and convert data once: (x (m, n_0), targets (m, n_L), labels (m,))."""
-        x = as_inputs(x, self.n_inputs, self.dtype)
-        targets, labels = as_targets(y, x.shape[0], self.n_outputs, self.dtype)
+    def prepare(self, x, y, classes=None, preprocessing=None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Validate and convert data once: (x (m, n_0) preprocessed, targets (m, n_L),
+        labels: output indices (m,) for classification, 0/1 (m, n_L) for multilabel,
+        None for regression).
+
+        ``classes``, ``preprocessing``: use these instead of the network's own.
+        Changes nothing; raises ValueError naming the problem.
+        """
+        x = self.inputs(x, preprocessing)
+        targets, labels = self.task.targets(y, x.shape[0], self.dtype,
+                                            self.classes if classes is None else classes)
         return x, targets, labels
 
     def penalty(self, n: int | None = None) -> float:
@@ -289,34 +338,44 @@ class Network:
     def total_cost(self, x, y) -> float:
         """The cost C over (x, y): the batch mean of C_x plus the regularization term."""
         x, targets, _ = self.prepare(x, y)
-        cost = self.cost.value(self._forward(x, training=False), targets)
+        cost = self.head.value(self._logits(x), targets)
         if self.regularizer is not None:
             cost += self.penalty(self._penalty_n(x.shape[0]))
         return cost
 
     def evaluate(self, x, y, batch_size: int = 4096) -> dict:
-        """{"cost": mean cost, "accuracy": fraction classified right} over (x, y)."""
-        x, targets, labels = self.prepare(x, y)
-        return self._evaluate_prepared(x, targets, labels, batch_size)
+        """Score the network on (x, y).
 
-    def _evaluate_prepared(self, x, targets, labels, batch_size=4096) -> dict:
-        total_cost, correct = 0.0, 0
+        Returns:
+            {"cost": C (mean C_x plus the regularization term), "accuracy": fraction right}
+            for classification (multilabel: rows with every label right); for regression
+            {"cost", "mse", "mae", "r2"} (scikit-learn's metrics, averaged over outputs).
+        """
+        x, targets, labels = self.prepare(x, y)
+        return self.evaluate_prepared(x, targets, labels, batch_size)
+
+    def evaluate_prepared(self, x, targets, labels, batch_size=4096) -> dict:
+        """``evaluate`` on data ``prepare`` returned."""
+        from .validation import positive_int
+
+        batch_size = positive_int("batch_size", batch_size)
+        total_cost, logits = 0.0, []
         for start in range(0, x.shape[0], batch_size):
             stop = start + batch_size
-            a = self._forward(x[start:stop], training=False)
-            total_cost += self.cost.value(a, targets[start:stop]) * a.shape[0]
-            correct += int(np.count_nonzero(self.labels_from_outputs(a) == labels[start:stop]))
+            z = self._logits(x[start:stop])
+            total_cost += float(self.head.losses(z, targets[start:stop]).sum(dtype=np.float64))
+            logits.append(z)
         n = x.shape[0]
         cost = total_cost / n
         if self.regularizer is not None:
             cost += self.penalty(self._penalty_n(n))
-        return {"cost": cost, "accuracy": correct / n}
+        return {"cost": cost, **self.task.scores(np.concatenate(logits), targets, labels)}
 
     # -- backward -------------------------------------------------------------------
 
     def _backprop(self, x: np.ndarray, targets: np.ndarray, penalty: bool = True, sgd=None,
-                  one_hot: bool = False) -> np.ndarray:
-        """Fill every layer's gradients for one batch; return a^L (m, n_L), a buffer
+                  target_index: np.ndarray | None = None) -> np.ndarray:
+        """Fill every layer's gradients for one batch; return z^L (m, n_L), a buffer
         the next training batch overwrites.
 
         x and targets must already be validated arrays of the network's dtype.
@@ -324,21 +383,21 @@ class Network:
         the caller then adds the regularizer's with ``_add_penalty_gradients``.
         With ``sgd`` (a ``kernels.SGDStep``) each layer applies that plain SGD
         update as soon as its delta is known, instead of storing gradients; the
-        caller folds any L2 term into ``sgd.decay``. ``one_hot=True`` promises that
-        every target row is one-hot (``validation.are_one_hot``), which saves the
-        log-likelihood's delta a row sum.
+        caller folds any L2 term into ``sgd.decay``. ``target_index`` (softmax +
+        log-likelihood with one-hot targets: the flat index of each row's 1) lets BP1
+        skip the targets (``OutputHead.delta``).
         """
-        a = self._forward(x, training=True)
+        self._forward(x, training=True)
         output_layer = self.layers[-1]
         # BP1: delta^L (m, n_L), with the 1/m of the batch-mean cost.
-        delta = output_layer.output_delta(self.cost, targets, one_hot)
+        delta = output_layer.output_delta(self.head, targets, target_index)
         grad = output_layer.backward_delta(delta, len(self.layers) > 1, sgd)
         # BP2 down the stack; the first layer needs no gradient w.r.t. the data.
         for index in range(len(self.layers) - 2, -1, -1):
             grad = self.layers[index].backward(grad, index > 0, sgd)
         if penalty and sgd is None:
             self._add_penalty_gradients(x.shape[0])
-        return a
+        return output_layer.cache[1]
 
     def _add_penalty_gradients(self, m: int) -> None:
         """dC/dw^l = dC_0/dw^l + d(penalty)/dw^l for every weight layer (not the biases)."""
@@ -406,6 +465,9 @@ class Network:
             "cost": self.cost.name,
             "dtype": self.dtype.name,
             "regularizer": None if self.regularizer is None else self.regularizer.config(),
+            "task": self.task.name,
+            "classes": None if self.classes is None else self.classes.tolist(),
+            "preprocessing": None if self.preprocessing is None else self.preprocessing.config(),
         }
 
     def save(self, path) -> None:
@@ -437,4 +499,5 @@ class Network:
 
     def __repr__(self) -> str:
         acts = ", ".join(layer.activation.name for layer in self.dense_layers)
-        return f"Network(sizes={self.sizes}, activations=[{acts}], cost={self.cost.name!r}, dtype={self.dtype.name})"
+        return (f"Network(sizes={self.sizes}, activations=[{acts}], cost={self.cost.name!r}, "
+                f"task={self.task.name!r}, dtype={self.dtype.name})")

@@ -8,7 +8,12 @@ dtype, and a JSON config::
      "layers": [{"type": "dense", "n_in": 784, "n_out": 100, "activation": "sigmoid", ...},
                 {"type": "dropout", "p": 0.5}, ...],
      "cost": "cross_entropy", "dtype": "float32",
-     "regularizer": {"name": "l2", "lambda": 5.0, "n": 50000}}
+     "regularizer": {"name": "l2", "lambda": 5.0, "n": 50000},
+     "task": "classification", "classes": ["cat", "dog", ...] or null,
+     "preprocessing": {"name": "scale", "factor": 0.00392156862745098} or null}
+
+Files written before "task", "classes" and "preprocessing" existed load with the
+defaults: the head's task, output indices as classes, no preprocessing.
 
 Nothing is unpickled. A file that is not a bprop model, is truncated, or whose
 config or arrays do not fit together raises ``ValueError`` naming the file.
@@ -20,7 +25,7 @@ import os
 
 import numpy as np
 
-from . import activations, regularizers
+from . import activations, preprocessing, regularizers
 from .io import load_arrays, save_arrays
 from .layers import Dense, Dropout
 
@@ -81,6 +86,9 @@ def network_from_config(config: dict, seed: int | None = None):
         dtype=config["dtype"],
         regularizer=regularizers.get(regularizer) if regularizer else None,
         seed=seed,
+        task=config.get("task"),
+        classes=config.get("classes"),
+        preprocessing=preprocessing.from_config(config.get("preprocessing")),
     )
 
 

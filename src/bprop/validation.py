@@ -46,54 +46,10 @@ def _check_finite(array: np.ndarray, name: str) -> None:
         raise ValueError(f"{name} contains NaN or inf ({bad} values)")
 
 
-def as_targets(y, n_samples: int, n_out: int, dtype, name: str = "y") -> tuple[np.ndarray, np.ndarray]:
-    """Return (targets (m, n_out) of ``dtype``, labels (m,) int64) for ``y``.
-
-    ``y`` is either class indices, shape (m,), in 0..n_out-1 (0 or 1 for a single
-    output neuron), or targets, shape (m, n_out). For targets the labels are
-    their argmax (or target > 0.5 for one output), used for accuracy.
-    """
-    array = np.asarray(y)
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise ValueError(f"{name} must hold numbers, got an array of dtype {array.dtype}")
-    if array.ndim == 0 or array.ndim > 2:
-        raise ValueError(f"{name} must be class indices (m,) or targets (m, {n_out}), got shape {array.shape}")
-    if array.shape[0] == 0:
-        raise ValueError(f"{name} is empty: it has no samples")
-    if array.shape[0] != n_samples:
-        raise ValueError(f"x and {name} have different lengths: {n_samples} samples but {array.shape[0]} targets")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} contains NaN or inf")
-
-    if array.ndim == 2 and not (n_out == 1 and array.shape[1] == 1):
-        if array.shape[1] != n_out:
-            raise ValueError(f"{name} has {array.shape[1]} target columns but the network has {n_out} outputs")
-        targets = np.ascontiguousarray(array, dtype=dtype)
-        labels = targets.argmax(axis=1) if n_out > 1 else (targets[:, 0] > 0.5).astype(np.int64)
-        return targets, labels
-
-    flat = array.reshape(-1)
-    if n_out == 1:
-        targets = np.ascontiguousarray(flat, dtype=dtype).reshape(-1, 1)
-        return targets, (flat > 0.5).astype(np.int64)
-    if not np.all(flat == np.round(flat)):
-        raise ValueError(f"{name} as class indices must be whole numbers, got e.g. {flat[flat != np.round(flat)][0]!r}")
-    labels = flat.astype(np.int64)
-    low, high = labels.min(), labels.max()
-    if low < 0 or high >= n_out:
-        bad = low if low < 0 else high
-        raise ValueError(
-            f"class index {bad} in {name} is out of range: the network has {n_out} outputs, so classes are 0..{n_out - 1}"
-        )
-    targets = np.zeros((labels.size, n_out), dtype=dtype)
-    targets[np.arange(labels.size), labels] = 1
-    return targets, labels
-
-
 def are_one_hot(targets: np.ndarray, labels: np.ndarray) -> bool:
     """True when every row of ``targets`` (m, n_out), n_out > 1, is the one-hot row of
-    its label: a single 1 at column labels[i] and zeros elsewhere, as ``as_targets``
-    makes them from class indices. (A single output neuron has labels 0/1 but no
+    its label: a single 1 at column labels[i] and zeros elsewhere, as ``tasks.Task.targets``
+    makes them from class labels. (A single output neuron has labels 0/1 but no
     one-hot rows: target 0 is no column.)"""
     n, n_out = targets.shape
     return (n_out > 1 and np.count_nonzero(targets) == n

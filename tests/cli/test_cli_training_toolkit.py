@@ -52,8 +52,13 @@ def test_train_mnist_with_everything_then_evaluate_predict_plot(tmp_path, mnist_
     assert main(["predict", str(model), str(test_images)]) == 0
     idx_labels = capsys.readouterr().out.split()
     assert len(idx_labels) == 60
-    x = bprop.datasets.read_idx(test_images).reshape(60, -1) / 255
+    # One scaling rule: the model scales raw pixels itself, in Python as in the CLI.
+    assert net.preprocessing.config() == {"name": "scale", "factor": 1 / 255}
+    x = bprop.datasets.read_idx(test_images).reshape(60, -1)
+    assert x.dtype == np.uint8
     np.testing.assert_array_equal([int(v) for v in idx_labels], net.predict(x))
+    raw = bprop.datasets.load_mnist(mnist_dir, split="train_test", scale=False).test
+    np.testing.assert_array_equal(net.predict(raw.x), net.predict(x))
     np.save(tmp_path / "x.npy", x[:3])
     assert main(["predict", str(model), str(tmp_path / "x.npy")]) == 0
     assert capsys.readouterr().out.split() == idx_labels[:3]

@@ -33,7 +33,7 @@ CASES = [
     ("nan in y", dict(y=np.array([0, 1, np.nan, 0, 1, 2])), "NaN or inf"),
     ("class out of range", dict(y=np.array([0, 1, 3, 0, 1, 2])), "class index 3 .* out of range"),
     ("negative class", dict(y=np.array([0, -1, 2, 0, 1, 2])), "class index -1"),
-    ("fractional class", dict(y=np.array([0, 1.5, 2, 0, 1, 2])), "whole numbers"),
+    ("fractional class", dict(y=np.array([0, 1.5, 2, 0, 1, 2])), "4 distinct class labels \\(0.0, 1.0, 1.5, 2.0\\)"),
     ("empty", dict(x=np.zeros((0, 4)), y=np.zeros(0)), "empty"),
     ("1-D x", dict(x=np.zeros(4)), "2-D"),
     ("text x", dict(x=np.array([["a"] * 4] * 6)), "numbers"),

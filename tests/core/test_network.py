@@ -102,5 +102,5 @@ def test_layer_stack_must_fit_together():
         Network([Dense(2, 4), Dense(5, 3)])
     with pytest.raises(ValueError, match="only supported on the output layer"):
         Network([Dense(2, 4, "softmax"), Dense(4, 3, "softmax")])
-    with pytest.raises(ValueError, match="sigmoid or softmax"):
+    with pytest.raises(ValueError, match="must be a softmax"):
         Network([2, 3], output="tanh", cost="log_likelihood")

@@ -85,15 +85,16 @@ def test_a_steady_training_step_allocates_no_layer_sized_array(hidden):
     m = 4096
     rng = np.random.default_rng(3)
     net = Network([64, 100, 10], hidden=hidden, seed=3)
-    x, targets, _ = net.prepare(rng.random((m, 64), dtype=np.float32), rng.integers(0, 10, m))
+    x, targets, labels = net.prepare(rng.random((m, 64), dtype=np.float32), rng.integers(0, 10, m))
+    target_index = labels + 10 * np.arange(m)  # what fit passes for class labels (heads.OutputHead.delta)
     step = SGDStep(0.01)
-    net._backprop(x, targets, penalty=False, sgd=step)  # first batch: buffers are allocated
+    net._backprop(x, targets, penalty=False, sgd=step, target_index=target_index)  # first batch: buffers are allocated
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
         base = tracemalloc.get_traced_memory()[0]
         for _ in range(3):
-            net._backprop(x, targets, penalty=False, sgd=step)
+            net._backprop(x, targets, penalty=False, sgd=step, target_index=target_index)
         peak = tracemalloc.get_traced_memory()[1] - base
     finally:
         tracemalloc.stop()

@@ -39,19 +39,22 @@ def test_bound_step_is_bit_identical_to_backprop(config, one_hot):
     reference = Network(sizes, seed=3, **config)
     bound_net = reference.copy()
     x, y = data(n_in=sizes[0], n_out=sizes[-1])
-    xs, targets, _ = reference.prepare(x, y)
+    xs, targets, labels = reference.prepare(x, y)
     if not one_hot:  # soft targets: rows that are not one-hot (the general BP1)
         targets = (0.8 * targets + 0.2 / sizes[-1]).astype(targets.dtype)
     m = 16
+    # one-hot softmax + log-likelihood: BP1 from the labels, as fit runs it
+    use_index = one_hot and config["cost"] == "log_likelihood"
     inputs, target_buffer = np.empty((m, sizes[0]), xs.dtype), np.empty((m, sizes[-1]), xs.dtype)
     step = BoundSGDStep(bound_net, inputs, target_buffer)
     assert step.bound
     sgd = SGDStep(0.3, 0.999)  # with an L2-style decay of the weights
     for start in range(0, 64, m):
         inputs[...], target_buffer[...] = xs[start:start + m], targets[start:start + m]
+        index = labels[start:start + m] + sizes[-1] * np.arange(m) if use_index else None
         expected = reference._backprop(xs[start:start + m], targets[start:start + m], penalty=False, sgd=sgd,
-                                       one_hot=one_hot)
-        output = step.run(sgd, one_hot)
+                                       target_index=index)
+        output = step.run(sgd, index)
         assert np.array_equal(output, expected)
         assert same_parameters(bound_net, reference)
     # The layers' caches and deltas are those backprop leaves (gradient norms read them).
@@ -61,13 +64,14 @@ def test_bound_step_is_bit_identical_to_backprop(config, one_hot):
 
 
 def test_a_softmax_output_is_the_view_of_its_column_wise_result():
-    """The bound softmax leaves a^L as the F-ordered view of its (n_L, m) result, equal to
-    the C-ordered a^L of _backprop (checked bit for bit above), and binds no copy."""
+    """The bound softmax leaves a^L as the F-ordered view of its (n_L, m) result (the same
+    values as the C-ordered a^L of _backprop), and binds no copy."""
     net = Network([5, 7, 3], hidden="relu", output="softmax", cost="log_likelihood", seed=4)
     x, y = data(n=12)
     xs, targets, _ = net.prepare(x, y)
     step = BoundSGDStep(net, xs.copy(), targets.copy())
-    output = step.run(SGDStep(0.5), one_hot=True)
+    step.run(SGDStep(0.5))
+    output = step.steps[-1].a
     assert output.shape == (12, 3) and output.flags.f_contiguous and not output.flags.c_contiguous
     assert step.steps[0].a.flags.c_contiguous  # the hidden layer's a^1 feeds the next gemm
     np.testing.assert_allclose(output.sum(axis=1), 1.0, rtol=1e-6)
@@ -80,7 +84,7 @@ def test_bound_step_keeps_fixed_biases_fixed():
     x, y = data(n=8, n_in=4)
     xs, targets, _ = net.prepare(x, y)
     step = BoundSGDStep(net, xs.copy(), targets.copy())
-    step.run(SGDStep(0.5), one_hot=True)
+    step.run(SGDStep(0.5))
     assert np.array_equal(net.dense_layers[0].biases, before)
     assert not np.array_equal(net.dense_layers[1].biases, 0)
 
@@ -93,8 +97,8 @@ def test_a_network_with_dropout_runs_backprop_instead():
     xs, targets, _ = reference.prepare(x, y)
     step = BoundSGDStep(net, xs.copy(), targets.copy())
     assert not step.bound
-    step.run(SGDStep(0.1), one_hot=True)
-    reference._backprop(xs, targets, penalty=False, sgd=SGDStep(0.1), one_hot=True)
+    step.run(SGDStep(0.1))
+    reference._backprop(xs, targets, penalty=False, sgd=SGDStep(0.1))
     assert same_parameters(net, reference)
 
 
@@ -126,9 +130,9 @@ def test_fit_uses_the_bound_step(monkeypatch):
     used = []
     run = BoundSGDStep.run
 
-    def spy(self, sgd, one_hot=False):
+    def spy(self, sgd, target_index=None):
         used.append(self.bound)
-        return run(self, sgd, one_hot)
+        return run(self, sgd, target_index)
 
     monkeypatch.setattr(BoundSGDStep, "run", spy)
     x, y = data(n=50)

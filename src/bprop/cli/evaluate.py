@@ -31,6 +31,9 @@ def run(args) -> int:
         raise ValueError(f"{args.model} takes {net.n_inputs} inputs but {dataset} images have {split.x.shape[1]}")
     scores = net.evaluate(split.x, split.y)
     print(f"{net!r}")
-    print(f"{dataset} {args.split}: accuracy {100 * scores['accuracy']:.2f}% "
-          f"({round(scores['accuracy'] * len(split.y))}/{len(split.y)}), cost {scores['cost']:.4f}")
+    if "accuracy" in scores:
+        print(f"{dataset} {args.split}: accuracy {100 * scores['accuracy']:.2f}% "
+              f"({round(scores['accuracy'] * len(split.y))}/{len(split.y)}), cost {scores['cost']:.4f}")
+    else:
+        print(f"{dataset} {args.split}: " + ", ".join(f"{key} {value:.6g}" for key, value in scores.items()))
     return 0

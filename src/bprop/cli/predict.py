@@ -9,11 +9,13 @@ import sys
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "predict",
-        help="print the predicted class of each input",
-        description="Load a saved network and print the predicted class of every input, one per line. "
+        help="print the prediction for each input",
+        description="Load a saved network and print its prediction for every input, one per line: the class "
+        "label for a classifier (as given to fit), the 0/1 labels for multilabel, the values for regression. "
         "INPUT is a .npy array (rows of features, or images (N, H, W) that are flattened), a .csv of rows of "
         "numbers (a non-numeric header line is skipped), or an IDX images file such as t10k-images-idx3-ubyte[.gz]. "
-        "Integer pixels (uint8 0..255, as in IDX files) are divided by 255, as for training.",
+        "The numbers go to the model as they are: the model applies its own preprocessing (models of "
+        "'bprop train' scale raw pixels themselves), exactly as Network.predict does in Python.",
     )
     parser.add_argument("model", help="a model file written by 'bprop train --save' or Network.save")
     parser.add_argument("input", help="inputs: .npy, .csv, or an IDX file")
@@ -22,7 +24,7 @@ def register(subparsers) -> None:
 
 
 def read_inputs(path: str):
-    """Rows of features (N, n) from a .npy, .csv or IDX file, as floats."""
+    """Rows of features (N, n) from a .npy, .csv or IDX file, the numbers as stored."""
     import numpy as np
 
     from ..datasets import read_idx
@@ -44,8 +46,6 @@ def read_inputs(path: str):
         x = x.reshape(1, -1)
     elif x.ndim > 2:
         x = x.reshape(x.shape[0], -1)
-    if x.dtype == np.uint8:
-        x = x.astype(np.float32) / 255
     return x
 
 
@@ -83,12 +83,13 @@ def run(args) -> int:
     x = read_inputs(args.input)
     if x.shape[1] != net.n_inputs:
         raise ValueError(f"{args.input} has {x.shape[1]} features per row but {args.model} takes {net.n_inputs}")
+    predictions = net.predict(x)
     a = net.feedforward(x)
-    labels = net.labels_from_outputs(a)
     try:
-        with np.printoptions(precision=4, suppress=True):
-            for label, row in zip(labels, a):
-                print(f"{label}  {np.array2string(row, separator=' ')}" if args.proba else label)
+        with np.printoptions(precision=6, suppress=True):
+            for prediction, row in zip(predictions, a):
+                text = prediction if np.ndim(prediction) == 0 else np.array2string(prediction, separator=" ")
+                print(f"{text}  {np.array2string(row, separator=' ')}" if args.proba else text)
             sys.stdout.flush()
     except BrokenPipeError:  # e.g. 'bprop predict ... | head': the reader left, nothing is wrong
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -62,17 +62,23 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+#: The pixel scale of each data set: its models take raw pixels and scale them themselves.
+PIXEL_SCALE = {"digits": 1 / 16, "mnist": 1 / 255}
+
+
 def load_data(name: str, data_dir=None):
-    """(train, validation, test) splits of the named data set."""
+    """(train, validation, test) splits of the named data set, with raw pixel values
+    (0..16 for digits, 0..255 for MNIST): the models of 'bprop train' scale them with
+    ``preprocessing.Scale(PIXEL_SCALE[name])``, so every command feeds a model raw pixels."""
     from .. import datasets
 
     if name == "digits":
-        return datasets.load_digits(nudge=True)
+        return datasets.load_digits(nudge=True, scale=False)
     if name == "mnist":
         from ..datasets.mnist import Split, TrainValidationTest
 
         # The canonical 50,000 / 10,000 split; a smaller training file keeps 1/6 for validation.
-        train, test = datasets.load_mnist(data_dir, split="train_test")
+        train, test = datasets.load_mnist(data_dir, split="train_test", scale=False)
         n = len(train.y)
         cut = n - (10_000 if n > 20_000 else max(1, n // 6))
         return TrainValidationTest(Split(train.x[:cut], train.y[:cut]), Split(train.x[cut:], train.y[cut:]), test)
@@ -121,6 +127,7 @@ def run(args) -> int:
 
     from ..network import Network
     from ..optimizers import Adam, Momentum, get as get_optimizer
+    from ..preprocessing import Scale
     from ..regularizers import L1, L2
     from ..training import EarlyStopping, TrainingInterrupted
     from ..validation import positive_int
@@ -156,7 +163,8 @@ def run(args) -> int:
     positive_int("--batch-size", args.batch_size)
     positive_int("--epochs", args.epochs)
     net = Network(args.sizes, hidden=args.hidden, output=args.output, cost=args.cost, init=args.init, seed=args.seed,
-                  dtype=args.dtype, regularizer=regularizer, dropout=args.dropout)
+                  dtype=args.dtype, regularizer=regularizer, dropout=args.dropout,
+                  preprocessing=Scale(PIXEL_SCALE[args.dataset]))
     train, validation, test = load_data(args.dataset, args.data_dir)
     if not args.quiet:
         print(f"{args.dataset}: {len(train.y)} training, {len(validation.y)} validation, {len(test.y)} test samples")

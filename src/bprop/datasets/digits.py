@@ -1,7 +1,8 @@
 """The 8x8 handwritten digits that scikit-learn ships (1,797 images, no download).
 
-Pixels are 0..16 in the original; they come back scaled to [0, 1] as float32,
-flattened to 64 features, with int64 labels 0..9.
+Pixels are 0..16 in the original; they come back scaled to [0, 1] as float32
+(or as the raw 0..16 with ``scale=False``), flattened to 64 features, with int64
+labels 0..9.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ from .splits import Split, TrainValidationTest
 
 
 def load_digits(*, validation_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0,
-                nudge: bool = False, dtype="float32") -> TrainValidationTest:
+                nudge: bool = False, dtype="float32", scale: bool = True) -> TrainValidationTest:
     """Split the digits into train / validation / test (60/20/20 by default).
 
     The split is a fixed permutation drawn from ``seed`` and stratified by class,
     so every part holds each digit in proportion. ``nudge=True`` adds four copies
     of the *training* images shifted by one pixel (up, down, left, right), a
     classic way to get more training data from small images; validation and
-    test images are never nudged.
+    test images are never nudged. ``scale=False`` keeps the pixels' own 0..16 (for a
+    model that scales its inputs itself: ``preprocessing=Scale(1 / 16)``).
 
     Returns:
         TrainValidationTest(train, validation, test), each a Split(x (n, 64), y (n,)).
@@ -32,7 +34,7 @@ def load_digits(*, validation_fraction: float = 0.2, test_fraction: float = 0.2,
             f"got {validation_fraction} and {test_fraction}"
         )
     data = sklearn_digits()
-    x = (data.data / 16.0).astype(dtype)
+    x = (data.data / 16.0 if scale else data.data).astype(dtype)
     y = data.target.astype(np.int64)
     rng = np.random.default_rng(seed)
     parts: dict[str, list[np.ndarray]] = {"train": [], "validation": [], "test": []}

@@ -83,6 +83,7 @@ def load_mnist(
     dtype: str | np.dtype = "float32",
     download: bool = True,
     verify: bool = True,
+    scale: bool = True,
 ) -> TrainValidationTest | TrainTest:
     """Load MNIST as float images in [0, 1] and int64 labels.
 
@@ -97,6 +98,8 @@ def load_mnist(
         dtype: floating dtype of the images, ``"float32"`` or ``"float64"``.
         download: fetch missing files from :data:`MIRRORS`.
         verify: check the SHA-256 of each file's uncompressed bytes against :data:`FILES`.
+        scale: divide the pixels by 255 (default); False keeps them 0..255, for a model
+            that scales its inputs itself (``preprocessing=Scale(1 / 255)``).
 
     Returns:
         A named tuple of :class:`Split` s, each an ``(x, y)`` pair with
@@ -124,8 +127,8 @@ def load_mnist(
         arrays, paths, "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
     )
     test_x, test_y = _check_pair(arrays, paths, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-    train = _to_split(train_x, train_y, flatten=flatten, dtype=dtype)
-    test = _to_split(test_x, test_y, flatten=flatten, dtype=dtype)
+    train = _to_split(train_x, train_y, flatten=flatten, dtype=dtype, scale=scale)
+    test = _to_split(test_x, test_y, flatten=flatten, dtype=dtype, scale=scale)
 
     if split == "train_test":
         return TrainTest(train, test)
@@ -348,10 +351,12 @@ def _check_pair(
     return images, labels
 
 
-def _to_split(images: np.ndarray, labels: np.ndarray, *, flatten: bool, dtype: np.dtype) -> Split:
-    """uint8 pixels 0..255 -> floats in [0, 1]; uint8 labels -> int64."""
+def _to_split(images: np.ndarray, labels: np.ndarray, *, flatten: bool, dtype: np.dtype,
+              scale: bool = True) -> Split:
+    """uint8 pixels 0..255 -> floats in [0, 1] (or 0..255 unscaled); uint8 labels -> int64."""
     if flatten:
         images = images.reshape(len(images), -1)
     x = images.astype(dtype)
-    x /= 255
+    if scale:
+        x /= 255
     return Split(x, labels.astype(np.int64))

@@ -5,7 +5,7 @@ and keeps every intermediate array, layer by layer, in the seeds' notation:
 
     forward   z^l = w^l a^(l-1) + b^l,  a^l = sigma(z^l)     Dense.forward (its cache)
     cost      C = (1/m) Σ_x C_x                               Cost.value
-    BP1       delta^L = ∂C/∂z^L                                costs.output_delta
+    BP1       delta^L = ∂C/∂z^L                                heads.OutputHead.delta
     BP2       delta^l = ((w^(l+1))^T delta^(l+1)) ⊙ sigma'(z^l)  Dense.backward_delta + Activation.backward
     BP3, BP4  ∂C/∂b^l = Σ_x delta^l,  ∂C/∂w^l = delta^l (a^(l-1))^T   Dense.backward_delta
     update    w <- w - eta ∂C/∂w  (b too, unless fixed)        optimizers.SGD.step
@@ -169,19 +169,17 @@ def trace_step(net, x, y, eta: float = 0.5, *, title: str = "", note: str = "", 
             a_prev=a_prev.copy(), z=z.copy(), a=a.copy(), train_biases=layer.train_biases,
         ))
 
-    cost = work.cost
+    cost, head = work.cost, work.head
     out, out_layer = records[-1], layers[-1]
-    cost_value = cost.value(out.a, targets)
-    m = x.shape[0]
-    sample_costs = np.array([cost.value(out.a[[i]], targets[[i]]) for i in range(m)])
-    neuron_costs = np.array([
-        [cost.value(out.a[[i]][:, [j]], targets[[i]][:, [j]]) for j in range(out.n_out)] for i in range(m)
-    ])
+    # Costs from the logits z^L through the network's head: exact at any saturation.
+    neuron_costs = head.terms(out.z, targets).astype(np.float64)
+    sample_costs = neuron_costs.sum(axis=1)
+    cost_value = float(sample_costs.mean())
 
-    # BP1: delta^L exactly as Network._backprop computes it.
+    # BP1: delta^L exactly as Network._backprop computes it (the head's delta).
     out.grad_a = cost.gradient(out.a, targets)
-    out.delta = costs.output_delta(cost, out.activation, out.z, out.a, targets)
-    if cost.fused_with(out.activation):
+    out.delta = head.delta(out.z, out.a, targets)
+    if head.fused:
         out.delta_rule = "fused"
     elif out.activation.elementwise:
         out.delta_rule = "elementwise"
@@ -210,7 +208,7 @@ def trace_step(net, x, y, eta: float = 0.5, *, title: str = "", note: str = "", 
         record.new_weights = layer.weights.copy()
         record.new_biases = layer.biases.copy()
     work.clear_caches()
-    cost_after = work.cost.value(work.feedforward(x), targets)
+    cost_after = head.value(work._logits(x), targets)
 
     return StepTrace(
         x=x, targets=targets, eta=eta, cost=cost, cost_value=cost_value,

@@ -5,10 +5,10 @@ so with plain SGD each batch runs the same sequence of kernel calls on the same
 arrays. ``BoundSGDStep`` chains one ``layers.dense.DenseStep`` per layer, which
 looks up buffers, BLAS routines and transposed views once instead of on every
 call. It computes exactly what ``Network._backprop(x, targets, penalty=False,
-sgd=step, one_hot=...)`` computes, bit for bit:
+sgd=step, target_index=...)`` computes, bit for bit:
 
     forward      z^l = a^(l-1) (w^l)^T + b^l,  a^l = sigma(z^l)        l = 1 .. L
-    BP1          delta^L = dC/dz^L  (costs.output_delta)
+    BP1          delta^L = dC/dz^L  (the network's OutputHead.delta)
     BP2          delta^l = (delta^(l+1) w^(l+1)) ⊙ sigma'(z^l)          l = L-1 .. 1
     BP3 + BP4    b^l -= eta Σ_x delta^l;  w^l <- decay w^l - eta (delta^l)^T a^(l-1)
 
@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import costs
 from ..kernels import SGDStep
 from ..layers.dense import Dense, DenseStep
 
 
 class BoundSGDStep:
-    """``net._backprop(inputs, targets, penalty=False, sgd=..., one_hot=...)`` for whatever
+    """``net._backprop(inputs, targets, penalty=False, sgd=..., target_index=...)`` for whatever
     batch the caller has written into ``inputs`` (m, n_0) and ``targets`` (m, n_L).
 
     The binding follows the network: when a layer's parameter arrays are replaced
@@ -56,8 +55,10 @@ class BoundSGDStep:
         """True when ``run`` uses the bound layer steps (False: it calls ``_backprop``)."""
         return self.steps is not None
 
-    def run(self, sgd: SGDStep, one_hot: bool = False) -> np.ndarray:
-        """Train on the batch in the buffers; return a^L (m, n_L), overwritten next batch."""
+    def run(self, sgd: SGDStep, target_index: np.ndarray | None = None) -> np.ndarray:
+        """Train on the batch in the buffers; return z^L (m, n_L), overwritten next batch.
+
+        ``target_index``: see ``heads.OutputHead.delta`` (one-hot softmax + log-likelihood)."""
         steps = self.steps
         if steps is not None:
             for step in steps:
@@ -66,15 +67,15 @@ class BoundSGDStep:
                     steps = self.steps
                     break
         if steps is None:
-            return self.net._backprop(self.inputs, self.targets, penalty=False, sgd=sgd, one_hot=one_hot)
+            return self.net._backprop(self.inputs, self.targets, penalty=False, sgd=sgd, target_index=target_index)
         for step in steps:
             step.forward()
         top = steps[-1]
         # BP1: delta^L (m, n_L), with the 1/m of the batch-mean cost, into the output layer's
         # buffer (activations and costs write into ``out`` when given one).
-        costs.output_delta(self.net.cost, top.activation, top.z, top.a, self.targets, out=top.delta, one_hot=one_hot)
+        self.net.head.delta(top.z, top.a, self.targets, out=top.delta, target_index=target_index)
         grad = top.backward_delta(sgd)
         # BP2 down the stack; the first layer computes no gradient w.r.t. the data.
         for index in range(len(steps) - 2, -1, -1):
             grad = steps[index].backward(grad, sgd)
-        return top.a
+        return top.z

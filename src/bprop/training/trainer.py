@@ -36,6 +36,7 @@ batch, write the checkpoint (when a path was given) and raise
 
 from __future__ import annotations
 
+import copy
 import signal
 import threading
 import time
@@ -43,7 +44,8 @@ import time
 import numpy as np
 
 from .. import kernels, optimizers
-from ..validation import are_one_hot, positive_float, positive_int
+from ..costs import LogLikelihood
+from ..validation import are_one_hot, as_inputs, positive_float, positive_int
 from .bound_step import BoundSGDStep
 from .callbacks import Callback, ProgressBar
 from .history import History
@@ -187,13 +189,20 @@ class Trainer:
     def fit(self, x, y, resume=None):
         """Train on (x, y); with ``resume=PATH`` continue the run saved in that checkpoint."""
         net = self.net
-        # Validate all data before touching the network: a bad input changes nothing.
-        x, targets, labels = net.prepare(x, y)
+        # Validate all data before touching the network: a bad input changes nothing. The
+        # classes and a preprocessing's statistics a first fit learns are kept only once
+        # every check has passed.
+        preprocessing = net.preprocessing
+        if preprocessing is not None and not preprocessing.fitted:
+            preprocessing = copy.deepcopy(preprocessing)
+            preprocessing.fit(as_inputs(x, net.n_inputs, net.dtype))
+        classes = net.classes if net.classes is not None else net.task.learn_classes(y)
+        x, targets, labels = net.prepare(x, y, classes, preprocessing)
         sets = []
         if self.validation is not None:
-            sets.append(("val", self._prepare_pair(self.validation, "validation")))
+            sets.append(("val", self._prepare_pair(self.validation, "validation", classes, preprocessing)))
         for name, pair in self.monitor.items():
-            sets.append((name, self._prepare_pair(pair, f"monitor[{name!r}]")))
+            sets.append((name, self._prepare_pair(pair, f"monitor[{name!r}]", classes, preprocessing)))
 
         n = x.shape[0]
         batch_size = min(self.batch_size, n)
@@ -203,9 +212,11 @@ class Trainer:
         callback_state = None
         if resume is not None:
             callback_state = self._restore(resume, n, x.shape[1])
+        net.classes, net.preprocessing = classes, preprocessing
         x_buffer = np.empty((batch_size, x.shape[1]), dtype=x.dtype)
         t_buffer = np.empty((batch_size, targets.shape[1]), dtype=targets.dtype)
-        one_hot = are_one_hot(targets, labels)  # class labels given: the cheaper delta and scoring
+        # class labels given: the cost read from the labels, and BP1 without the targets
+        one_hot = labels is not None and labels.ndim == 1 and are_one_hot(targets, labels)
         self._scores = RunningScores(net, targets, labels, batch_size, one_hot)
 
         self._emit("on_train_begin")
@@ -221,7 +232,7 @@ class Trainer:
                     self._totals = self._fresh_totals()
                     self._order = net.rng.permutation(n) if self.shuffle else np.arange(n)
                 self._scores.start(self._order, self.batch * batch_size)
-                self._run_batches(x, targets, one_hot, batch_size, x_buffer, t_buffer, started)
+                self._run_batches(x, targets, labels if one_hot else None, batch_size, x_buffer, t_buffer, started)
                 logs = self._epoch_logs(n, sets, started)
                 self._emit("on_epoch_end", epoch, logs)
                 self.history.append(logs)
@@ -238,18 +249,25 @@ class Trainer:
             self._emit("on_train_end")
         return self.history
 
-    def _prepare_pair(self, pair, label):
+    def _prepare_pair(self, pair, label, classes, preprocessing):
         try:
             x_set, y_set = pair
         except (TypeError, ValueError):
             raise ValueError(f"{label} must be a pair (x, y)") from None
-        return self.net.prepare(x_set, y_set)
+        return self.net.prepare(x_set, y_set, classes, preprocessing)
 
-    def _run_batches(self, x, targets, one_hot, batch_size, x_buffer, t_buffer, started) -> None:
+    def _run_batches(self, x, targets, one_hot_labels, batch_size, x_buffer, t_buffer, started) -> None:
+        """One epoch's batches from ``self.batch`` on. ``one_hot_labels``: the labels (n,) when
+        every target row is one-hot (else None)."""
         net, optimizer, scores = self.net, self.optimizer, self._scores
         totals, order = self._totals, self._order
         dense = net.dense_layers
         n = x.shape[0]
+        # Softmax + log-likelihood with one-hot targets: BP1 reads each row's label as a flat
+        # index into the batch's (m, n_L) delta (OutputHead.delta) instead of gathering targets.
+        target_index = None
+        if one_hot_labels is not None and net.head.fused and isinstance(net.cost, LogLikelihood):
+            target_index = one_hot_labels[order] + (np.arange(n) % batch_size) * net.n_outputs
         # Read once per epoch: schedules change eta between epochs only.
         fused = optimizer.fused_step(net.regularizer, n)
         # A sampled batch stays on the fused path when the largest layer's gradient norm is
@@ -269,7 +287,10 @@ class Trainer:
             # mode="clip": the indices come from a permutation, so never out of range, and
             # NumPy's default mode="raise" with out= gathers through a temporary (3x slower).
             xb = x.take(index, axis=0, out=x_buffer[:m], mode="clip")
-            tb = targets.take(index, axis=0, out=t_buffer[:m], mode="clip")
+            if target_index is None:
+                tb, batch_index = targets.take(index, axis=0, out=t_buffer[:m], mode="clip"), None
+            else:
+                tb, batch_index = t_buffer[:m], target_index[batch * batch_size : batch * batch_size + m]
             sample_norms = every and batch % every == 0
             if fused is not None and (not sample_norms or norms_when_fused):
                 # Plain SGD: each layer applies its update inside backward (BP3/BP4 fused with
@@ -278,17 +299,17 @@ class Trainer:
                 step = bound_steps.get(m)
                 if step is None:
                     step = bound_steps[m] = BoundSGDStep(net, x_buffer[:m], t_buffer[:m])
-                a = step.run(fused, one_hot)
+                z = step.run(fused, batch_index)
                 if sample_norms:
                     self._add_norms([layer.gradient_norms() for layer in dense])
             else:
-                a = net._backprop(xb, tb, penalty=False, one_hot=one_hot)
+                z = net._backprop(xb, tb, penalty=False, target_index=batch_index)
                 if sample_norms:
                     self._add_norms([(kernels.norm(layer.grads["weights"]), kernels.norm(layer.grads["biases"]))
                                      for layer in dense])
                 net._add_penalty_gradients(n)
                 optimizer.step(net.trainable_parameters())
-            scores.add(a, totals)  # scored a block at a time (see scores.RunningScores)
+            scores.add(z, totals)  # scored a block at a time (see scores.RunningScores)
             self.batch = batch + 1
             try:
                 self._emit("on_batch_end", batch, self.n_batches)
@@ -312,10 +333,12 @@ class Trainer:
         train_cost = totals["cost"] / n
         if net.regularizer is not None:
             train_cost += net.penalty()
-        logs = {"epoch": self.epoch + 1, "train_cost": train_cost, "train_accuracy": totals["correct"] / n}
+        logs = {"epoch": self.epoch + 1, "train_cost": train_cost}
+        if net.task.name != "regression":
+            logs["train_accuracy"] = totals["correct"] / n
         for name, prepared in sets:
-            scores = net._evaluate_prepared(*prepared)
-            logs[f"{name}_cost"], logs[f"{name}_accuracy"] = scores["cost"], scores["accuracy"]
+            for metric, value in net.evaluate_prepared(*prepared).items():
+                logs[f"{name}_{metric}"] = value
         if totals["norm_count"]:
             for l, total in enumerate(totals["norm_sums"]):
                 logs[f"grad_norm_{l + 1}"] = total / totals["norm_count"]

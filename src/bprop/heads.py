@@ -1,0 +1,301 @@
+"""The output head: the output activation sigma^L and the cost C as one unit that owns BP1.
+
+BP1 is delta^L = grad_a C ⊙ sigma'(z^L) (seed 001). Evaluated as written, with a^L
+rounded to 1 or 0 in floating point, it divides by a saturated a(1 - a) or takes
+ln 0: the float32 softmax + cross-entropy pair once gave dC/dz = -1.75e29 where the
+exact value is -2. The head instead computes everything with a logarithm from the
+logits z^L, in log space:
+
+    sigmoid:  ln a = -softplus(-z),  ln(1 - a) = -softplus(z)        softplus(t) = ln(1 + e^t)
+    softmax:  ln a_j = z_j - lse(z),  ln(1 - a_j) = lse_(k≠j)(z_k) - lse(z)
+
+and writes every difference that saturates without cancellation. With p = a and
+q = 1 - a (each exact where it is small), a target y in [0, 1] gives
+
+    a - y = (1 - y) p - y q                                (a product of non-negatives each)
+
+so each cost value and each delta below is exact to a few units of rounding of its
+dtype at any saturation, in float32 as in float64 (``tests/heads`` checks them
+against a float64 log-space reference at logit gaps 0 to 400):
+
+    pair                           C_x                                 delta^L (before the 1/m)
+    softmax + log_likelihood       -Σ_j y_j ln a_j                     a_i Σ_(k≠i) y_k - y_i q_i   (= a - y, seed 002)
+    sigmoid + cross_entropy        -Σ_j [y ln a + (1-y) ln(1-a)]_j     (1 - y) p - y q            (= a - y)
+    softmax + cross_entropy        as above, softmax a                 full Jacobian, in log space (``_softmax_cross_entropy_delta``)
+    softmax + quadratic (seed 003) ½ ||a - y||²                        a_i Σ_(j≠i) a_j (d_i - d_j),  d = a - y
+    sigmoid + quadratic            ½ ||a - y||²                        d p q                      (sigma' = p q)
+    tanh + quadratic               ½ ||a - y||²                        d · 4 p q,  p = sigma(2z)  (tanh' = 4 sigma(2z) sigma(-2z))
+    identity/relu/leaky_relu + quadratic   ½ ||a - y||²                d ⊙ sigma'(z)
+
+The two fused pairs keep seed 002's delta^L = a^L - y. Pairs that mean nothing are
+refused when the network is built (``OutputHead`` raises ValueError saying why and
+what to use instead): a softmax over one neuron (its output is the constant 1),
+the log-likelihood after anything but a softmax over several neurons, and a cost
+with a logarithm after an activation whose outputs leave (0, 1).
+
+Shapes: z, a, y and delta are (m, n_L), one sample per row; per-sample costs (m,).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from . import costs as costs_module
+from .activations import Activation, Sigmoid, Softmax, Tanh
+from .costs import Cost, CrossEntropy, LogLikelihood, Quadratic
+
+#: Largest number of (row, i, j) entries an O(n^2) softmax formula holds at once.
+PAIRWISE_CHUNK = 1 << 20
+
+
+class OutputHead:
+    """The output activation and the cost of a network, validated as a pair; owns BP1.
+
+    Args:
+        activation: the output layer's ``Activation``.
+        cost: the ``Cost``.
+        n_outputs: n_L, the number of output neurons.
+
+    Raises:
+        ValueError: for a pair that means nothing (see the module docstring).
+
+    Attributes:
+        activation, cost, n_outputs.
+        fused: True for softmax + log-likelihood and sigmoid + cross-entropy, whose
+            delta^L is a^L - y (seed 002).
+        bounded: the outputs lie in (0, 1) (sigmoid, softmax).
+    """
+
+    def __init__(self, activation: Activation, cost: Cost, n_outputs: int):
+        self.activation = activation
+        self.cost = cost
+        self.n_outputs = int(n_outputs)
+        check_pair(activation, cost, self.n_outputs)
+        self.fused = cost.fused_with(activation)
+        self.bounded = isinstance(activation, (Sigmoid, Softmax))
+
+    def __repr__(self) -> str:
+        return f"OutputHead({self.activation.name!r}, {self.cost.name!r}, n_outputs={self.n_outputs})"
+
+    # -- the pieces in log space -------------------------------------------------
+
+    def log_pq(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ln a, ln(1 - a)) of a sigmoid or softmax output, (m, n_L) each, from z alone."""
+        if isinstance(self.activation, Softmax):
+            return softmax_log_pq(z)
+        if isinstance(self.activation, Sigmoid):
+            return -np.logaddexp(0, -z), -np.logaddexp(0, z)
+        raise TypeError(f"{self.activation.name} outputs are not probabilities")
+
+    def outputs(self, z: np.ndarray) -> np.ndarray:
+        """a^L = sigma(z^L), (m, n_L) (a fresh array)."""
+        return self.activation.forward(np.array(z, copy=True))
+
+    def difference(self, z: np.ndarray, y: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+        """d = a^L - y, (m, n_L), without the cancellation of a rounded a^L near y.
+
+        For sigmoid and softmax outputs with y in [0, 1]: (1 - y) p - y q with p = a,
+        q = 1 - a from log space; for tanh with y in [-1, 1]: (1 - y) p - (1 + y) q
+        with p = sigma(2z), q = sigma(-2z) (tanh z = p - q); elsewhere a - y.
+        """
+        if a is None:
+            a = self.outputs(z)
+        plain = a - y
+        if self.bounded:
+            log_p, log_q = self.log_pq(z)
+            exact = (1 - y) * np.exp(log_p) - y * np.exp(log_q)
+            return np.where((y >= 0) & (y <= 1), exact, plain)
+        if isinstance(self.activation, Tanh):
+            p, q = expit(2 * z), expit(-2 * z)
+            exact = (1 - y) * p - (1 + y) * q
+            return np.where(np.abs(y) <= 1, exact, plain)
+        return plain
+
+    # -- the cost ----------------------------------------------------------------
+
+    def terms(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Each output neuron's part of C_x, (m, n_L), in z's dtype, from the logits z^L:
+        ½ (a_j - y_j)², -y_j ln a_j, or -[y_j ln a_j + (1 - y_j) ln(1 - a_j)]."""
+        cost = self.cost
+        if isinstance(cost, Quadratic):
+            d = self.difference(z, y)
+            return 0.5 * d * d
+        log_p, log_q = self.log_pq(z)
+        if isinstance(cost, LogLikelihood):
+            return -(y * log_p)
+        if isinstance(cost, CrossEntropy):
+            return -(y * log_p + (1 - y) * log_q)
+        raise TypeError(f"no head formula for the {cost.name} cost")
+
+    def losses(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """C_x of every sample, (m,), in z's dtype, from the logits z^L (m, n_L)."""
+        return self.terms(z, y).sum(axis=1)
+
+    def value(self, z: np.ndarray, y: np.ndarray) -> float:
+        """The batch-mean cost C = (1/m) Σ_x C_x (seed 001), summed in float64."""
+        return float(self.losses(z, y).sum(dtype=np.float64)) / z.shape[0]
+
+    def total_at_labels(self, z: np.ndarray, labels: np.ndarray) -> float | None:
+        """Σ_x C_x when every target is the one-hot row of its label (m,), or None when this
+        head has no shortcut: softmax + log-likelihood gives C_x = lse(z) - z_label."""
+        if not (isinstance(self.cost, LogLikelihood) and isinstance(self.activation, Softmax)):
+            return None
+        log_p = softmax_log_pq(z)[0]
+        return -float(log_p[np.arange(z.shape[0]), labels].sum(dtype=np.float64))
+
+    # -- BP1 ---------------------------------------------------------------------
+
+    def delta(self, z: np.ndarray, a: np.ndarray, y: np.ndarray, out: np.ndarray | None = None,
+              target_index: np.ndarray | None = None) -> np.ndarray:
+        """BP1: delta^L = ∂C/∂z^L of the batch-mean cost, (m, n_L), into ``out`` when given.
+
+        Args:
+            z, a: z^L and a^L = sigma(z^L) of the batch, (m, n_L).
+            y: the targets, (m, n_L).
+            target_index: for the softmax + log-likelihood pair with one-hot targets only:
+                the flat index i n_L + label_i of each row's 1 in an (m, n_L) array, (m,).
+                BP1 is then a^L - y with the target entry written as -Σ_(k≠label) a_k
+                (exactly 1 - a_label, where a rounded a_label gives 0), without reading y.
+        """
+        m = z.dtype.type(z.shape[0])
+        if target_index is not None:
+            return one_hot_log_likelihood_delta(a, target_index, m, out)
+        cost, act = self.cost, self.activation
+        if isinstance(cost, LogLikelihood):  # with a softmax (check_pair)
+            log_p, log_q = softmax_log_pq(z)
+            others = (y.sum(axis=1, dtype=np.float64)[:, None] - y).astype(z.dtype)  # Σ_(k≠i) y_k
+            result = np.exp(log_p) * others - y * np.exp(log_q)
+        elif isinstance(cost, CrossEntropy) and isinstance(act, Softmax):
+            result = softmax_cross_entropy_delta(z, y)
+        elif isinstance(cost, CrossEntropy):  # sigmoid: fused, a - y
+            result = self.difference(z, y, a)
+        else:  # the quadratic cost: d = a - y through sigma'(z)
+            d = self.difference(z, y, a)
+            if isinstance(act, Softmax):
+                result = softmax_quadratic_delta(np.exp(softmax_log_pq(z)[0]), d)
+            elif isinstance(act, Sigmoid):
+                result = d * expit(z) * expit(-z)
+            elif isinstance(act, Tanh):
+                result = d * (4 * expit(2 * z) * expit(-2 * z))
+            else:
+                result = act.backward(z, a, d)
+        result = result.astype(z.dtype, copy=False)
+        result /= m
+        if out is None:
+            return result
+        np.copyto(out, result)
+        return out
+
+
+# -- the formulas, one function each ---------------------------------------------------
+
+
+def check_pair(activation: Activation, cost: Cost, n_outputs: int) -> None:
+    """Raise ValueError when the output activation and the cost make no sense together."""
+    if isinstance(activation, Softmax) and n_outputs < 2:
+        raise ValueError(
+            "a softmax over one output neuron is the constant 1 (its gradient is 0): use 2 or more "
+            "outputs, or one sigmoid output with the cross_entropy cost for a binary problem"
+        )
+    if isinstance(cost, LogLikelihood) and not isinstance(activation, Softmax):
+        if isinstance(activation, Sigmoid):
+            raise ValueError(
+                "the log_likelihood cost -Σ y_j ln a_j needs outputs that compete (a softmax); "
+                "independent sigmoid outputs never learn which are 0 with it: use cross_entropy with "
+                "sigmoid outputs, or a softmax output with log_likelihood"
+            )
+        raise ValueError(
+            f"the log_likelihood cost takes ln(a), so the output activation must be a softmax; "
+            f"got {activation.name!r}"
+        )
+    if cost.needs_probabilities:
+        low, high = activation.output_range
+        if low < 0 or high > 1:
+            raise ValueError(
+                f"the {cost.name} cost takes ln(a) and ln(1 - a), so the output activation must give "
+                f"values in (0, 1) (sigmoid or softmax); got {activation.name!r}: use the quadratic cost "
+                f"with it, or a sigmoid/softmax output"
+            )
+
+
+def softmax_log_pq(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ln a, ln(1 - a)) of a = softmax(z), (m, n) each, in log space.
+
+    With t the row's largest z and s = Σ_(k≠t) e^(z_k - z_t): lse(z) = z_t + log1p(s)
+    (log1p keeps s < eps), ln a_j = z_j - lse(z). ln(1 - a_j) = log1p(-a_j) is exact where
+    a_j <= 1/2, which holds for every j but t; there 1 - a_t = Σ_(k≠t) a_k and its
+    logarithm is lse_(k≠t)(z_k) - lse(z), taken around the second largest z (s may underflow).
+    """
+    rows = np.arange(z.shape[0])
+    top = np.argmax(z, axis=1)
+    shifted = z - z[rows, top][:, None]
+    others = np.exp(shifted)
+    others[rows, top] = 0
+    log_total = np.log1p(others.sum(axis=1))  # lse(z) - z_t
+    log_p = shifted - log_total[:, None]
+    with np.errstate(divide="ignore"):
+        log_q = np.log1p(-np.exp(log_p))
+        rest = shifted.copy()
+        rest[rows, top] = -np.inf
+        second = rest.max(axis=1)
+        log_others = second + np.log(np.exp(rest - second[:, None]).sum(axis=1))
+    log_q[rows, top] = log_others - log_total
+    return log_p, log_q
+
+
+def one_hot_log_likelihood_delta(a: np.ndarray, target_index: np.ndarray, m, out=None) -> np.ndarray:
+    """(a - y) / m for one-hot y given by ``target_index`` (flat indices of the 1s), with the
+    target entries -Σ_(k≠label) a_k / m: the sum of the other outputs, never 1 - a_label."""
+    delta = np.multiply(a, 1 / m, out=out)
+    np.put(delta, target_index, 0)
+    others = np.add.reduce(delta, axis=1)  # Σ_(k≠label) a_k / m, a sum of non-negatives
+    np.negative(others, out=others)
+    np.put(delta, target_index, others)
+    return delta
+
+
+def softmax_cross_entropy_delta(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """∂C_x/∂z of the binary cross-entropy on softmax outputs, (m, n), without the 1/m.
+
+    Through the softmax Jacobian, with p = a, q = 1 - a and the odds r_j = p_j / q_j:
+
+        ∂C_x/∂z_i = p_i Σ_(j≠i) y_j + p_i (1 - y_i) - y_i q_i - Σ_(j≠i) (1 - y_j) p_i r_j
+
+    Every term is a product of non-negatives; p_i r_j <= p_j <= 1 for j ≠ i, and it is
+    taken as exp(ln p_i + ln p_j - ln q_j), so nothing overflows where r_j does.
+    """
+    log_p, log_q = softmax_log_pq(z)
+    p, q = np.exp(log_p), np.exp(log_q)
+    others_y = (y.sum(axis=1, dtype=np.float64)[:, None] - y).astype(z.dtype)
+    result = p * others_y + p * (1 - y) - y * q
+    log_odds = log_p - log_q
+    n = z.shape[1]
+    chunk = max(1, PAIRWISE_CHUNK // (n * n))
+    for start in range(0, z.shape[0], chunk):
+        rows = slice(start, start + chunk)
+        pairs = log_p[rows, :, None] + log_odds[rows, None, :]  # (rows, i, j): ln(p_i r_j)
+        pairs[:, np.arange(n), np.arange(n)] = -np.inf  # j ≠ i
+        result[rows] -= np.einsum("rij,rj->ri", np.exp(pairs), 1 - y[rows])
+    return result
+
+
+def softmax_quadratic_delta(p: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """∂C_x/∂z of ½||a - y||² on softmax outputs (seed 003's full Jacobian), (m, n), no 1/m.
+
+    J^T d = a ⊙ (d - <d, a>) rewritten with Σ_j a_j = 1 as a_i Σ_(j≠i) a_j (d_i - d_j): no
+    cancellation against the 1 that a rounded Σ a would need. d = a - y from ``difference``.
+    """
+    n = p.shape[1]
+    result = np.empty_like(p)
+    chunk = max(1, PAIRWISE_CHUNK // (n * n))
+    for start in range(0, p.shape[0], chunk):
+        rows = slice(start, start + chunk)
+        gaps = d[rows, :, None] - d[rows, None, :]  # (rows, i, j): d_i - d_j (0 on the diagonal)
+        result[rows] = p[rows] * np.einsum("rij,rj->ri", gaps, p[rows])
+    return result
+
+
+def get(activation: Activation, cost, n_outputs: int) -> OutputHead:
+    """The head of an output layer: ``OutputHead(activation, costs.get(cost), n_outputs)``."""
+    return OutputHead(activation, costs_module.get(cost), n_outputs)

@@ -1,0 +1,139 @@
+"""Input preprocessing, part of the model: the one rule for scaling inputs.
+
+A network's ``preprocessing`` is applied to every input before layer 1, by ``fit``,
+``predict``, ``evaluate``, ``backprop`` and every command, and it is saved in the
+model file, so a model is always fed what it was trained on. No command rescales
+inputs on its own.
+
+    Scale(1/255)     x' = x * factor                      e.g. raw uint8 pixels to [0, 1]
+    Standardize()    x' = (x - mean) / std, per feature   mean and std learnt by the first fit
+                                                          (a constant feature gets std 1)
+
+``get`` takes None, an object, or a name ("standardize"; "scale" needs a factor:
+``Scale(f)``).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .registry import Registry
+
+
+class Preprocessing:
+    """Base class: ``transform`` maps checked inputs (m, n_0) to what layer 1 receives."""
+
+    name = ""
+    fitted = True
+
+    def fit(self, x: np.ndarray) -> None:
+        """Learn from the training inputs (m, n_0) (first fit only); most learn nothing."""
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def check(self, n_inputs: int) -> None:
+        """Raise ValueError when the learnt state does not fit n_inputs features."""
+
+    def config(self) -> dict:
+        return {"name": self.name}
+
+
+class Scale(Preprocessing):
+    """x' = x * factor (a positive finite number), e.g. ``Scale(1 / 255)`` for uint8 pixels."""
+
+    name = "scale"
+
+    def __init__(self, factor: float):
+        if (isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not np.isfinite(factor)
+                or factor <= 0):
+            raise ValueError(f"Scale factor must be a positive finite number, got {factor!r}")
+        self.factor = float(factor)
+
+    def transform(self, x):
+        return x * x.dtype.type(self.factor)
+
+    def config(self):
+        return {"name": self.name, "factor": self.factor}
+
+    def __repr__(self):
+        return f"Scale({self.factor!r})"
+
+
+class Standardize(Preprocessing):
+    """x' = (x - mean) / std per feature; mean and std (n_0,) are learnt by the first ``fit``."""
+
+    name = "standardize"
+
+    def __init__(self, mean=None, std=None):
+        if (mean is None) != (std is None):
+            raise ValueError("Standardize needs both mean and std, or neither (learnt by fit)")
+        self.mean = self.std = None
+        if mean is not None:
+            mean, std = np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
+            if mean.ndim != 1 or mean.shape != std.shape:
+                raise ValueError(f"Standardize mean and std must be vectors of one length, got {mean.shape} and {std.shape}")
+            if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std)) and np.all(std > 0)):
+                raise ValueError("Standardize mean must be finite and std positive and finite")
+            self.mean, self.std = mean, std
+
+    @property
+    def fitted(self) -> bool:
+        return self.mean is not None
+
+    def fit(self, x):
+        if self.fitted:
+            return
+        mean = x.mean(axis=0, dtype=np.float64)
+        std = x.std(axis=0, dtype=np.float64)
+        std[~(std > 0)] = 1.0  # a constant feature: centred only
+        self.mean, self.std = mean, std
+
+    def check(self, n_inputs):
+        if self.fitted and self.mean.shape != (n_inputs,):
+            raise ValueError(f"Standardize was learnt on {self.mean.size} features but the network takes {n_inputs}")
+
+    def transform(self, x):
+        if not self.fitted:
+            raise ValueError("Standardize has not learnt its mean and std yet: fit the network first")
+        return ((x - self.mean) / self.std).astype(x.dtype, copy=False)
+
+    def config(self):
+        config = {"name": self.name}
+        if self.fitted:
+            config["mean"], config["std"] = self.mean.tolist(), self.std.tolist()
+        return config
+
+    def __repr__(self):
+        return "Standardize()" if not self.fitted else f"Standardize(<{self.mean.size} features>)"
+
+
+PREPROCESSING = Registry("preprocessing", Preprocessing)
+PREPROCESSING.register("standardize", Standardize)
+
+
+def get(spec, n_inputs: int) -> Preprocessing | None:
+    """None, a ``Preprocessing`` object or a name, checked against n_inputs features."""
+    if spec is None:
+        return None
+    if isinstance(spec, str) and spec.lower() == "scale":
+        raise ValueError("'scale' needs a factor: give bprop.preprocessing.Scale(factor), e.g. Scale(1 / 255)")
+    preprocessing = PREPROCESSING.get(spec)
+    preprocessing.check(n_inputs)
+    return preprocessing
+
+
+def from_config(config: dict | None) -> Preprocessing | None:
+    """The preprocessing a model file's config describes (``Preprocessing.config``)."""
+    if config is None:
+        return None
+    if not isinstance(config, dict):
+        raise ValueError(f"preprocessing must be a JSON object, got {config!r}")
+    name = config.get("name")
+    if name == "scale":
+        return Scale(config.get("factor"))
+    if name == "standardize":
+        return Standardize(config.get("mean"), config.get("std"))
+    raise ValueError(f"unknown preprocessing {name!r} (known: scale, standardize)")
