@@ -164,7 +164,7 @@ def run(args) -> int:
     positive_int("--epochs", args.epochs)
     net = Network(args.sizes, hidden=args.hidden, output=args.output, cost=args.cost, init=args.init, seed=args.seed,
                   dtype=args.dtype, regularizer=regularizer, dropout=args.dropout,
-                  preprocessing=Scale(PIXEL_SCALE[args.dataset]))
+                  preprocessing=Scale(PIXEL_SCALE[args.dataset]), task="classification")
     train, validation, test = load_data(args.dataset, args.data_dir)
     if not args.quiet:
         print(f"{args.dataset}: {len(train.y)} training, {len(validation.y)} validation, {len(test.y)} test samples")
