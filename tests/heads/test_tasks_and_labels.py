@@ -109,6 +109,10 @@ def test_regression_predicts_values_and_reports_mse_mae_r2():
     assert scores["r2"] == pytest.approx(1 - np.sum(error ** 2) / np.sum((y - y.mean()) ** 2), rel=1e-12)
     assert scores["cost"] == pytest.approx(0.5 * np.mean(error ** 2), rel=1e-12)
     assert scores["r2"] > 0.95
+    from bprop.training.callbacks import format_logs
+
+    line = format_logs(39, 40, history.last())
+    assert f"val cost {history.last()['val_cost']:.4f} R² {history.last()['val_r2']:.4f}" in line and "acc" not in line
 
 
 def test_multi_output_regression_and_multilabel_predictions():

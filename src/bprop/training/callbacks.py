@@ -35,12 +35,13 @@ class Callback:
 
 
 def format_logs(epoch: int, epochs: int, logs: dict) -> str:
-    """One readable line per epoch: costs, accuracies and seconds."""
+    """One readable line per epoch: costs, accuracies (R² for regression) and seconds."""
     parts = [f"epoch {epoch + 1:>{len(str(epochs))}}/{epochs}"]
     for prefix, label in (("train", "train"), ("val", "val"), ("test", "test")):
-        cost, acc = logs.get(f"{prefix}_cost"), logs.get(f"{prefix}_accuracy")
+        cost, acc, r2 = logs.get(f"{prefix}_cost"), logs.get(f"{prefix}_accuracy"), logs.get(f"{prefix}_r2")
         if cost is not None:
-            parts.append(f"{label} cost {cost:.4f}" + (f" acc {100 * acc:6.2f}%" if acc is not None else ""))
+            parts.append(f"{label} cost {cost:.4f}" + (f" acc {100 * acc:6.2f}%" if acc is not None else "")
+                         + (f" R² {r2:.4f}" if r2 is not None else ""))
     if "seconds" in logs:
         parts.append(f"{logs['seconds']:.2f}s")
     return "  ".join(parts)
