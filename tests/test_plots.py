@@ -110,3 +110,19 @@ def test_a_one_epoch_run_shows_its_points(one_epoch, make, close_figures):
     fig = make(one_epoch)
     lines = [line for ax in fig.axes for line in ax.get_lines() if len(line.get_xdata()) == 1]
     assert lines and all(line.get_marker() not in (None, "None", "", " ") for line in lines)  # a lone point needs a marker
+
+
+def test_a_regression_history_gets_an_r2_panel_instead_of_an_empty_accuracy_one():
+    import numpy as np
+
+    import bprop
+    from bprop.plots import history_figure
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (60, 2))
+    net = bprop.Network([2, 4, 1], output="identity", cost="quadratic", seed=0)
+    history = net.fit(x, x[:, 0] - x[:, 1], epochs=2, verbose=False, validation=(x[:20], x[:20, 0] - x[:20, 1]))
+    fig = history_figure(history)
+    panel = fig.axes[1]
+    assert panel.get_title() == "regression R²"
+    assert len(panel.lines) == 1 and list(panel.lines[0].get_ydata()) == history["val_r2"]

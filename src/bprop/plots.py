@@ -123,6 +123,16 @@ def _draw_metric(ax, history, metric: str, ylabel: str, percent: bool = False) -
         ax.legend()
 
 
+def _draw_score(ax, history) -> None:
+    """The second panel: classification accuracy, or R² for a regression history (no accuracy)."""
+    if any(f"{prefix}_accuracy" in history for prefix, _, _ in _SETS):
+        _draw_metric(ax, history, "accuracy", "accuracy (%)", percent=True)
+        ax.set_title("classification accuracy")
+    else:
+        _draw_metric(ax, history, "r2", "R² (1 is a perfect fit)")
+        ax.set_title("regression R²")
+
+
 def _norm_keys(history, prefix="grad_norm_") -> list[str]:
     keys = [key for key in history.keys if key.startswith(prefix)]
     return sorted(keys, key=lambda key: int(key.rsplit("_", 1)[1]))
@@ -152,7 +162,8 @@ def _draw_norms(ax, history) -> None:
 
 
 def learning_curves(history, path, title: str | None = None) -> str:
-    """Cost and accuracy per epoch, training vs validation (and any test set); return ``path``."""
+    """Cost and accuracy (R² for regression) per epoch, training vs validation (and any test
+    set); return ``path``."""
     path = _check_path(path)
     return _save(learning_curves_figure(history, title), path)
 
@@ -178,9 +189,8 @@ def learning_curves_figure(history, title: str | None = None):
     _epochs(history)  # an empty history is an error before any figure exists
     fig, (ax_cost, ax_acc) = _figure(2, title)
     _draw_metric(ax_cost, history, "cost", "cost C")
-    _draw_metric(ax_acc, history, "accuracy", "accuracy (%)", percent=True)
+    _draw_score(ax_acc, history)
     ax_cost.set_title("cost")
-    ax_acc.set_title("classification accuracy")
     return fig
 
 
@@ -203,8 +213,7 @@ def history_figure(history, title: str | None = None):
     fig, axes = _figure(3 if has_norms else 2, title)
     _draw_metric(axes[0], history, "cost", "cost C")
     axes[0].set_title("cost")
-    _draw_metric(axes[1], history, "accuracy", "accuracy (%)", percent=True)
-    axes[1].set_title("classification accuracy")
+    _draw_score(axes[1], history)
     if has_norms:
         _draw_norms(axes[2], history)
         axes[2].set_title("gradient norm per layer")
