@@ -22,9 +22,14 @@ def add_network_options(parser: argparse.ArgumentParser, *, hidden: str, output:
     from ..initializers import INITIALIZERS
 
     group = parser.add_argument_group("network")
-    group.add_argument("--hidden", default=hidden, help=f"hidden activation: {', '.join(ACTIVATIONS.names)} (default: {hidden})")
-    group.add_argument("--output-activation", dest="output", default=output, help=f"output-layer activation (default: {output})")
-    group.add_argument("--cost", default=cost, help=f"cost: {', '.join(COSTS.names)} (default: {cost})")
+    hidden_names = [name for name in ACTIVATIONS.names if name != "softmax"]  # softmax is for the output layer
+    group.add_argument("--hidden", default=hidden, help=f"hidden activation: {', '.join(hidden_names)} "
+                       f"(default: {hidden or 'per data set: sigmoid for digits, relu otherwise'})")
+    group.add_argument("--output-activation", dest="output", default=output,
+                       help=f"output-layer activation: {', '.join(ACTIVATIONS.names)} "
+                       f"(default: {output or 'softmax for classes, identity for regression'})")
+    group.add_argument("--cost", default=cost, help=f"cost: {', '.join(COSTS.names)} "
+                       f"(default: {cost or 'log_likelihood for classes, quadratic for regression'})")
     group.add_argument("--init", default=None, help=f"weight initialization: {', '.join(INITIALIZERS.names)} (default: he for relu, normal otherwise)")
     group.add_argument("--seed", type=int, default=0, help="random seed for initialization and shuffling (default: 0)")
     group.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="floating-point type (default: float32)")

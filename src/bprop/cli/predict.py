@@ -20,11 +20,19 @@ def register(subparsers) -> None:
     parser.add_argument("model", help="a model file written by 'bprop train --save' or Network.save")
     parser.add_argument("input", help="inputs: .npy, .csv, or an IDX file")
     parser.add_argument("--proba", action="store_true", help="also print the output activations a^L")
+    parser.add_argument("--target", default=None, metavar="COLUMN",
+                        help="a CSV column to leave out (e.g. the labels of a training file): its header name or "
+                        "0-based position")
+    header = parser.add_mutually_exclusive_group()
+    header.add_argument("--header", dest="header", action="store_true", default=None,
+                        help="the CSV's first row is a header (default: detected: a row with a non-number)")
+    header.add_argument("--no-header", dest="header", action="store_false", help="the CSV's first row is data")
     parser.set_defaults(func=run)
 
 
-def read_inputs(path: str):
-    """Rows of features (N, n) from a .npy, .csv or IDX file, the numbers as stored."""
+def read_inputs(path: str, target=None, header=None):
+    """Rows of features (N, n) from a .npy, .csv or IDX file, the numbers as stored
+    (a CSV through ``datasets.read_table``, without its ``target`` column)."""
     import numpy as np
 
     from ..datasets import read_idx
@@ -36,7 +44,9 @@ def read_inputs(path: str):
         except ValueError as error:
             raise ValueError(f"{path}: not a readable .npy array ({error})") from None
     elif lower.endswith(".csv"):
-        x = _read_csv(path)
+        from ..datasets import read_table
+
+        x = read_table(path, target=target, header=header).x
     elif _looks_like_idx(path):
         x = read_idx(path)
     else:
@@ -47,22 +57,6 @@ def read_inputs(path: str):
     elif x.ndim > 2:
         x = x.reshape(x.shape[0], -1)
     return x
-
-
-def _read_csv(path):
-    import numpy as np
-
-    with open(path, encoding="utf-8") as f:
-        first = f.readline()
-    try:
-        [float(cell) for cell in first.strip().split(",") if cell.strip()]
-        skip = 0
-    except ValueError:
-        skip = 1
-    try:
-        return np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2)
-    except ValueError as error:
-        raise ValueError(f"{path}: not a CSV of numbers ({error})") from None
 
 
 def _looks_like_idx(path) -> bool:
@@ -80,7 +74,7 @@ def run(args) -> int:
     from ..serialization import load_model
 
     net = load_model(args.model)
-    x = read_inputs(args.input)
+    x = read_inputs(args.input, args.target, args.header)
     if x.shape[1] != net.n_inputs:
         raise ValueError(f"{args.input} has {x.shape[1]} features per row but {args.model} takes {net.n_inputs}")
     predictions = net.predict(x)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from .data import TABLE_DEFAULTS, add_table_options, own_data, preprocessing_of
 from .options import add_network_options, parse_sizes
 
 #: The default network for each data set: sizes and training settings.
 DEFAULTS = {
-    "digits": {"sizes": [64, 256, 10], "hidden": "sigmoid", "eta": 0.5, "batch_size": 10, "epochs": 40},
-    "mnist": {"sizes": [784, 100, 10], "hidden": "relu", "eta": 0.1, "batch_size": 32, "epochs": 20},
+    "digits": {"sizes": [64, 256, 10], "hidden": "sigmoid", "eta": 0.5, "batch_size": 10, "epochs": 40, "optimizer": "sgd"},
+    "mnist": {"sizes": [784, 100, 10], "hidden": "relu", "eta": 0.1, "batch_size": 32, "epochs": 20, "optimizer": "sgd"},
 }
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 
 #: Options that describe the run; a checkpoint stores them so --resume needs none.
 SETTINGS = ("dataset", "sizes", "hidden", "output", "cost", "init", "seed", "dtype", "eta", "batch_size", "epochs",
-            "l2", "l1", "dropout", "optimizer", "momentum", "schedule", "early_stopping", "monitor_test")
+            "l2", "l1", "dropout", "optimizer", "momentum", "schedule", "early_stopping", "monitor_test",
+            "data", "target", "header", "validation_data", "validation_split", "test_data", "task", "scale")
 
 
 def register(subparsers) -> None:
@@ -24,6 +26,7 @@ def register(subparsers) -> None:
         description="Train a feedforward network with mini-batch gradient descent and backpropagation, showing "
         "per-epoch training and validation cost and accuracy, then the test accuracy. With no options it trains a "
         "64-256-10 network on the 8x8 handwritten digits bundled with scikit-learn (no download). "
+        "'--data FILE --target COLUMN' trains on your own CSV/NPY/NPZ data (classification or regression). "
         "Ctrl-C (or SIGTERM) finishes the current batch, writes the --checkpoint file and exits; "
         "'bprop train --resume FILE' continues exactly where it stopped.",
     )
@@ -31,20 +34,24 @@ def register(subparsers) -> None:
     data.add_argument("--dataset", default=None, choices=sorted(DEFAULTS), help="data set (default: digits)")
     data.add_argument("--data-dir", default=None, help="folder with the four MNIST IDX files (.gz or not)")
     data.add_argument("--monitor-test", action="store_true", help="also score the test set after every epoch")
+    add_table_options(data, training=True)
 
     training = parser.add_argument_group("training")
     training.add_argument("--sizes", type=parse_sizes, default=None, help="layer sizes, e.g. 784,100,10 (default: per data set)")
     training.add_argument("--eta", type=float, default=None, help="learning rate (default: per data set)")
     training.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default: per data set)")
     training.add_argument("--epochs", type=int, default=None, help="number of epochs (default: per data set)")
-    training.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS, help="update rule (default: sgd)")
+    training.add_argument("--optimizer", default=None, choices=OPTIMIZERS,
+                          help="update rule (default: sgd for the bundled data sets, adam for --data)")
     training.add_argument("--momentum", type=float, default=0.9, help="momentum coefficient mu for momentum/nesterov (default: 0.9)")
     training.add_argument("--schedule", default=None, metavar="SPEC",
                           help="learning-rate schedule: 'step:K[:F]' multiplies eta by F (default 0.5) every K epochs; "
-                          "'halve:K[:N]' halves eta when validation accuracy has not improved for K epochs and stops "
+                          "'halve:K[:N]' halves eta when validation accuracy (cost for regression) has not improved for K "
+                          "epochs and stops "
                           "after N halvings (default 7)")
     training.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE",
-                          help="stop when validation accuracy has not improved for PATIENCE epochs; keep the best weights")
+                          help="stop when validation accuracy (cost for regression) has not improved for PATIENCE epochs; "
+                          "keep the best weights")
 
     regularization = parser.add_argument_group("regularization")
     regularization.add_argument("--l2", type=float, default=None, metavar="LAMBDA", help="L2 penalty (lambda/2n) Σ w²")
@@ -58,7 +65,7 @@ def register(subparsers) -> None:
     files.add_argument("--history", default=None, metavar="PATH", help="save the per-epoch metrics as .json or .csv")
 
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
-    add_network_options(parser, hidden=None, output="softmax", cost="log_likelihood")
+    add_network_options(parser, hidden=None, output=None, cost=None)
     parser.set_defaults(func=run)
 
 
@@ -85,8 +92,15 @@ def load_data(name: str, data_dir=None):
     raise ValueError(f"unknown dataset {name!r}; valid datasets are: {', '.join(sorted(DEFAULTS))}")
 
 
-def parse_schedule(spec: str):
-    """'step:K[:F]' -> StepDecay, 'halve:K[:N]' -> HalveOnPlateau."""
+def format_scores(scores: dict) -> str:
+    """'accuracy 98.33% (cost 0.0729)', or 'mse 0.012, mae 0.087, r2 0.95 (cost 0.006)' for regression."""
+    if "accuracy" in scores:
+        return f"accuracy {100 * scores['accuracy']:.2f}% (cost {scores['cost']:.4f})"
+    return ", ".join(f"{key} {scores[key]:.4g}" for key in ("mse", "mae", "r2")) + f" (cost {scores['cost']:.4g})"
+
+
+def parse_schedule(spec: str, monitor: str = "val_accuracy"):
+    """'step:K[:F]' -> StepDecay, 'halve:K[:N]' -> HalveOnPlateau watching ``monitor``."""
     from ..training import HalveOnPlateau, StepDecay
 
     kind, _, rest = spec.partition(":")
@@ -95,7 +109,8 @@ def parse_schedule(spec: str):
         if kind == "step" and 1 <= len(parts) <= 2:
             return StepDecay(int(parts[0]), float(parts[1]) if len(parts) == 2 else 0.5)
         if kind == "halve" and 1 <= len(parts) <= 2:
-            return HalveOnPlateau(patience=int(parts[0]), max_halvings=int(parts[1]) if len(parts) == 2 else 7)
+            return HalveOnPlateau(patience=int(parts[0]), max_halvings=int(parts[1]) if len(parts) == 2 else 7,
+                                  monitor=monitor)
     except ValueError as error:
         if "invalid literal" not in str(error) and "could not convert" not in str(error):
             raise
@@ -134,10 +149,28 @@ def run(args) -> int:
 
     if args.resume:
         _apply_checkpoint_settings(args)
-    args.dataset = args.dataset or "digits"
-    defaults = DEFAULTS[args.dataset]
-    args.sizes = args.sizes or defaults["sizes"]
+    if args.data is not None and args.dataset is not None:
+        raise ValueError("give --dataset (a bundled data set) or --data (your own file), not both")
+    own = own_data(args) if args.data is not None else None
+    if own is None:
+        args.dataset = args.dataset or "digits"
+        defaults = DEFAULTS[args.dataset]
+        args.sizes = args.sizes or defaults["sizes"]
+        args.output = args.output or "softmax"
+        args.cost = args.cost or "log_likelihood"
+        network_data = dict(preprocessing=Scale(PIXEL_SCALE[args.dataset]), task="classification")
+    else:
+        defaults = TABLE_DEFAULTS
+        args.sizes = args.sizes or [own.n_inputs, defaults["hidden_size"], own.n_outputs]
+        if args.sizes[0] != own.n_inputs or args.sizes[-1] != own.n_outputs:
+            raise ValueError(f"--sizes {','.join(map(str, args.sizes))} does not fit the data: {own.n_inputs} features "
+                             f"in, {own.n_outputs} {'classes' if own.task == 'classification' else 'targets'} out")
+        regression = own.task == "regression"
+        args.output = args.output or ("identity" if regression else "softmax")
+        args.cost = args.cost or ("quadratic" if regression else "log_likelihood")
+        network_data = dict(preprocessing=preprocessing_of(args.scale), task=own.task, classes=own.classes)
     args.hidden = args.hidden or defaults["hidden"]
+    args.optimizer = args.optimizer or defaults["optimizer"]
     args.eta = args.eta if args.eta is not None else defaults["eta"]
     args.batch_size = args.batch_size if args.batch_size is not None else defaults["batch_size"]
     args.epochs = args.epochs if args.epochs is not None else defaults["epochs"]
@@ -154,20 +187,29 @@ def run(args) -> int:
     else:
         optimizer = get_optimizer(args.optimizer, args.eta)
     callbacks = []
+    monitor = "val_cost" if own is not None and own.task == "regression" else "val_accuracy"
     if args.schedule:
-        callbacks.append(parse_schedule(args.schedule))
+        callbacks.append(parse_schedule(args.schedule, monitor))
     if args.early_stopping is not None:
-        callbacks.append(EarlyStopping("val_accuracy", patience=args.early_stopping))
+        callbacks.append(EarlyStopping(monitor, patience=args.early_stopping))
 
     # Check every setting (names, sizes, hyperparameters) before loading, or downloading, any data.
     positive_int("--batch-size", args.batch_size)
     positive_int("--epochs", args.epochs)
     net = Network(args.sizes, hidden=args.hidden, output=args.output, cost=args.cost, init=args.init, seed=args.seed,
-                  dtype=args.dtype, regularizer=regularizer, dropout=args.dropout,
-                  preprocessing=Scale(PIXEL_SCALE[args.dataset]), task="classification")
-    train, validation, test = load_data(args.dataset, args.data_dir)
+                  dtype=args.dtype, regularizer=regularizer, dropout=args.dropout, **network_data)
+    if own is None:
+        train, validation, test = load_data(args.dataset, args.data_dir)
+        source = args.dataset
+    else:
+        train, validation, test = own.train, own.validation, own.test
+        source = f"{args.data} (target {own.target_name or args.target or 'y'!s}, {own.task}"
+        source += f", {own.classes.size} classes)" if own.classes is not None else ")"
+    if args.monitor_test and test is None:
+        raise ValueError("--monitor-test needs test rows: give --test-data")
     if not args.quiet:
-        print(f"{args.dataset}: {len(train.y)} training, {len(validation.y)} validation, {len(test.y)} test samples")
+        sizes = f"{len(train.y)} training, {len(validation.y)} validation" + (f", {len(test.y)} test" if test else "")
+        print(f"{source}: {sizes} samples")
         extras = [f"{optimizer!r}"] + ([repr(regularizer)] if regularizer else []) + [repr(c) for c in callbacks]
         print(f"{net!r}, batch size {args.batch_size}, {args.epochs} epochs, seed {args.seed}; {', '.join(extras)}")
         if args.resume:
@@ -190,9 +232,9 @@ def run(args) -> int:
         history.save(args.history)
     if args.save:
         net.save(args.save)
-    scores = net.evaluate(test.x, test.y)
-    print(f"test accuracy {100 * scores['accuracy']:.2f}% (cost {scores['cost']:.4f}) on {len(test.y)} samples; "
-          f"trained in {seconds:.1f}s")
+    final, name = (test, "test") if test is not None else (validation, "validation")
+    scores = net.evaluate(final.x, final.y)
+    print(f"{name} {format_scores(scores)} on {len(final.y)} samples; trained in {seconds:.1f}s")
     for label, path in (("model", args.save), ("history", args.history)):
         if path:
             print(f"{label} saved to {path}")

@@ -1,0 +1,201 @@
+"""Your own data: features and targets from a CSV, NPY or NPZ file.
+
+    read_table("train.csv", target="species")    # a CSV with a header row; any label values
+    read_table("train.csv", target=-1)           # the last column, with or without a header
+    read_table("train.npz")                      # arrays named x and y
+    read_table("x.npy", target="y.npy")          # features and targets in two .npy files
+    read_table("new.csv")                        # features only (for predictions)
+
+CSV files are read with pandas (a byte-order mark, quoted fields and CRLF line ends
+are fine). A header row is detected when any cell of the first row is not a number;
+a first row of numbers is data unless ``header=True`` says otherwise. Every feature
+must be a number: a missing value or a word in a feature column is an error naming
+its line and column. The target column may hold anything (class labels such as
+strings, or numbers). NPY/NPZ files are read without pickle.
+
+Every file is untrusted input: errors name the file and raise ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Table(NamedTuple):
+    """Features x (n, d) float64, targets y ((n,) or (n, k), or None), and the names."""
+
+    x: np.ndarray
+    y: np.ndarray | None
+    feature_names: list[str]
+    target_name: str | None
+
+
+def read_table(path, target=None, header: bool | None = None) -> Table:
+    """Read features (and targets) from ``path``.
+
+    Args:
+        path: a .csv (or .txt/.tsv-less comma file), .npy or .npz file.
+        target: CSV: the target column, by header name or by 0-based position (-1: the
+            last); NPZ: the name of the targets array (default "y"); NPY: the path of a
+            second .npy file holding the targets. None: the file holds features only.
+        header: CSV only: True/False says whether the first row is a header; None detects it.
+
+    Returns:
+        Table(x, y, feature_names, target_name).
+
+    Raises:
+        ValueError: an unreadable file, a missing column, missing values, non-numeric
+            features, or arrays whose lengths differ; the message names the file.
+    """
+    path = os.fspath(path)
+    lower = path.lower()
+    try:
+        if lower.endswith(".npz"):
+            return _read_npz(path, target)
+        if lower.endswith(".npy"):
+            return _read_npy(path, target)
+        return _read_csv(path, target, header)
+    except ValueError as error:
+        message = str(error)
+        raise ValueError(message if message.startswith(path) else f"{path}: {message}") from None
+
+
+def _read_npy(path: str, target) -> Table:
+    x = _load_npy(path)
+    if x.ndim == 1:
+        x = x.reshape(-1, 1)
+    elif x.ndim > 2:
+        x = x.reshape(x.shape[0], -1)
+    y = None
+    if target is not None:
+        y = _load_npy(os.fspath(target))
+        if y.shape[0] != x.shape[0]:
+            raise ValueError(f"{path} has {x.shape[0]} rows but {target} has {y.shape[0]}")
+    return Table(_numeric_features(x, path), y, [f"x{i}" for i in range(x.shape[1])], None if target is None else "y")
+
+
+def _load_npy(path: str) -> np.ndarray:
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as error:
+        raise ValueError(f"{path}: not a readable .npy array without pickle ({error})") from None
+    if not isinstance(array, np.ndarray) or array.ndim == 0:
+        raise ValueError(f"{path}: expected an array of rows, got a scalar")
+    return array
+
+
+def _read_npz(path: str, target) -> Table:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (ValueError, OSError) as error:
+        raise ValueError(f"{path}: not a readable .npz archive without pickle ({error})") from None
+    target = "y" if target is None and "y" in arrays else target
+    if "x" not in arrays:
+        raise ValueError(f"{path}: an .npz of data needs an array named 'x' (the features); it has {sorted(arrays)}")
+    x = arrays["x"]
+    if x.ndim == 1:
+        x = x.reshape(-1, 1)
+    elif x.ndim > 2:
+        x = x.reshape(x.shape[0], -1)
+    y = None
+    if target is not None:
+        if target not in arrays:
+            raise ValueError(f"{path}: no array named {target!r} for the targets; it has {sorted(arrays)}")
+        y = arrays[target]
+        if y.shape[0] != x.shape[0]:
+            raise ValueError(f"{path}: x has {x.shape[0]} rows but {target} has {y.shape[0]}")
+    return Table(_numeric_features(x, path), y, [f"x{i}" for i in range(x.shape[1])], target)
+
+
+def _numeric_features(x: np.ndarray, path: str) -> np.ndarray:
+    if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+        raise ValueError(f"{path}: the features must be numbers, got an array of dtype {x.dtype}")
+    if np.iscomplexobj(x):
+        raise ValueError(f"{path}: the features are complex numbers; bprop takes real numbers")
+    return x
+
+
+def _read_csv(path: str, target, header: bool | None) -> Table:
+    import pandas as pd
+
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: no such file" if not os.path.exists(path) else f"{path}: not a regular file")
+    try:
+        raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                          skip_blank_lines=True)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not a readable CSV file ({error})") from None
+    if raw.shape[0] == 0:
+        raise ValueError(f"{path}: the file is empty")
+    first = raw.iloc[0].tolist()
+    if header is None:
+        header = not all(_is_number(cell) for cell in first)
+    if header:
+        names = [str(cell).strip() for cell in first]
+        body = raw.iloc[1:]
+        line_offset = 2  # the first data row is line 2 of the file
+    else:
+        names = [f"column {i}" for i in range(raw.shape[1])]
+        body = raw
+        line_offset = 1
+    if body.shape[0] == 0:
+        raise ValueError(f"{path}: a header row and no data")
+    column = None if target is None else _column_index(target, names, header, path)
+    feature_columns = [i for i in range(len(names)) if i != column]
+    if not feature_columns:
+        raise ValueError(f"{path}: no feature columns besides the target")
+    x = np.empty((body.shape[0], len(feature_columns)), dtype=np.float64)
+    for out, index in enumerate(feature_columns):
+        cells = body.iloc[:, index].str.strip()
+        missing = (cells == "").to_numpy()
+        if missing.any():
+            row = int(np.argmax(missing))
+            raise ValueError(f"{path}: missing value at line {row + line_offset}, column {names[index]!r}")
+        values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.isnan(values)  # a word, or "nan": not a usable feature value
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise ValueError(f"{path}: column {names[index]!r} must hold numbers (it is a feature; if it holds the "
+                             f"targets, name it as the target, e.g. --target {names[index]!r}); line {row + line_offset} "
+                             f"has {cells.iloc[row]!r}")
+        x[:, out] = values
+    y = None
+    if column is not None:
+        cells = body.iloc[:, column].str.strip()
+        missing = (cells == "").to_numpy()
+        if missing.any():
+            raise ValueError(f"{path}: missing target at line {int(np.argmax(missing)) + line_offset}, "
+                             f"column {names[column]!r}")
+        numbers = pd.to_numeric(cells, errors="coerce")
+        y = numbers.to_numpy(dtype=np.float64) if not numbers.isna().any() else cells.to_numpy(dtype=str)
+        if y.dtype == np.float64 and np.all(y == np.round(y)):
+            y = y.astype(np.int64)
+    return Table(x, y, [names[i] for i in feature_columns], None if column is None else names[column])
+
+
+def _is_number(cell) -> bool:
+    try:
+        float(str(cell).strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _column_index(target, names: list[str], header: bool, path: str) -> int:
+    if isinstance(target, (int, np.integer)) or (isinstance(target, str) and target.lstrip("-").isdigit()):
+        index = int(target)
+        if not -len(names) <= index < len(names):
+            raise ValueError(f"{path}: column {index} does not exist (the file has {len(names)} columns)")
+        return index % len(names)
+    if not header:
+        raise ValueError(f"{path}: the target {target!r} names a column, but the file's first row is all numbers, "
+                         f"so it has no header; pass --header if that row is one, or give the column's position")
+    if target not in names:
+        raise ValueError(f"{path}: no column named {target!r}; the columns are {', '.join(map(repr, names))}")
+    return names.index(target)

@@ -1,0 +1,138 @@
+"""Your own data through the command line: bprop train/evaluate/predict with --data FILE --target COLUMN."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import bprop
+from bprop.cli import main
+from bprop.datasets import read_table
+
+
+def blobs_csv(path, n=150, seed=0, header=True, labels=("cat", "dog", "emu"), bom=False, crlf=False):
+    rng = np.random.default_rng(seed)
+    k = rng.integers(0, len(labels), n)
+    x = np.array([[3.0 * np.cos(2.1 * c), 3.0 * np.sin(2.1 * c)] for c in k]) + 0.5 * rng.standard_normal((n, 2))
+    end = "\r\n" if crlf else "\n"
+    lines = (['width,"height, cm",animal'] if header else []) + [f"{a:.6f},{b:.6f},{labels[c]}" for (a, b), c in zip(x, k)]
+    path.write_bytes(((b"\xef\xbb\xbf" if bom else b"") + end.join(lines).encode() + end.encode()))
+    return x, np.array(labels)[k]
+
+
+def test_train_evaluate_predict_on_a_csv_with_string_labels(tmp_path, capsys):
+    x, y = blobs_csv(tmp_path / "train.csv", bom=True, crlf=True)
+    blobs_csv(tmp_path / "test.csv", n=40, seed=1)
+    model = tmp_path / "m.npz"
+    assert main(["train", "--data", str(tmp_path / "train.csv"), "--target", "animal", "--test-data",
+                 str(tmp_path / "test.csv"), "--epochs", "15", "--save", str(model), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    accuracy = float(out.split("test accuracy ")[1].split("%")[0])
+    assert accuracy > 90, out
+    net = bprop.load(model)
+    assert net.classes.tolist() == ["cat", "dog", "emu"] and net.sizes == [2, 100, 3]
+    assert net.preprocessing.config()["name"] == "standardize"  # --scale standardize, stored in the model
+
+    assert main(["evaluate", str(model), "--data", str(tmp_path / "test.csv"), "--target", "animal", "--report",
+                 "--report-png", str(tmp_path / "cm.png")]) == 0
+    out = capsys.readouterr().out
+    assert f"test.csv: accuracy {accuracy:.2f}%" in out and "confusion matrix" in out and "precision" in out
+    assert (tmp_path / "cm.png").read_bytes()[:4] == b"\x89PNG"
+
+    assert main(["predict", str(model), str(tmp_path / "train.csv"), "--target", "animal"]) == 0
+    printed = capsys.readouterr().out.split()
+    assert printed == net.predict(read_table(tmp_path / "train.csv", target="animal").x).tolist()
+    assert np.mean(np.array(printed) == y) > 0.9
+
+
+def test_regression_is_inferred_from_numeric_targets(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-1, 1, (200, 3))
+    target = x @ [1.5, -2.0, 0.5] + 0.3
+    np.savetxt(tmp_path / "r.csv", np.column_stack([x, target]), delimiter=",", header="a,b,c,value", comments="")
+    model = tmp_path / "r.npz"
+    assert main(["train", "--data", str(tmp_path / "r.csv"), "--target", "value", "--epochs", "40",
+                 "--save", str(model), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("validation mse ") and " r2 " in out
+    net = bprop.load(model)
+    assert net.task.name == "regression" and net.output_activation.name == "identity"
+    assert main(["evaluate", str(model), "--data", str(tmp_path / "r.csv"), "--target", "-1"]) == 0
+    out = capsys.readouterr().out
+    scores = net.evaluate(x, target)
+    assert f"r2 {scores['r2']:.4g}" in out
+    assert scores["r2"] > 0.9
+    assert main(["evaluate", str(model), "--data", str(tmp_path / "r.csv"), "--target", "value", "--report"]) == 2
+    assert "--report is for classifiers" in capsys.readouterr().err
+
+
+def test_npz_and_npy_pairs(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((80, 4))
+    y = (x[:, 0] + x[:, 1] > 0).astype(int)
+    np.savez(tmp_path / "d.npz", x=x, y=y)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    assert main(["train", "--data", str(tmp_path / "d.npz"), "--epochs", "10", "--quiet"]) == 0
+    assert "validation accuracy" in capsys.readouterr().out
+    assert main(["train", "--data", str(tmp_path / "x.npy"), "--target", str(tmp_path / "y.npy"),
+                 "--epochs", "10", "--quiet"]) == 0
+    assert "validation accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("content,options,message", [
+    ("a,b,label\n1,2,x\n3,,y\n", ["--target", "label"], "missing value at line 3, column 'b'"),
+    ("a,b,label\n1,2,x\n3,four,y\n", ["--target", "label"], "column 'b' must hold numbers .* line 3 has 'four'"),
+    ("1,2,0\n3,4,1\n", ["--target", "label"], "names a column, but the file's first row is all numbers"),
+    ("a,b,label\n1,2,x\n", ["--target", "kind"], "no column named 'kind'; the columns are 'a', 'b', 'label'"),
+    ("a,b,label\n", ["--target", "label"], "a header row and no data"),
+    ("", ["--target", "label"], "the file is empty"),
+    ("a,b,label\n1,2,x\n3,4,y\n", [], "--data needs --target"),
+    ("a,b,label\n1,2,x\n3,4,x\n5,6,x\n7,8,x\n", ["--target", "label"], "one class only"),
+    ("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n", ["--target", "label", "--sizes", "3,5,2"], "does not fit the data"),
+    ("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n", ["--target", "label", "--dataset", "digits"], "not both"),
+])
+def test_bad_files_and_options_give_one_line_and_exit_2(tmp_path, capsys, content, options, message):
+    (tmp_path / "d.csv").write_text(content)
+    save = tmp_path / "m.npz"
+    assert main(["train", "--data", str(tmp_path / "d.csv"), *options, "--quiet", "--save", str(save)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("bprop train: error: ")
+    import re
+
+    assert re.search(message, err), err
+    assert not save.exists()
+
+
+def test_header_detection_and_its_override(tmp_path):
+    (tmp_path / "n.csv").write_text("1,2,0\n3,4,1\n5,6,0\n")
+    table = read_table(tmp_path / "n.csv", target=-1)
+    assert table.x.shape == (3, 2) and table.y.tolist() == [0, 1, 0]
+    table = read_table(tmp_path / "n.csv", target=-1, header=True)  # a numeric-looking header said to be one
+    assert table.x.shape == (2, 2) and table.feature_names == ["1", "2"]
+    (tmp_path / "q.csv").write_text('"x, first",y\n"1.5",a\n2.5,b\n')
+    table = read_table(tmp_path / "q.csv", target="y")
+    assert table.feature_names == ["x, first"] and table.x[:, 0].tolist() == [1.5, 2.5]
+
+
+def test_predict_on_a_header_only_or_empty_csv_names_the_file(tmp_path, capsys):
+    net = bprop.Network([2, 3, 2], seed=0)
+    net.save(tmp_path / "m.npz")
+    for content, message in (("a,b\n", "a header row and no data"), ("", "the file is empty")):
+        (tmp_path / "in.csv").write_text(content)
+        assert main(["predict", str(tmp_path / "m.npz"), str(tmp_path / "in.csv")]) == 2
+        assert f"{tmp_path / 'in.csv'}: {message}" in capsys.readouterr().err
+
+
+def test_a_real_process_trains_on_the_shipped_example(tmp_path):
+    """The README's walk-through data, through `python -m bprop` in a subprocess."""
+    examples = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
+    train, test = os.path.join(examples, "iris_train.csv"), os.path.join(examples, "iris_test.csv")
+    done = subprocess.run([sys.executable, "-m", "bprop", "train", "--data", train, "--target", "species",
+                           "--test-data", test, "--save", str(tmp_path / "iris.npz"), "--quiet"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout.split("test accuracy ")[1].split("%")[0]) >= 90
+    assert bprop.load(tmp_path / "iris.npz").classes.tolist() == ["setosa", "versicolor", "virginica"]
