@@ -74,6 +74,8 @@ class OutputHead:
         check_pair(activation, cost, self.n_outputs)
         self.fused = cost.fused_with(activation)
         self.bounded = isinstance(activation, (Sigmoid, Softmax))
+        #: ``total_at_labels`` reads one-hot targets' cost from the labels (softmax + log-likelihood).
+        self.scores_from_labels = isinstance(cost, LogLikelihood) and isinstance(activation, Softmax)
 
     def __repr__(self) -> str:
         return f"OutputHead({self.activation.name!r}, {self.cost.name!r}, n_outputs={self.n_outputs})"
@@ -139,10 +141,9 @@ class OutputHead:
     def total_at_labels(self, z: np.ndarray, labels: np.ndarray) -> float | None:
         """Σ_x C_x when every target is the one-hot row of its label (m,), or None when this
         head has no shortcut: softmax + log-likelihood gives C_x = lse(z) - z_label."""
-        if not (isinstance(self.cost, LogLikelihood) and isinstance(self.activation, Softmax)):
+        if not self.scores_from_labels:
             return None
-        log_p = softmax_log_pq(z)[0]
-        return -float(log_p[np.arange(z.shape[0]), labels].sum(dtype=np.float64))
+        return softmax_nll_at_labels(z, labels)
 
     # -- BP1 ---------------------------------------------------------------------
 
@@ -242,6 +243,27 @@ def softmax_log_pq(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         log_others = second + np.log(np.exp(rest - second[:, None]).sum(axis=1))
     log_q[rows, top] = log_others - log_total
     return log_p, log_q
+
+
+def softmax_nll_at_labels(z: np.ndarray, labels: np.ndarray) -> float:
+    """Σ_x -ln softmax(z_x)_label = Σ_x [lse(z_x) - z_label], summed in float64, for z (m, n).
+
+    lse(z) = max z + log1p(s) with s = Σ over all but one maximal entry of e^(z_k - max z)
+    (s < eps survives, as it must for a right and confident answer). Computed on the
+    transpose (n, m), where the reductions over the classes are vectorized over the
+    samples (as in ``Softmax.forward_columns``): a 4096 x 10 block costs ~0.2 ms, not the
+    ~1 ms of row-wise reductions.
+    """
+    columns = np.array(z.T, order="C")  # a copy always (a (1, n) z has a contiguous transpose)
+    top = np.maximum.reduce(columns, axis=0)
+    at_label = z[np.arange(z.shape[0]), labels]
+    columns -= top
+    np.exp(columns, out=columns)
+    maximal = columns == 1  # e^0; ties and entries within rounding of the maximum
+    columns[maximal] = 0
+    others = np.add.reduce(columns, axis=0)
+    others += np.add.reduce(maximal, axis=0) - 1  # all maximal entries but one count 1 each
+    return float((np.log1p(others) + (top - at_label)).sum(dtype=np.float64))
 
 
 def one_hot_log_likelihood_delta(a: np.ndarray, target_index: np.ndarray, m, out=None) -> np.ndarray:

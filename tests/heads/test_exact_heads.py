@@ -148,3 +148,18 @@ def test_one_hot_training_delta_writes_the_target_entry_without_cancellation():
     shortcut = net.head.delta(z, a, y, target_index=labels + 3 * np.arange(3))
     np.testing.assert_allclose(shortcut, general, rtol=1e-5, atol=0)
     assert shortcut[0, 0] == pytest.approx(-2 * np.exp(-40.0) / 3, rel=1e-5)  # not 0
+
+
+@pytest.mark.parametrize("m", [1, 5])
+def test_the_label_shortcut_equals_the_cost_from_targets_and_leaves_z_alone(m):
+    """total_at_labels (the training loop's running cost) against head.losses, at any gap; z (even
+    one row, whose transpose is contiguous) is never written."""
+    net = Network([Dense(3, 3, "softmax")], dtype="float64")
+    rng = np.random.default_rng(m)
+    for gap in GAPS:
+        z = rng.standard_normal((m, 3)) * gap
+        labels = rng.integers(0, 3, m)
+        before = z.copy()
+        total = net.head.total_at_labels(z, labels)
+        assert np.array_equal(z, before)
+        assert total == pytest.approx(net.head.losses(z, np.eye(3)[labels]).sum(), rel=1e-12, abs=1e-300)

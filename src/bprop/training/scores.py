@@ -37,7 +37,7 @@ class RunningScores:
     def __init__(self, net, targets: np.ndarray, labels: np.ndarray | None, batch_size: int,
                  one_hot: bool = False):
         self.net, self.targets, self.labels = net, targets, labels
-        self.one_hot = one_hot and net.head.total_at_labels(targets[:1], labels[:1]) is not None
+        self.one_hot = one_hot and net.head.scores_from_labels
         rows = max(batch_size, min(BLOCK_ROWS, targets.shape[0]))
         self.block = np.empty((rows, targets.shape[1]), dtype=targets.dtype)
         self.order: np.ndarray | None = None
