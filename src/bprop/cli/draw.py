@@ -19,33 +19,19 @@ def register(subparsers) -> None:
                         help="picture file: .png, .svg or .pdf (default: network.png)")
     parser.add_argument("--gradients", action="store_true",
                         help="write ∂C/∂w of one backward pass on --inputs/--targets on the connections")
-    parser.add_argument("--model", metavar="FILE", default=None,
-                        help="draw a network saved with net.save(...) (random inputs and targets unless given)")
     parser.add_argument("--title", default=None, help="figure title")
     add_example_options(parser)
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ..drawing import draw_network
+    from ..drawing import check_drawable, draw_network
 
-    if args.model is not None:
-        import numpy as np
-
-        from .. import load
-        from ..drawing import check_drawable
-        from ..explain.examples import parse_vectors
-
-        net = load(args.model)
-        check_drawable(net.sizes)
-        rng = np.random.default_rng(args.seed)
-        x = parse_vectors(args.inputs, "--inputs") if args.inputs else rng.uniform(0, 1, (1, net.n_inputs))
-        y = np.asarray(parse_vectors(args.targets, "--targets")) if args.targets else rng.integers(0, net.n_outputs, 1)
-        if y.ndim == 2 and y.shape[1] == 1 and net.n_outputs > 1:
-            y = y[:, 0]
-    else:
-        example = example_from_args(args)
-        net, x, y = example.build(), example.inputs, example.targets
+    example = example_from_args(args)  # --model, --weights, --sizes or a preset; data invented from --seed if missing
+    net, x, y = example.build(), example.inputs, example.targets
+    check_drawable(net.sizes)
+    if example.note.find("No data given") >= 0:
+        print(example.note[example.note.find("No data given"):])
     draw_network(net, args.output, x=x, y=y, gradients=args.gradients, title=args.title)
     print(f"wrote {args.output}")
     return 0

@@ -21,12 +21,15 @@ def add_example_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--weights", metavar="FILE.json", default=None,
                        help='JSON with {"weights": [w^1, w^2, ...], "biases": [b^1, ...]}; w^l has shape (n_l, n_(l-1)), '
                        "b^l a list or one number for the layer; optional inputs, targets, hidden, output, cost, eta")
+    group.add_argument("--model", metavar="FILE", default=None,
+                       help="a model saved by 'bprop train --save' or Network.save (small networks; Dense layers)")
     group.add_argument("--inputs", default=None, help="inputs, e.g. 0.05,0.10 (samples separated by ';', or JSON)")
     group.add_argument("--targets", default=None, help="targets, e.g. 0.01,0.99 (or one class index per sample)")
-    group.add_argument("--hidden", default=None, help=f"hidden activation: {', '.join(ACTIVATIONS.names)}")
+    group.add_argument("--hidden", default=None, help=f"hidden activation: "
+                       f"{', '.join(n for n in ACTIVATIONS.names if n != 'softmax')} (default: the example's, sigmoid for --sizes)")
     group.add_argument("--output-activation", dest="output_activation", default=None,
                        help="output activation (default: the example's, sigmoid for --sizes)")
-    group.add_argument("--cost", default=None, help=f"cost: {', '.join(COSTS.names)}")
+    group.add_argument("--cost", default=None, help=f"cost: {', '.join(COSTS.names)} (default: the example's, quadratic for --sizes)")
     group.add_argument("--eta", type=float, default=None, help="learning rate η (default: the example's, else 0.5)")
     group.add_argument("--fixed-biases", action="store_true", help="keep the biases fixed, as seed 000's example does")
     group.add_argument("--seed", type=int, default=0, help="random seed for --sizes weights and missing data (default: 0)")
@@ -35,10 +38,10 @@ def add_example_options(parser: argparse.ArgumentParser) -> None:
 def example_from_args(args):
     from ..explain.examples import resolve
 
-    if args.example is not None and (args.sizes is not None or args.weights is not None):
-        raise ValueError("give either --example or --sizes/--weights, not both")
+    if args.example is not None and args.sizes is not None:
+        raise ValueError("give either --example or --sizes, not both")
     return resolve(
-        example=args.example, sizes=args.sizes, weights_file=args.weights, inputs=args.inputs,
+        example=args.example, sizes=args.sizes, weights_file=args.weights, model_file=args.model, inputs=args.inputs,
         targets=args.targets, hidden=args.hidden, output=args.output_activation, cost=args.cost,
         eta=args.eta, fixed_biases=args.fixed_biases, seed=args.seed,
     )

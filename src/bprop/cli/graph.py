@@ -38,7 +38,7 @@ def register(subparsers) -> None:
         "SVG, PNG or Graphviz DOT file. The gradients come from the graph's own backward pass, one local rule "
         "per node, and are checked against the network's backprop (BP1-BP4). "
         "Examples: 'bprop graph -o g.png', 'bprop graph --example apple --trace', "
-        "'bprop graph --sizes 2,3,2 --hidden tanh --output softmax --cost log_likelihood -o g.svg'.",
+        "'bprop graph --sizes 2,3,2 --hidden tanh --output-activation softmax --cost log_likelihood -o g.svg'.",
     )
     parser.add_argument("-o", "--output", dest="out", default=None,
                         help="output file, .svg, .png or .dot (default: graph.svg, unless only --trace is given)")
@@ -52,7 +52,10 @@ def register(subparsers) -> None:
     group.add_argument("--weights", metavar="FILE.json", default=None,
                        help='{"weights": [w^1, ...], "biases": [b^1, ...]}, optionally "inputs", "targets", '
                        '"hidden", "output", "cost"; w^l has shape (n_l, n_(l-1))')
-    group.add_argument("--hidden", default=None, help=f"hidden activation: {', '.join(ACTIVATIONS.names)} (default: sigmoid)")
+    group.add_argument("--model", metavar="FILE", default=None,
+                       help="a model saved by 'bprop train --save' or Network.save (small networks only)")
+    group.add_argument("--hidden", default=None, help=f"hidden activation: "
+                       f"{', '.join(n for n in ACTIVATIONS.names if n != 'softmax')} (default: sigmoid)")
     group.add_argument("--output-activation", dest="output", default=None, help="output-layer activation (default: sigmoid)")
     group.add_argument("--cost", default=None, help=f"cost: {', '.join(COSTS.names)} (default: quadratic)")
     group.add_argument("--batch-size", type=int, default=1, help="random samples for --sizes (default: 1)")
@@ -107,10 +110,16 @@ def build_network(args):
     from ..layers import Dense
     from ..network import Network
 
-    rng = np.random.default_rng(args.seed)
     x = y = None
     names = {}
-    if args.weights is not None:
+    if args.weights is not None and args.model is not None:
+        raise ValueError("give --weights or --model, not both")
+    if args.model is not None:
+        from ..serialization import load_model
+
+        net = load_model(args.model).copy(dtype="float64")
+        title = f"The cost of the network in {args.model}"
+    elif args.weights is not None:
         from ..explain.examples import load_weights_json, network_from_arrays
 
         data = load_weights_json(args.weights)
@@ -137,14 +146,17 @@ def build_network(args):
         x, y = [[0.05, 0.10]], [[0.01, 0.99]]
         title = "Seed 000's 2-2-2 network (§3.3.5): E_total, every value and gradient (w5 = w2_11: into o1 from h1)"
         names = SEED000_NAMES
-    if x is None:
-        batch = args.batch_size
+    if x is None or y is None:
+        from ..explain.examples import describe_invented, invent_data
+
+        batch = args.batch_size if x is None else len(x)
         if batch < 1:
             raise ValueError(f"--batch-size must be a positive integer, got {batch}")
-        x = np.round(rng.uniform(0.0, 1.0, (batch, net.n_inputs)), 2)
-    if y is None:
-        y = rng.integers(0, max(net.n_outputs, 2), len(x))
-    return net, x, y, title, names
+        invented_x, invented_y = invent_data(net, args.seed, batch)  # the data explain and draw invent too
+        print(describe_invented(args.seed, invented_x if x is None else None, invented_y if y is None else None))
+        x = invented_x if x is None else x
+        y = invented_y if y is None else y
+    return net, np.asarray(x, dtype=float), y, title, names
 
 
 def network_cost(args, console):

@@ -184,11 +184,58 @@ def parse_vectors(text: str, name: str) -> list[list[float]]:
     return array.tolist()
 
 
+def invent_data(net, seed: int, m: int = 1) -> tuple[list, list]:
+    """Inputs (m, n_0) and targets the head can mean, drawn from ``seed``, rounded to 2 decimals:
+    the data ``bprop explain``, ``graph`` and ``draw`` use when none is given (the same for all three).
+
+    Inputs are uniform in [0, 1); targets are one-hot rows for a softmax, values in [0.01, 0.99] for
+    outputs in (0, 1), and in [-1, 1] otherwise.
+    """
+    rng = np.random.default_rng(seed)
+    n_out = net.n_outputs
+    inputs = np.round(rng.uniform(0, 1, (m, net.n_inputs)), 2).tolist()
+    if net.output_activation.name == "softmax":
+        targets = np.eye(n_out)[rng.integers(0, n_out, m)].tolist()
+    elif net.output_activation.output_range[0] >= 0 and net.output_activation.output_range[1] <= 1:
+        targets = np.round(rng.uniform(0.01, 0.99, (m, n_out)), 2).tolist()
+    else:
+        targets = np.round(rng.uniform(-1, 1, (m, n_out)), 2).tolist()
+    return inputs, targets
+
+
+def describe_invented(seed: int, inputs=None, targets=None) -> str:
+    """The sentence that says which data were made up by ``invent_data``."""
+    made = ([f"x = {inputs}"] if inputs is not None else []) + ([f"y = {targets}"] if targets is not None else [])
+    return f"No data given: drawn at random from seed {seed}: {', '.join(made)}."
+
+
+def from_model(path) -> "Example":
+    """An Example with the weights, activations and cost of a saved model (Dense layers only)."""
+    from ..serialization import load_model
+
+    net = load_model(path)
+    dense = net.dense_layers
+    if len(dense) != len(net.layers):
+        raise ValueError(f"{path}: explaining a step takes Dense layers only (this model has dropout)")
+    hidden = {layer.activation.name for layer in dense[:-1]}
+    if len(hidden) > 1:
+        raise ValueError(f"{path}: the hidden layers mix activations ({', '.join(sorted(hidden))}); give --weights JSON instead")
+    return Example(
+        weights=[w.astype(float).tolist() for w in net.weights], biases=[b.astype(float).tolist() for b in net.biases],
+        inputs=None, targets=None, hidden=hidden.pop() if hidden else net.output_activation.name,
+        output=net.output_activation.name, cost=net.cost.name,
+        title=f"One step of backpropagation: the network of {path}",
+        note="" if net.preprocessing is None else
+        f"The inputs are what layer 1 receives: the model's preprocessing ({net.preprocessing!r}) is not applied here.",
+    )
+
+
 def resolve(
     *,
     example: str | None = None,
     sizes=None,
     weights_file=None,
+    model_file=None,
     inputs=None,
     targets=None,
     hidden=None,
@@ -207,8 +254,15 @@ def resolve(
     Inputs and targets are comma lists ('0.05,0.10'), samples split by ';', or JSON.
     Missing inputs or targets are drawn at random from ``seed``.
     """
-    rng = np.random.default_rng(seed)
-    if weights_file is not None:
+    given = [name for name, value in (("--example", example), ("--weights", weights_file), ("--model", model_file))
+             if value is not None]
+    if len(given) > 1:
+        raise ValueError(f"give one of --example, --weights and --model, not {' and '.join(given)}")
+    if model_file is not None:
+        base = from_model(model_file)
+        if sizes is not None and list(sizes) != base.build().sizes:
+            raise ValueError(f"--sizes does not match the model {model_file}")
+    elif weights_file is not None:
         data = load_weights_json(weights_file)
         base = Example(
             weights=data["weights"], biases=data.get("biases"),
@@ -251,18 +305,17 @@ def resolve(
     n_in, n_out = net.n_inputs, net.n_outputs
     if inputs is not None:
         base.inputs = parse_vectors(inputs, "--inputs") if isinstance(inputs, str) else inputs
-    if base.inputs is None:
-        base.inputs = np.round(rng.uniform(0, 1, (1, n_in)), 2).tolist()
     if targets is not None:
         base.targets = parse_vectors(targets, "--targets") if isinstance(targets, str) else targets
-    if base.targets is None:
-        m = len(base.inputs)
-        if net.output_activation.name == "softmax":
-            base.targets = np.eye(n_out)[rng.integers(0, n_out, m)].tolist()
-        elif net.output_activation.output_range[0] >= 0:
-            base.targets = np.round(rng.uniform(0.01, 0.99, (m, n_out)), 2).tolist()
-        else:
-            base.targets = np.round(rng.uniform(-1, 1, (m, n_out)), 2).tolist()
+    if base.inputs is None or base.targets is None:
+        invented_inputs, invented_targets = invent_data(net, seed, len(base.inputs) if base.inputs is not None else 1)
+        note = describe_invented(seed, invented_inputs if base.inputs is None else None,
+                                 invented_targets if base.targets is None else None)
+        if base.inputs is None:
+            base.inputs = invented_inputs
+        if base.targets is None:
+            base.targets = invented_targets
+        base.note = f"{base.note} {note}".strip()
     shape = np.shape(base.targets)
     if n_out > 1 and len(shape) == 2 and shape[1] == 1:
         base.targets = [row[0] for row in base.targets]  # one number per sample: a class index
