@@ -322,6 +322,23 @@ def softmax_quadratic_delta(p: np.ndarray, d: np.ndarray) -> np.ndarray:
     return result
 
 
+#: The hidden activation every network built from layer sizes gets unless told otherwise.
+DEFAULT_HIDDEN = "relu"
+
+
+def default_pair(n_outputs: int, output=None, cost=None) -> tuple:
+    """The output activation and cost a network of n_outputs gets for what is not given:
+    a softmax with the log-likelihood over 2+ outputs, one sigmoid with the cross-entropy;
+    a cost follows a given output (log_likelihood for softmax, cross_entropy for sigmoid,
+    quadratic otherwise). Every command and ``Network`` use this one rule."""
+    if output is None:
+        output = "softmax" if n_outputs > 1 else "sigmoid"
+    if cost is None:
+        name = output if isinstance(output, str) else getattr(output, "name", "")
+        cost = {"softmax": "log_likelihood", "sigmoid": "cross_entropy"}.get(name, "quadratic")
+    return output, cost
+
+
 def get(activation: Activation, cost, n_outputs: int) -> OutputHead:
     """The head of an output layer: ``OutputHead(activation, costs.get(cost), n_outputs)``."""
     return OutputHead(activation, costs_module.get(cost), n_outputs)

@@ -76,9 +76,11 @@ class Network:
 
     Args:
         sizes: layer sizes [n_0, n_1, ..., n_L] (n_0 inputs), or a list of layers.
-        hidden: activation of the hidden layers (sizes form only).
-        output: activation of the output layer (sizes form only).
-        cost: "quadratic", "cross_entropy" or "log_likelihood".
+        hidden: activation of the hidden layers (sizes form only; default relu).
+        output: activation of the output layer (sizes form only; default: softmax over 2+
+            outputs, sigmoid for one; ``heads.default_pair``).
+        cost: "quadratic", "cross_entropy" or "log_likelihood" (default: log_likelihood for a
+            softmax output, cross_entropy for sigmoid, quadratic otherwise).
         init: initialization law for every layer ("large", "normal", "he");
             default: He for ReLU-family layers, N(0, 1/n_in) otherwise.
         seed: seeds the generator used for initialization, shuffling and dropout.
@@ -118,9 +120,9 @@ class Network:
     def __init__(
         self,
         sizes: Sequence[int] | Sequence[Layer] | None = None,
-        hidden="relu",
-        output="softmax",
-        cost="log_likelihood",
+        hidden=heads.DEFAULT_HIDDEN,
+        output=None,
+        cost=None,
         *,
         init=None,
         seed: int | None = None,
@@ -139,6 +141,9 @@ class Network:
         self.dtype = float_dtype(dtype)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
+        if layers is not None and output is None and len(layers):  # the last layer's activation picks the cost
+            output = getattr(getattr(list(layers)[-1], "activation", None), "name", None)
+        output, cost = heads.default_pair(self._n_outputs(sizes, layers), output, cost)
         self.cost = costs.get(cost)
         if isinstance(regularizer, (tuple, list)):
             if len(regularizer) != 2:
@@ -161,6 +166,18 @@ class Network:
         self.task = Task(task, self.head)
         self.classes = self.task.checked_classes(classes)
         self.preprocessing = preprocessing_module.get(preprocessing, self.n_inputs)
+
+    @staticmethod
+    def _n_outputs(sizes, layers) -> int:
+        """n_L from the sizes or the last layer (0 when it cannot be told yet: the build says why)."""
+        if layers is not None:
+            last = list(layers)[-1] if len(layers) else None
+            return getattr(last, "n_out", 0) or 0
+        try:
+            last = list(sizes)[-1]
+        except (TypeError, IndexError):
+            return 0
+        return last if isinstance(last, (int, np.integer)) and not isinstance(last, bool) else 0
 
     @staticmethod
     def _layers_from_sizes(sizes, hidden, output, init) -> list[Layer]:

@@ -35,7 +35,7 @@ def test_gradcheck_command_passes_and_reports_costs(capsys):
     out = capsys.readouterr().out
     assert "passed" in out
     n_params = 3 * 4 + 4 + 4 * 2 + 2
-    assert "activations=[tanh, softmax]" in out
+    assert "activations=[relu, softmax]" in out  # the one set of defaults
     assert re.search(rf"finite differences, central\s*│\s*{2 * n_params}\s*│\s*0", out)
     assert re.search(rf"forward differences \(seed 001\)\s*│\s*{n_params + 1}", out)
     assert re.search(r"backprop\s*│\s*1\s*│\s*1", out)

@@ -26,10 +26,11 @@ def add_example_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--inputs", default=None, help="inputs, e.g. 0.05,0.10 (samples separated by ';', or JSON)")
     group.add_argument("--targets", default=None, help="targets, e.g. 0.01,0.99 (or one class index per sample)")
     group.add_argument("--hidden", default=None, help=f"hidden activation: "
-                       f"{', '.join(n for n in ACTIVATIONS.names if n != 'softmax')} (default: the example's, sigmoid for --sizes)")
+                       f"{', '.join(n for n in ACTIVATIONS.names if n != 'softmax')} (default: the example's; relu for --sizes, --weights, --model)")
     group.add_argument("--output-activation", dest="output_activation", default=None,
-                       help="output activation (default: the example's, sigmoid for --sizes)")
-    group.add_argument("--cost", default=None, help=f"cost: {', '.join(COSTS.names)} (default: the example's, quadratic for --sizes)")
+                       help="output activation (default: the example's; else softmax over 2+ outputs, sigmoid for one)")
+    group.add_argument("--cost", default=None, help=f"cost: {', '.join(COSTS.names)} (default: the example's; else log_likelihood for softmax, "
+                       "cross_entropy for sigmoid, quadratic otherwise)")
     group.add_argument("--eta", type=float, default=None, help="learning rate η (default: the example's, else 0.5)")
     group.add_argument("--fixed-biases", action="store_true", help="keep the biases fixed, as seed 000's example does")
     group.add_argument("--seed", type=int, default=0, help="random seed for --sizes weights and missing data (default: 0)")

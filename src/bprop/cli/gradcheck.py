@@ -17,7 +17,7 @@ def register(subparsers) -> None:
     parser.add_argument("--batch-size", type=int, default=7, help="samples in the random batch (default: 7)")
     parser.add_argument("--eps", type=float, default=1e-6, help="finite-difference step (default: 1e-6)")
     parser.add_argument("--tolerance", type=float, default=1e-6, help="largest relative error that passes (default: 1e-6)")
-    add_network_options(parser, hidden="tanh", output="softmax", cost="log_likelihood")
+    add_network_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -33,7 +33,8 @@ def run(args) -> int:
 
     batch = positive_int("--batch-size", args.batch_size)
     eps = positive_float("--eps", args.eps)
-    net = Network(args.sizes, hidden=args.hidden, output=args.output, cost=args.cost, init=args.init, seed=args.seed, dtype=args.dtype)
+    net = Network(args.sizes, hidden=args.hidden or "relu", output=args.output, cost=args.cost, init=args.init,
+                  seed=args.seed, dtype=args.dtype)
     rng = np.random.default_rng(args.seed)
     x = rng.standard_normal((batch, args.sizes[0]))
     n_out = args.sizes[-1]

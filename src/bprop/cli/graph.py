@@ -55,9 +55,13 @@ def register(subparsers) -> None:
     group.add_argument("--model", metavar="FILE", default=None,
                        help="a model saved by 'bprop train --save' or Network.save (small networks only)")
     group.add_argument("--hidden", default=None, help=f"hidden activation: "
-                       f"{', '.join(n for n in ACTIVATIONS.names if n != 'softmax')} (default: sigmoid)")
-    group.add_argument("--output-activation", dest="output", default=None, help="output-layer activation (default: sigmoid)")
-    group.add_argument("--cost", default=None, help=f"cost: {', '.join(COSTS.names)} (default: quadratic)")
+                       f"{', '.join(n for n in ACTIVATIONS.names if n != 'softmax')} (default: relu; seed 000's "
+                       "example: sigmoid)")
+    group.add_argument("--output-activation", dest="output", default=None,
+                       help="output-layer activation (default: softmax over 2 or more outputs, sigmoid for one; "
+                       "seed 000's example: sigmoid)")
+    group.add_argument("--cost", default=None, help=f"cost: {', '.join(COSTS.names)} (default: log_likelihood for "
+                       "softmax, cross_entropy for sigmoid, quadratic otherwise; seed 000's example: quadratic)")
     group.add_argument("--batch-size", type=int, default=1, help="random samples for --sizes (default: 1)")
     group.add_argument("--seed", type=int, default=0, help="random seed for --sizes weights and data (default: 0)")
     parser.add_argument("--digits", type=int, default=4, help="decimals shown in the picture (default: 4)")
@@ -123,15 +127,17 @@ def build_network(args):
         from ..explain.examples import load_weights_json, network_from_arrays
 
         data = load_weights_json(args.weights)
-        net = network_from_arrays(
-            data["weights"], data.get("biases"), args.hidden or data.get("hidden", "sigmoid"),
-            args.output or data.get("output", "sigmoid"), args.cost or data.get("cost", "quadratic"),
-        )
+        from ..heads import DEFAULT_HIDDEN, default_pair
+
+        output, cost = default_pair(len(data["weights"][-1]), args.output or data.get("output"),
+                                    args.cost or data.get("cost"))
+        net = network_from_arrays(data["weights"], data.get("biases"), args.hidden or data.get("hidden", DEFAULT_HIDDEN),
+                                  output, cost)
         x, y = data.get("inputs"), data.get("targets")
         title = f"The cost of the network in {args.weights}"
     elif args.sizes is not None:
-        net = Network(args.sizes, hidden=args.hidden or "sigmoid", output=args.output or "sigmoid",
-                      cost=args.cost or "quadratic", seed=args.seed, dtype="float64")
+        net = Network(args.sizes, hidden=args.hidden or "relu", output=args.output, cost=args.cost,
+                      seed=args.seed, dtype="float64")  # the defaults of every command (Network's)
         title = f"The cost of a random {'-'.join(map(str, args.sizes))} network (seed {args.seed})"
     else:
         hidden, output = args.hidden or "sigmoid", args.output or "sigmoid"

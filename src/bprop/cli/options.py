@@ -16,20 +16,21 @@ def parse_sizes(text: str) -> list[int]:
     return sizes
 
 
-def add_network_options(parser: argparse.ArgumentParser, *, hidden: str, output: str, cost: str) -> None:
+def add_network_options(parser: argparse.ArgumentParser) -> None:
+    """--hidden, --output-activation, --cost, --init, --seed, --dtype with the one set of defaults every
+    command shares (``Network``'s: relu hidden layers; ``heads.default_pair`` for the output and cost)."""
     from ..activations import ACTIVATIONS
     from ..costs import COSTS
     from ..initializers import INITIALIZERS
 
     group = parser.add_argument_group("network")
     hidden_names = [name for name in ACTIVATIONS.names if name != "softmax"]  # softmax is for the output layer
-    group.add_argument("--hidden", default=hidden, help=f"hidden activation: {', '.join(hidden_names)} "
-                       f"(default: {hidden or 'per data set: sigmoid for digits, relu otherwise'})")
-    group.add_argument("--output-activation", dest="output", default=output,
-                       help=f"output-layer activation: {', '.join(ACTIVATIONS.names)} "
-                       f"(default: {output or 'softmax for classes, identity for regression'})")
-    group.add_argument("--cost", default=cost, help=f"cost: {', '.join(COSTS.names)} "
-                       f"(default: {cost or 'log_likelihood for classes, quadratic for regression'})")
+    group.add_argument("--hidden", default=None, help=f"hidden activation: {', '.join(hidden_names)} (default: relu)")
+    group.add_argument("--output-activation", dest="output", default=None,
+                       help=f"output-layer activation: {', '.join(ACTIVATIONS.names)} (default: softmax over 2 or more "
+                       "outputs, sigmoid for one; identity when 'bprop train --data' regresses)")
+    group.add_argument("--cost", default=None, help=f"cost: {', '.join(COSTS.names)} (default: log_likelihood for a "
+                       "softmax output, cross_entropy for sigmoid, quadratic otherwise)")
     group.add_argument("--init", default=None, help=f"weight initialization: {', '.join(INITIALIZERS.names)} (default: he for relu, normal otherwise)")
     group.add_argument("--seed", type=int, default=0, help="random seed for initialization and shuffling (default: 0)")
     group.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="floating-point type (default: float32)")

@@ -13,13 +13,14 @@ def register(subparsers) -> None:
         "Example: 'bprop summary 8,15,10' shows the 295 parameters of seed 004's 8-15-10 perceptron.",
     )
     parser.add_argument("sizes", type=parse_sizes, help="layer sizes, e.g. 8,15,10")
-    add_network_options(parser, hidden="sigmoid", output="sigmoid", cost="quadratic")
+    add_network_options(parser)
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
     from ..network import Network
 
-    net = Network(args.sizes, hidden=args.hidden, output=args.output, cost=args.cost, init=args.init, seed=args.seed, dtype=args.dtype)
+    net = Network(args.sizes, hidden=args.hidden or "relu", output=args.output, cost=args.cost, init=args.init,
+                  seed=args.seed, dtype=args.dtype)
     net.summary()
     return 0

@@ -7,7 +7,7 @@ from .options import add_network_options, parse_sizes
 
 #: The default network for each data set: sizes and training settings.
 DEFAULTS = {
-    "digits": {"sizes": [64, 256, 10], "hidden": "sigmoid", "eta": 0.5, "batch_size": 10, "epochs": 40, "optimizer": "sgd"},
+    "digits": {"sizes": [64, 256, 10], "hidden": "relu", "eta": 0.5, "batch_size": 10, "epochs": 40, "optimizer": "sgd"},
     "mnist": {"sizes": [784, 100, 10], "hidden": "relu", "eta": 0.1, "batch_size": 32, "epochs": 20, "optimizer": "sgd"},
 }
 
@@ -65,7 +65,7 @@ def register(subparsers) -> None:
     files.add_argument("--history", default=None, metavar="PATH", help="save the per-epoch metrics as .json or .csv")
 
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
-    add_network_options(parser, hidden=None, output=None, cost=None)
+    add_network_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -156,8 +156,6 @@ def run(args) -> int:
         args.dataset = args.dataset or "digits"
         defaults = DEFAULTS[args.dataset]
         args.sizes = args.sizes or defaults["sizes"]
-        args.output = args.output or "softmax"
-        args.cost = args.cost or "log_likelihood"
         network_data = dict(preprocessing=Scale(PIXEL_SCALE[args.dataset]), task="classification")
     else:
         defaults = TABLE_DEFAULTS

@@ -263,12 +263,16 @@ def resolve(
         if sizes is not None and list(sizes) != base.build().sizes:
             raise ValueError(f"--sizes does not match the model {model_file}")
     elif weights_file is not None:
+        from ..heads import DEFAULT_HIDDEN, default_pair
+
         data = load_weights_json(weights_file)
+        output_name, cost_name = default_pair(len(data["weights"][-1]), output or data.get("output"),
+                                              cost or data.get("cost"))  # the defaults of every command
         base = Example(
             weights=data["weights"], biases=data.get("biases"),
             inputs=data.get("inputs"), targets=data.get("targets"),
-            hidden=data.get("hidden", "sigmoid"), output=data.get("output", "sigmoid"),
-            cost=data.get("cost", "quadratic"), eta=data.get("eta", 0.5),
+            hidden=data.get("hidden", DEFAULT_HIDDEN), output=output_name,
+            cost=cost_name, eta=data.get("eta", 0.5),
             title=f"One step of backpropagation: the network of {weights_file}",
         )
         if sizes is not None:
@@ -279,8 +283,11 @@ def resolve(
     elif sizes is not None:
         from ..network import Network
 
-        hidden_name, output_name = hidden or "sigmoid", output or "sigmoid"
-        random_net = Network(list(sizes), hidden=hidden_name, output=output_name, cost=cost or "quadratic",
+        from ..heads import DEFAULT_HIDDEN, default_pair
+
+        hidden_name = hidden or DEFAULT_HIDDEN
+        output_name, cost = default_pair(list(sizes)[-1], output, cost)  # the defaults of every command
+        random_net = Network(list(sizes), hidden=hidden_name, output=output_name, cost=cost,
                              seed=seed, dtype="float64")
         base = Example(
             weights=[np.round(w, 2).tolist() for w in random_net.weights],
