@@ -28,7 +28,9 @@ def register(subparsers) -> None:
         "64-256-10 network on the 8x8 handwritten digits bundled with scikit-learn (no download). "
         "'--data FILE --target COLUMN' trains on your own CSV/NPY/NPZ data (classification or regression). "
         "Ctrl-C (or SIGTERM) finishes the current batch, writes the --checkpoint file and exits; "
-        "'bprop train --resume FILE' continues exactly where it stopped.",
+        "'bprop train --resume FILE' continues exactly where it stopped. "
+        "Examples: 'bprop train --epochs 5', 'bprop train --hidden tanh --optimizer momentum --momentum 0.8 --epochs 3', "
+        "'bprop train --cost cross_entropy --epochs 3 --quiet'.",
     )
     data = parser.add_argument_group("data")
     data.add_argument("--dataset", default=None, choices=sorted(DEFAULTS), help="data set (default: digits)")
@@ -43,7 +45,8 @@ def register(subparsers) -> None:
     training.add_argument("--epochs", type=int, default=None, help="number of epochs (default: per data set)")
     training.add_argument("--optimizer", default=None, choices=OPTIMIZERS,
                           help="update rule (default: sgd for the bundled data sets, adam for --data)")
-    training.add_argument("--momentum", type=float, default=0.9, help="momentum coefficient mu for momentum/nesterov (default: 0.9)")
+    training.add_argument("--momentum", type=float, default=None,
+                          help="momentum coefficient mu for --optimizer momentum or nesterov (default: 0.9)")
     training.add_argument("--schedule", default=None, metavar="SPEC",
                           help="learning-rate schedule: 'step:K[:F]' multiplies eta by F (default 0.5) every K epochs; "
                           "'halve:K[:N]' halves eta when validation accuracy (cost for regression) has not improved for K "
@@ -178,8 +181,12 @@ def run(args) -> int:
         raise ValueError(f"--history must end in .json or .csv, got {args.history!r}")
 
     regularizer = L2(args.l2) if args.l2 is not None else L1(args.l1) if args.l1 is not None else None
+    if args.momentum is not None and args.optimizer not in ("momentum", "nesterov"):
+        raise ValueError(f"--momentum is the coefficient of --optimizer momentum or nesterov; the optimizer here is "
+                         f"{args.optimizer} (add --optimizer momentum)")
     if args.optimizer in ("momentum", "nesterov"):
-        optimizer = Momentum(args.eta, args.momentum, nesterov=args.optimizer == "nesterov")
+        optimizer = Momentum(args.eta, 0.9 if args.momentum is None else args.momentum,
+                             nesterov=args.optimizer == "nesterov")
     elif args.optimizer == "adam":
         optimizer = Adam(args.eta)
     else:
@@ -199,6 +206,8 @@ def run(args) -> int:
     if own is None:
         train, validation, test = load_data(args.dataset, args.data_dir)
         source = args.dataset
+        if args.dataset == "digits":  # load_data(nudge=True): say what the training set is made of
+            source += f" (8x8 images; training: {len(train.y) // 5} images and 4 one-pixel shifts of each)"
     else:
         train, validation, test = own.train, own.validation, own.test
         source = f"{args.data} (target {own.target_name or args.target or 'y'!s}, {own.task}"
