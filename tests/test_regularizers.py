@@ -57,7 +57,7 @@ def test_fit_sets_n_to_the_training_set_size_and_evaluate_includes_the_penalty()
     history = net.fit(x, y, epochs=2, batch_size=8, eta=0.1, verbose=False)
     assert net.regularizer.n == 40
     scores = net.evaluate(x, y)
-    data_cost = net.head.value(net._logits(x), np.eye(3, dtype=np.float32)[y])
+    data_cost = net.head.value(net.forward_logits(x), np.eye(3, dtype=np.float32)[y])
     assert scores["cost"] == pytest.approx(data_cost + net.penalty(), rel=1e-5)
     assert history.last()["train_cost"] > 0
 

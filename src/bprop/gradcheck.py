@@ -132,7 +132,7 @@ def gradcheck(net, x, y, eps: float = 1e-6) -> GradcheckReport:
     m = x.shape[0]
 
     def objective() -> float:
-        cost = work.head.value(work._logits(x, training=bool(dropouts)), targets)
+        cost = work.head.value(work.forward_logits(x, training=bool(dropouts)), targets)
         if work.regularizer is not None:
             cost += work.penalty(work._penalty_n(m))
         return cost

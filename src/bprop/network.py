@@ -286,8 +286,10 @@ class Network:
             x = layer.forward(x, training)
         return x
 
-    def _logits(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """z^L, (m, n_L), for prepared inputs: the output layer's weighted input, before sigma^L."""
+    def forward_logits(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """z^L, (m, n_L): the output layer's weighted input, before sigma^L, for inputs x that
+        ``prepare`` or ``inputs`` returned (checked, preprocessed, the network's dtype). Costs
+        come from these logits (``heads.OutputHead``). ``training`` runs dropout and caches."""
         for layer in self.layers[:-1]:
             x = layer.forward(x, training)
         return self.layers[-1].weighted_input(x)
@@ -320,7 +322,7 @@ class Network:
             of 0/1; regression: the values a^L, (m,) for one output, else (m, n_L).
         """
         x = self.inputs(x)
-        return self.task.predictions(self._logits(x), self.classes)
+        return self.task.predictions(self.forward_logits(x), self.classes)
 
     def prepare(self, x, y, classes=None, preprocessing=None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -355,7 +357,7 @@ class Network:
     def total_cost(self, x, y) -> float:
         """The cost C over (x, y): the batch mean of C_x plus the regularization term."""
         x, targets, _ = self.prepare(x, y)
-        cost = self.head.value(self._logits(x), targets)
+        cost = self.head.value(self.forward_logits(x), targets)
         if self.regularizer is not None:
             cost += self.penalty(self._penalty_n(x.shape[0]))
         return cost
@@ -379,7 +381,7 @@ class Network:
         total_cost, logits = 0.0, []
         for start in range(0, x.shape[0], batch_size):
             stop = start + batch_size
-            z = self._logits(x[start:stop])
+            z = self.forward_logits(x[start:stop])
             total_cost += float(self.head.losses(z, targets[start:stop]).sum(dtype=np.float64))
             logits.append(z)
         n = x.shape[0]

@@ -69,7 +69,7 @@ def test_training_cost_from_labels_equals_cost_from_targets(cost):
         order = np.random.default_rng(1).permutation(300)
         scores.start(order, 0)
         totals = {"cost": 0.0, "correct": 0}
-        logits = net._logits(prepared_x[order])
+        logits = net.forward_logits(prepared_x[order])
         for start in range(0, 300, 64):
             scores.add(logits[start : start + 64], totals)
         scores.flush(totals)

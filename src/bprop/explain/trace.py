@@ -208,7 +208,7 @@ def trace_step(net, x, y, eta: float = 0.5, *, title: str = "", note: str = "", 
         record.new_weights = layer.weights.copy()
         record.new_biases = layer.biases.copy()
     work.clear_caches()
-    cost_after = head.value(work._logits(x), targets)
+    cost_after = head.value(work.forward_logits(x), targets)
 
     return StepTrace(
         x=x, targets=targets, eta=eta, cost=cost, cost_value=cost_value,
