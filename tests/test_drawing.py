@@ -56,8 +56,6 @@ def test_deeper_network_labels_and_refusals(tmp_path):
     assert "$x_{4}$" in texts and "$h_{5}$" in texts and "$o_{3}$" in texts
     deep = Network([2, 3, 3, 2], hidden="relu", seed=0)
     assert "$h^{2}_{3}$" in all_texts(draw_network(deep))
-    with pytest.raises(ValueError, match="bprop summary 4,100,3"):
-        draw_network(Network([4, 100, 3], seed=0))
     with pytest.raises(ValueError, match=".png, .svg"):
         draw_network(net, tmp_path / "net.bmp")
     with pytest.raises(ValueError, match="inputs x and targets y"):
@@ -75,6 +73,17 @@ def test_cli_draw(tmp_path, monkeypatch, capsys):
     net.save(tmp_path / "model.npz")
     assert main(["draw", "--model", "model.npz", "--gradients", "-o", "model.png"]) == 0
     capsys.readouterr()
-    assert main(["draw", "--sizes", "4,100,3"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "bprop summary" in err
+    assert main(["draw", "--sizes", "4,100,3", "-o", "big.png"]) == 0  # the 100-neuron layer summarized
+    capsys.readouterr()
+
+
+def test_a_model_with_large_layers_is_drawn_as_summarized_columns(tmp_path):
+    import bprop
+    from bprop.cli import main
+
+    net = bprop.Network([784, 100, 10], seed=0)
+    net.save(tmp_path / "big.npz")
+    assert main(["draw", "--model", str(tmp_path / "big.npz"), "-o", str(tmp_path / "big.svg")]) == 0
+    svg = (tmp_path / "big.svg").read_text()
+    assert "776 more" in svg and "92 more" in svg  # 784 - 8 and 100 - 8 neurons not drawn
+    assert 'id="neuron-x784"' in svg and 'id="neuron-x7"' not in svg and 'id="neuron-o10"' in svg

@@ -17,8 +17,10 @@ import os
 
 import numpy as np
 
-#: Layers bigger than this are not drawn: a column of 60+ circles is unreadable.
+#: Layers bigger than this are drawn as a summarized column: their first and last neurons
+#: (``SUMMARY_HEAD`` and ``SUMMARY_TAIL``) with an ellipsis between (a column of 60+ circles is unreadable).
 MAX_DRAW_LAYER = 60
+SUMMARY_HEAD, SUMMARY_TAIL = 6, 2
 #: Connections are labelled with their numbers only when a layer pair has at most this many
 #: (fewer with gradients, whose labels take two lines).
 MAX_LABELLED_CONNECTIONS = 9
@@ -52,14 +54,18 @@ def _plain(label: str) -> str:
     return text.replace("^", "").replace("_", ".") if "^" in text else text.replace("_", "")
 
 
+def shown_neurons(n: int) -> list[int]:
+    """The neurons of an n-neuron layer that a picture draws: all, or the first and last few."""
+    if n <= MAX_DRAW_LAYER:
+        return list(range(n))
+    return list(range(SUMMARY_HEAD)) + list(range(n - SUMMARY_TAIL, n))
+
+
 def check_drawable(sizes: list[int]) -> None:
-    biggest = max(sizes)
-    if biggest > MAX_DRAW_LAYER:
-        layer = sizes.index(biggest)
-        raise ValueError(
-            f"network {sizes} is too big to draw legibly (layer {layer} has {biggest} neurons, at most "
-            f"{MAX_DRAW_LAYER}); use 'bprop summary {','.join(map(str, sizes))}' to see its shapes"
-        )
+    """Raise ValueError for sizes no picture can take (none since large layers are summarized;
+    kept for the callers that check before building data)."""
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f"cannot draw a network of sizes {sizes}")
 
 
 def _short(value: float) -> str:
@@ -89,7 +95,7 @@ def draw_network(net, path=None, *, x=None, y=None, gradients: bool = False, tit
     """Draw ``net`` and return the matplotlib Figure; write it to ``path`` if given.
 
     Args:
-        net: a ``Network`` (its weight layers are drawn; at most 60 neurons a layer).
+        net: a ``Network`` (its weight layers are drawn; layers over 60 neurons summarized).
         path: .png, .svg or .pdf file, written atomically (None: only return the figure).
         x: inputs; with one sample each neuron shows its activation a^l_j.
         y: targets for ``gradients``.
@@ -101,15 +107,20 @@ def draw_network(net, path=None, *, x=None, y=None, gradients: bool = False, tit
     from matplotlib.lines import Line2D
     from matplotlib.patches import Circle
 
-    sizes = net.sizes
-    check_drawable(sizes)
+    full_sizes = net.sizes
+    check_drawable(full_sizes)
     dense = net.dense_layers
-    weights = [layer.weights for layer in dense]
-    biases = [layer.biases for layer in dense]
+    # Large layers are summarized: only their shown neurons (``shown_neurons``) and the
+    # connections between shown neurons are drawn, with a gap slot for the ellipsis.
+    shown = [shown_neurons(n) for n in full_sizes]
+    summarized = [len(index) < n for index, n in zip(shown, full_sizes)]
+    weights = [layer.weights[np.ix_(shown[l + 1], shown[l])] for l, layer in enumerate(dense)]
+    biases = [layer.biases[shown[l + 1]] for l, layer in enumerate(dense)]
+    sizes = [len(index) for index in shown]
 
     values = None
     if x is not None and np.asarray(x).size == net.n_inputs:
-        values = layer_activations(net, x)
+        values = [a[index] for a, index in zip(layer_activations(net, x), shown)]
     grads = None
     if gradients:
         if x is None or y is None:
@@ -118,10 +129,11 @@ def draw_network(net, path=None, *, x=None, y=None, gradients: bool = False, tit
         y_arr = np.asarray(y)
         if y_arr.ndim == 1 and y_arr.size == net.n_outputs and x_batch.shape[0] == 1 and net.n_outputs > 1:
             y_arr = y_arr.reshape(1, -1)
-        grads = net.backprop(x_batch, y_arr).weights
+        grads = [g[np.ix_(shown[l + 1], shown[l])] for l, g in enumerate(net.backprop(x_batch, y_arr).weights)]
 
     columns = len(sizes)
-    tallest = max(sizes)
+    slots = [n + 1 if gap_slot else n for n, gap_slot in zip(sizes, summarized)]  # + the ellipsis
+    tallest = max(slots)
     most = MAX_LABELLED_CONNECTIONS if grads is None else MAX_LABELLED_GRADIENTS
     labelled = [n_in * n_out <= most for n_in, n_out in zip(sizes[:-1], sizes[1:])]
     gap = 4.6 if grads is not None and any(labelled) else 3.2  # horizontal distance between columns
@@ -140,8 +152,11 @@ def draw_network(net, path=None, *, x=None, y=None, gradients: bool = False, tit
     ax.set_aspect("equal")
     ax.axis("off")
 
+    def row(l: int, i: int) -> int:  # the slot of shown neuron i: after the ellipsis slot for the tail
+        return i + 1 if summarized[l] and i >= SUMMARY_HEAD else i
+
     positions = [
-        [(l * gap, ((n - 1) / 2 - i) * spacing) for i in range(n)] for l, n in enumerate(sizes)
+        [(l * gap, ((slots[l] - 1) / 2 - row(l, i)) * spacing) for i in range(n)] for l, n in enumerate(sizes)
     ]
     w_max = max(float(np.abs(w).max()) for w in weights) or 1.0
     many = sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) > 300
@@ -163,8 +178,14 @@ def draw_network(net, path=None, *, x=None, y=None, gradients: bool = False, tit
             _label_connections(ax, positions[l], positions[l + 1], w, None if grads is None else grads[l],
                                radius, units_per_inch, placed)
 
-    labels = neuron_labels(sizes)
+    labels = [[column[i] for i in index] for column, index in zip(neuron_labels(full_sizes), shown)]
     plain_labels = [[_plain(label) for label in column] for column in labels]
+    for l, n in enumerate(full_sizes):
+        if summarized[l]:
+            cy = ((slots[l] - 1) / 2 - SUMMARY_HEAD) * spacing
+            ax.text(l * gap, cy, f"⋮  {n - sizes[l]} more", ha="center", va="center", fontsize=8,
+                    color="#333333", zorder=4, bbox={"boxstyle": "round,pad=0.2", "facecolor": "white",
+                                                     "edgecolor": "none", "alpha": 0.9})
     font = 12 if tallest <= 12 else (8 if tallest <= 30 else 5)
     for l, column in enumerate(positions):
         show = tallest <= MAX_LABELLED_LAYER
@@ -184,7 +205,7 @@ def draw_network(net, path=None, *, x=None, y=None, gradients: bool = False, tit
                 ax.text(cx, cy + radius + 0.05, f"b={_short(float(biases[l - 1][i]))}", ha="center", va="bottom",
                         fontsize=7, color="#666666", zorder=4)
 
-    for l, n in enumerate(sizes):
+    for l, n in enumerate(full_sizes):
         name = "input" if l == 0 else ("output" if l == len(sizes) - 1 else "hidden")
         if len(sizes) > 3 and 0 < l < len(sizes) - 1:
             name = f"hidden {l}"
@@ -206,6 +227,9 @@ def draw_network(net, path=None, *, x=None, y=None, gradients: bool = False, tit
         notes.append("above: biases b")
     if grads is not None and not all(labelled):
         notes.append(f"∂C/∂w is written only between layers with ≤ {most} connections; 'bprop explain' lists all")
+    if any(summarized):
+        notes.append(f"layers over {MAX_DRAW_LAYER} neurons: the first {SUMMARY_HEAD} and last {SUMMARY_TAIL} "
+                     "with the connections between drawn neurons")
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False,
               fontsize=8, title="\n".join(notes) or None, title_fontsize=8)
 
@@ -215,7 +239,7 @@ def draw_network(net, path=None, *, x=None, y=None, gradients: bool = False, tit
     ax.set_xlim(-radius - 0.6, (columns - 1) * gap + radius + 0.6)
     ax.set_ylim(-(tallest - 1) / 2 * spacing - radius - 0.5, top)
     acts = ", ".join(layer.activation.name for layer in dense)
-    ax.set_title(title or f"network {'-'.join(map(str, sizes))} ({acts}; cost {net.cost.name})", fontsize=10)
+    ax.set_title(title or f"network {'-'.join(map(str, full_sizes))} ({acts}; cost {net.cost.name})", fontsize=10)
 
     if path is not None:
         save_figure(fig, path)

@@ -161,18 +161,14 @@ def _draw_norms(ax, history) -> None:
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
 
 
-def save_figure(fig, path) -> str:
-    """Write a matplotlib figure to ``path`` (.png or .svg) atomically and close it; return ``path``."""
-    return _save(fig, _check_path(path))
-
-
 def confusion_matrix_figure(matrix, labels, title: str | None = None):
     """A confusion matrix (rows: true class, columns: predicted) as a matplotlib Figure."""
+    from matplotlib.figure import Figure
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    plt = _pyplot()
     side = 2.0 + 0.7 * len(labels)
-    fig, ax = plt.subplots(figsize=(side, side), layout="constrained")
+    fig = Figure(figsize=(side, side), layout="constrained")  # no pyplot state: drawing.save_figure writes it
+    ax = fig.add_subplot()
     ConfusionMatrixDisplay(matrix, display_labels=[str(label) for label in labels]).plot(
         ax=ax, colorbar=False, xticks_rotation=45)
     ax.set_title(title or "confusion matrix")

@@ -43,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return args.func(args) or 0
+    except BrokenPipeError:  # e.g. 'bprop draw ... | head -1': the reader left, nothing is wrong
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (ValueError, OSError) as error:
         print(f"bprop {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -205,7 +205,10 @@ def invent_data(net, seed: int, m: int = 1) -> tuple[list, list]:
 
 def describe_invented(seed: int, inputs=None, targets=None) -> str:
     """The sentence that says which data were made up by ``invent_data``."""
-    made = ([f"x = {inputs}"] if inputs is not None else []) + ([f"y = {targets}"] if targets is not None else [])
+    def short(values) -> str:  # long rows shortened: [[0.64, 0.27, 0.04, ..., 0.2, 0.09, 0.58]]
+        return np.array2string(np.asarray(values), separator=", ", threshold=12, edgeitems=3).replace("\n", "")
+
+    made = ([f"x = {short(inputs)}"] if inputs is not None else []) + ([f"y = {short(targets)}"] if targets is not None else [])
     return f"No data given: drawn at random from seed {seed}: {', '.join(made)}."
 
 
