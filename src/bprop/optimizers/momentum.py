@@ -45,17 +45,22 @@ class Momentum(Optimizer):
         if self.nesterov:
             self.name = "nesterov"
         self.velocities: list[np.ndarray] = []
+        self._scratch: list[np.ndarray] = []  # work arrays, one per parameter (never saved)
 
     def step(self, pairs):
         if not self.velocities:
             self.velocities = [np.zeros_like(param) for param, _ in pairs]
+        if len(self._scratch) != len(self.velocities):
+            self._scratch = [np.empty_like(v) for v in self.velocities]
         eta, mu = self.eta, self.mu
-        for (param, grad), v in zip(pairs, self.velocities):
+        for (param, grad), v, work in zip(pairs, self.velocities, self._scratch):
+            np.multiply(grad, eta, out=work)  # eta dC/dw, without a temporary
             v *= mu
-            v -= eta * grad  # v' = mu v - eta dC/dw
+            v -= work  # v' = mu v - eta dC/dw
             if self.nesterov:
-                param += mu * v  # w + mu v' ...
-                param -= eta * grad  # ... - eta dC/dw
+                param -= work  # w - eta dC/dw ...
+                np.multiply(v, mu, out=work)
+                param += work  # ... + mu v'
             else:
                 param += v  # w + v'
 
@@ -71,6 +76,7 @@ class Momentum(Optimizer):
         self.mu = float(state["mu"])
         count = sum(1 for key in state if key.startswith("v") and key[1:].isdigit())
         self.velocities = [np.array(state[f"v{index}"]) for index in range(count)]
+        self._scratch = []
 
     def config(self):
         return {**super().config(), "mu": self.mu, "nesterov": self.nesterov}
