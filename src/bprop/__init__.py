@@ -19,6 +19,7 @@ from .regularizers import L1, L2
 from .serialization import load_model as load
 from .training import (
     Callback,
+    DivergenceError,
     EarlyStopping,
     HalveOnPlateau,
     History,
@@ -43,6 +44,7 @@ __all__ = [
     "StepDecay",
     "HalveOnPlateau",
     "TrainingInterrupted",
+    "DivergenceError",
     "regularizers",
     "Gradients",
     "gradcheck",

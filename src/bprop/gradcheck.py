@@ -100,13 +100,17 @@ def gradcheck(net, x, y, eps: float = 1e-6) -> GradcheckReport:
     Args:
         net: the network (not modified: the check runs on a float64 copy).
         x: inputs (m, n_0); y: class indices (m,) or targets (m, n_L).
-        eps: the finite-difference step.
+        eps: the finite-difference step, a positive finite number.
     Returns:
         a GradcheckReport with one ParameterCheck per weight matrix and bias vector,
         the number of forward passes and the time each route took.
+    Raises:
+        ValueError: eps is not a positive finite number, or x, y do not fit the network.
     """
     from .layers import Dropout
+    from .validation import positive_float
 
+    eps = positive_float("eps", eps)  # 0 divides by zero; NaN, inf or a negative step measure nothing
     work = net.copy(dtype="float64")
     x, targets, _ = work.prepare(x, y)
     dropouts = [layer for layer in work.layers if isinstance(layer, Dropout) and layer.p > 0]

@@ -26,7 +26,7 @@ import numpy as np
 from . import activations, costs, heads, preprocessing as preprocessing_module, regularizers
 from .layers import Dense, Dropout, Layer
 from .tasks import Task
-from .validation import as_inputs, float_dtype
+from .validation import as_inputs, float_dtype, positive_int, seed_value
 
 
 class Gradients(NamedTuple):
@@ -134,12 +134,16 @@ class Network:
         classes=None,
         preprocessing=None,
     ):
+        for label, given in (("sizes", sizes), ("layers", layers)):
+            if given is not None and (isinstance(given, (str, bytes)) or not isinstance(given, (Sequence, np.ndarray))):
+                raise ValueError(f"{label} must be a list, e.g. Network([784, 100, 10]) for 784 inputs, "
+                                 f"100 hidden neurons and 10 outputs; got {given!r}")
         if layers is None and sizes is not None and len(sizes) and all(isinstance(s, Layer) for s in sizes):
             layers, sizes = sizes, None
         if (sizes is None) == (layers is None):
             raise ValueError("give either layer sizes, e.g. Network([784, 100, 10]), or a list of layers")
         self.dtype = float_dtype(dtype)
-        self.seed = seed
+        self.seed = seed_value(seed)
         self.rng = np.random.default_rng(seed)
         if layers is not None and output is None and len(layers):  # the last layer's activation picks the cost
             output = getattr(getattr(list(layers)[-1], "activation", None), "name", None)
@@ -452,12 +456,15 @@ class Network:
 
     # -- training -------------------------------------------------------------------
 
-    def fit(self, x, y, epochs: int = 10, batch_size: int = 32, eta: float = 0.1, **options):
+    def fit(self, x, y, epochs: int = 10, batch_size: int = 32, eta: float | None = None, **options):
         """Train with mini-batch SGD (seed 001, eqs. 2-5 and 2-6); return the History.
 
         Args:
             x: training inputs (m, n_0); y: class indices (m,) or targets (m, n_L).
-            epochs, batch_size, eta: positive; eta is the learning rate.
+            epochs, batch_size: positive integers.
+            eta: the learning rate (positive). Default None: 0.1 for plain SGD, or the
+                default rate of the optimizer named (Adam: 0.001). With an optimizer
+                object, its own eta is used; an explicit eta that differs is refused.
             validation: optional (x_val, y_val), evaluated after every epoch.
             optimizer: an optimizer name or object (default: plain SGD with ``eta``).
             callbacks: objects with on_* hooks (see ``bprop.training.callbacks``).
@@ -467,9 +474,22 @@ class Network:
             checkpoint: a path for checkpoints (every epoch and on Ctrl-C/SIGTERM).
             resume: a checkpoint path to continue from (same data and settings).
             See ``bprop.training.Trainer`` for the rest.
+        Raises:
+            ValueError: bad data or options (unknown ones are named), before anything
+                changes: weights, generator, regularizer and optimizer stay as they were.
+            DivergenceError: the cost or a parameter became NaN or inf; the network
+                keeps the parameters of the start of that epoch.
         """
+        import inspect
+
         from .training import Trainer
 
+        known = set(inspect.signature(Trainer.__init__).parameters) - {"self", "net", "epochs", "batch_size", "eta"}
+        known.add("resume")
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ValueError(f"unknown fit option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+                             f"valid options are: epochs, batch_size, eta, {', '.join(sorted(known))}")
         resume = options.pop("resume", None)
         trainer = Trainer(self, epochs=epochs, batch_size=batch_size, eta=eta, **options)
         return trainer.fit(x, y, resume=resume)

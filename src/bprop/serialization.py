@@ -34,8 +34,19 @@ MODEL_VERSION = 1
 
 
 def save_model(net, path: str | os.PathLike) -> None:
-    """Write ``net``'s architecture and parameters to ``path`` atomically."""
+    """Write ``net``'s architecture and parameters to ``path`` atomically.
+
+    Raises:
+        ValueError: a weight or bias holds NaN or inf (``load_model`` would refuse the
+            file); ``path`` is then left as it was.
+    """
     from . import __version__
+    from .validation import first_non_finite_parameter
+
+    found = first_non_finite_parameter(net)
+    if found is not None:
+        raise ValueError(f"refusing to save to {os.fspath(path)}: {found[0]} holds {found[1]} "
+                         "(did training diverge?); the file was not written")
 
     arrays = {}
     for index, layer in enumerate(net.layers):

@@ -14,11 +14,62 @@ import numpy as np
 from . import kernels
 
 
-def as_inputs(x, n_in: int, dtype, name: str = "x") -> np.ndarray:
-    """Return ``x`` as a (m, n_in) array of ``dtype``, copying only if it must."""
-    array = np.asarray(x)
+def as_array(value, name: str) -> np.ndarray:
+    """``np.asarray(value)`` for numeric data: real numbers or booleans, never cast silently.
+
+    Raises ValueError for ragged nested lists (see ``as_nested``), complex values
+    (NumPy would drop the imaginary part with only a ComplexWarning) and anything
+    that is not numbers (text, objects).
+    """
+    array = as_nested(value, name)
+    if np.iscomplexobj(array):
+        raise ValueError(f"{name} holds complex numbers (dtype {array.dtype}); bprop works on real numbers: "
+                         f"pass {name}.real or np.abs({name}) if that is what you mean")
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise ValueError(f"{name} must hold numbers, got an array of dtype {array.dtype}")
+    return array
+
+
+def as_nested(value, name: str) -> np.ndarray:
+    """``np.asarray(value)``, with a clear error for a ragged nested list ("x is ragged:
+    row 1 has 2 values but row 0 has 4") instead of NumPy's inhomogeneous-shape one."""
+    try:
+        array = np.asarray(value)
+    except ValueError:
+        array = None
+    if array is None or (array.dtype == object and _ragged_detail(value) != _UNKNOWN_RAGGEDNESS):
+        raise ValueError(f"{name} is ragged: {_ragged_detail(value)}; every row must have the same length")
+    return array
+
+
+_UNKNOWN_RAGGEDNESS = "nested sequences of different shapes"
+
+
+def _ragged_detail(value) -> str:
+    """Where a nested list is ragged: 'row 1 has 2 values but row 0 has 4'.
+
+    Only rows that are lists, tuples or arrays count (strings are labels, not rows)."""
+    sequences = (list, tuple, np.ndarray)
+    try:
+        rows = list(value)
+    except TypeError:
+        return _UNKNOWN_RAGGEDNESS
+    if not rows or not all(isinstance(row, sequences) for row in rows):
+        return _UNKNOWN_RAGGEDNESS
+    lengths = [len(row) for row in rows]
+    for index, length in enumerate(lengths):
+        if length != lengths[0]:
+            return f"row {index} has {length} values but row 0 has {lengths[0]}"
+    return _UNKNOWN_RAGGEDNESS
+
+
+def as_inputs(x, n_in: int, dtype, name: str = "x") -> np.ndarray:
+    """Return ``x`` as a (m, n_in) array of ``dtype``, copying only if it must.
+
+    Raises ValueError (before anything is changed) for ragged lists, complex or
+    non-numeric values, a shape other than (m, n_in), no samples, and NaN or inf.
+    """
+    array = as_array(x, name)
     if array.ndim != 2:
         hint = " (for one sample use x.reshape(1, -1))" if array.ndim == 1 else ""
         raise ValueError(f"{name} must be 2-D (samples, features), got shape {array.shape}{hint}")
@@ -39,11 +90,30 @@ def _check_finite(array: np.ndarray, name: str) -> None:
     7 ms and an elementwise test 15 ms. Only a non-finite sum, which huge finite
     values can also give, runs the exact test.
     """
-    if np.isfinite(kernels.abs_sum(array)):
+    if all_finite(array):
         return
     bad = int(np.count_nonzero(~np.isfinite(array)))
-    if bad:
-        raise ValueError(f"{name} contains NaN or inf ({bad} values)")
+    raise ValueError(f"{name} contains NaN or inf ({bad} values)")
+
+
+def all_finite(array: np.ndarray) -> bool:
+    """True when ``array`` holds no NaN or inf (see ``_check_finite`` for the fast path)."""
+    return bool(np.isfinite(kernels.abs_sum(array))) or bool(np.isfinite(array).all())
+
+
+def first_non_finite_parameter(net) -> tuple[str, float] | None:
+    """(name, value) of the first weight or bias of ``net`` holding NaN or inf, else None.
+
+    The name counts weight layers from 1, as printed everywhere: "w^2 (net.weights[1])".
+    One BLAS pass per array (``all_finite``).
+    """
+    for l, layer in enumerate(net.dense_layers, start=1):
+        for name, value in layer.params.items():
+            if not all_finite(value):
+                symbol = "w" if name == "weights" else "b"
+                bad = value[~np.isfinite(value)].flat[0]
+                return f"{symbol}^{l} (net.{name}[{l - 1}])", float(bad)
+    return None
 
 
 def are_one_hot(targets: np.ndarray, labels: np.ndarray) -> bool:
@@ -68,12 +138,33 @@ def positive_float(name: str, value) -> float:
     return float(value)
 
 
+def non_negative_int(name: str, value) -> int:
+    """An integer >= 0 (not a bool), e.g. a seed or a count that may be 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def seed_value(value, name: str = "seed") -> int | None:
+    """A random seed: None (fresh entropy) or a non-negative integer."""
+    return None if value is None else non_negative_int(name, value)
+
+
+#: The floating-point types a network computes in.
+FLOAT_DTYPES = ("float32", "float64")
+
+
 def float_dtype(dtype) -> np.dtype:
-    """float32 or float64; anything else is refused with the valid choices."""
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        resolved = None
-    if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+    """float32 or float64; anything else is refused with the valid choices.
+
+    (None is refused too: ``np.dtype(None)`` would silently mean float64.)
+    """
+    resolved = None
+    if dtype is not None:
+        try:
+            resolved = np.dtype(dtype)
+        except TypeError:
+            pass
+    if resolved is None or resolved.name not in FLOAT_DTYPES:
+        raise ValueError(f"dtype must be {' or '.join(FLOAT_DTYPES)}, got {dtype!r}")
     return resolved

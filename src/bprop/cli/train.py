@@ -30,7 +30,10 @@ def register(subparsers) -> None:
         "Ctrl-C (or SIGTERM) finishes the current batch, writes the --checkpoint file and exits; "
         "'bprop train --resume FILE' continues exactly where it stopped. "
         "Examples: 'bprop train --epochs 5', 'bprop train --hidden tanh --optimizer momentum --momentum 0.8 --epochs 3', "
-        "'bprop train --cost cross_entropy --epochs 3 --quiet'.",
+        "'bprop train --cost cross_entropy --epochs 3 --quiet'. "
+        "Exit status: 0 trained; 1 training diverged (a NaN or inf cost or weight, e.g. --eta far too large: "
+        "nothing is written to --save or --history, and --checkpoint keeps its last finite epoch); "
+        "2 bad options or data, refused before training; 130 interrupted.",
     )
     data = parser.add_argument_group("data")
     data.add_argument("--dataset", default=None, choices=sorted(DEFAULTS), help="data set (default: digits)")
@@ -141,13 +144,14 @@ def _apply_checkpoint_settings(args) -> None:
 
 
 def run(args) -> int:
+    import sys
     import time
 
     from ..network import Network
     from ..optimizers import Adam, Momentum, get as get_optimizer
     from ..preprocessing import Scale
     from ..regularizers import L1, L2
-    from ..training import EarlyStopping, TrainingInterrupted
+    from ..training import DivergenceError, EarlyStopping, TrainingInterrupted
     from ..validation import positive_int
 
     if args.resume:
@@ -234,6 +238,11 @@ def run(args) -> int:
         if stop.checkpoint:
             print(f"continue with: bprop train --resume {stop.checkpoint}")
         return 130
+    except DivergenceError as error:
+        # Status 1, not the 2 of a refused option: the options were valid, the run failed.
+        # Nothing below runs, so --save and --history stay as they were.
+        print(f"bprop train: error: {error}", file=sys.stderr)
+        return 1
     seconds = time.perf_counter() - started
     if args.history:
         history.save(args.history)

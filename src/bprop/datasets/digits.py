@@ -25,9 +25,16 @@ def load_digits(*, validation_fraction: float = 0.2, test_fraction: float = 0.2,
 
     Returns:
         TrainValidationTest(train, validation, test), each a Split(x (n, 64), y (n,)).
+    Raises:
+        ValueError: fractions outside (0, 1) or summing to 1 or more, a ``dtype`` other
+            than float32 / float64, a ``seed`` that is not a non-negative integer.
     """
     from sklearn.datasets import load_digits as sklearn_digits
 
+    from ..validation import float_dtype, seed_value
+
+    dtype = float_dtype(dtype)  # an integer dtype would floor the scaled pixels to 0/1
+    seed_value(seed)
     if not (0 < validation_fraction < 1 and 0 < test_fraction < 1 and validation_fraction + test_fraction < 1):
         raise ValueError(
             f"validation_fraction and test_fraction must be in (0, 1) and sum to less than 1, "

@@ -93,6 +93,8 @@ class Dense(Layer):
 
     @staticmethod
     def _checked(value, shape, name, dtype) -> np.ndarray:
+        if np.iscomplexobj(value):
+            raise ValueError(f"{name} must be real numbers, got complex values")
         array = np.array(value, dtype=dtype)  # always a private copy
         if array.shape != shape:
             raise ValueError(f"{name} must have shape {shape}, got {array.shape}")

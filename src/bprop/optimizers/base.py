@@ -47,12 +47,14 @@ class Optimizer:
 OPTIMIZERS = Registry("optimizer", Optimizer)
 
 
-def get(optimizer, eta: float) -> Optimizer:
-    """An optimizer object from a name (built with ``eta``) or an optimizer itself."""
+def get(optimizer, eta: float | None) -> Optimizer:
+    """An optimizer object from a name (built with ``eta``; None: the optimizer's
+    default rate) or an optimizer itself."""
     if isinstance(optimizer, Optimizer):
         return optimizer
     name = OPTIMIZERS.canonical(optimizer)
-    return OPTIMIZERS._factories[name](eta=eta)
+    factory = OPTIMIZERS._factories[name]
+    return factory() if eta is None else factory(eta=eta)
 
 
 def from_config(config: dict) -> Optimizer:

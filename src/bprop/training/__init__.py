@@ -1,6 +1,7 @@
 """Training: the mini-batch loop, its history, and callbacks that act on its events."""
 
 from .callbacks import Callback, ProgressBar
+from .divergence import DivergenceError
 from .early_stopping import EarlyStopping
 from .history import History
 from .schedules import HalveOnPlateau, StepDecay
@@ -9,6 +10,7 @@ from .trainer import Trainer, TrainingInterrupted, read_checkpoint
 __all__ = [
     "Trainer",
     "TrainingInterrupted",
+    "DivergenceError",
     "History",
     "Callback",
     "ProgressBar",

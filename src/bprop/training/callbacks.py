@@ -8,6 +8,12 @@ Hooks (all optional), called by ``Trainer`` with itself as ``trainer``:
     on_train_end(trainer)
 A callback stops training by setting ``trainer.stop_training = True``.
 
+Before the first epoch ``Trainer.fit`` calls ``check(trainer, metrics)`` on every
+callback with the set of metric names the epoch logs will have; a callback that
+cannot work (it monitors a metric that will not be there) raises ValueError then,
+before any weight changes. A callback that adds its own metrics to the logs lists
+their names in a ``provides`` attribute, so that others may monitor them.
+
 Callbacks that keep state across epochs (a schedule's counters, early
 stopping's best weights) expose it with ``state_dict()`` / ``load_state_dict()``
 so a checkpoint can resume them exactly: JSON values and NumPy arrays only.
@@ -21,6 +27,13 @@ import time
 
 
 class Callback:
+    #: Names of the metrics this callback adds to the epoch logs.
+    provides: tuple[str, ...] = ()
+
+    def check(self, trainer, metrics: set[str]) -> None:
+        """Raise ValueError if this callback cannot run with ``trainer``'s settings;
+        ``metrics``: the names the epoch logs will have. Called before training."""
+
     def on_train_begin(self, trainer) -> None: ...
     def on_epoch_begin(self, trainer, epoch: int) -> None: ...
     def on_batch_end(self, trainer, batch: int, n_batches: int) -> None: ...

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..validation import positive_int
 from .callbacks import Callback
-from .schedules import improved, metric
+from .schedules import check_monitor, improved, metric
 
 
 class EarlyStopping(Callback):
@@ -20,8 +20,8 @@ class EarlyStopping(Callback):
         patience: epochs without improvement before stopping.
         min_delta: the smallest change that counts as an improvement.
         restore_best: at the end of training put back the parameters of the best
-            epoch (default True; not after an interruption, so the network
-            matches its checkpoint).
+            epoch (default True; not after an interruption or a DivergenceError,
+            so the network matches its checkpoint).
 
     Attributes:
         best, best_epoch (1-based), wait, stopped_epoch; best_params: copies of
@@ -45,6 +45,9 @@ class EarlyStopping(Callback):
         self.stopped_epoch = 0
         self.best_params: list[np.ndarray] = []
 
+    def check(self, trainer, metrics):
+        check_monitor(self, self.monitor, metrics)
+
     def on_train_begin(self, trainer):
         self._reset()
 
@@ -61,7 +64,9 @@ class EarlyStopping(Callback):
             trainer.stop_training = True
 
     def on_train_end(self, trainer):
-        if self.restore_best and self.best_params and not trainer.interrupted:
+        # Not after an interruption or a divergence: the network then matches its checkpoint
+        # (DivergenceError put back the parameters of the start of the diverged epoch).
+        if self.restore_best and self.best_params and not trainer.interrupted and not trainer.diverged:
             for (param, _), best in zip(trainer.net.trainable_parameters(), self.best_params):
                 param[...] = best
 

@@ -64,6 +64,9 @@ class HalveOnPlateau(Callback):
         self.wait = 0
         self.halvings = 0
 
+    def check(self, trainer, metrics):
+        check_monitor(self, self.monitor, metrics)
+
     def on_train_begin(self, trainer):
         self.best, self.wait, self.halvings = None, 0, 0
 
@@ -90,6 +93,15 @@ class HalveOnPlateau(Callback):
 
     def __repr__(self):
         return f"HalveOnPlateau(patience={self.patience}, max_halvings={self.max_halvings}, monitor={self.monitor!r})"
+
+
+def check_monitor(callback, name, metrics: set[str]) -> None:
+    """Before training: raise ValueError when the metric ``name`` will not be in the logs."""
+    if name in metrics:
+        return
+    hint = " (pass validation=(x_val, y_val) to fit)" if isinstance(name, str) and name.startswith("val_") else ""
+    raise ValueError(f"{type(callback).__name__} monitors {name!r}, which the epoch logs will not have{hint}; "
+                     f"they will have: {', '.join(sorted(metrics))}")
 
 
 def metric(logs: dict, name: str) -> float:

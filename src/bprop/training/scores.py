@@ -12,11 +12,20 @@ the batches were trained, and the block is scored in one vectorized pass when
 it is full or when the totals are read (the end of the epoch, a checkpoint).
 The cost comes from the logits through the network's head (``heads.OutputHead``),
 exact at any saturation.
+
+The block's summed cost is also the divergence check of the training loop: when
+it is NaN or inf (a non-finite z^L, or a cost that overflowed), ``flush`` scores
+the block's batches one by one and raises ``divergence.NonFiniteValue`` naming the
+first bad batch. Finite blocks pay one float comparison.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from .divergence import NonFiniteValue
 
 #: Rows of z^L kept before they are scored (at least one batch).
 BLOCK_ROWS = 4096
@@ -38,6 +47,7 @@ class RunningScores:
                  one_hot: bool = False):
         self.net, self.targets, self.labels = net, targets, labels
         self.one_hot = one_hot and net.head.scores_from_labels
+        self.batch_size = batch_size
         rows = max(batch_size, min(BLOCK_ROWS, targets.shape[0]))
         self.block = np.empty((rows, targets.shape[1]), dtype=targets.dtype)
         self.order: np.ndarray | None = None
@@ -57,18 +67,41 @@ class RunningScores:
         self.filled += m
 
     def flush(self, totals: dict) -> None:
-        """Add the kept rows' summed cost and right answers to ``totals``; empty the block."""
+        """Add the kept rows' summed cost and right answers to ``totals``; empty the block.
+
+        Raises:
+            NonFiniteValue: the block's cost is NaN or inf; ``batch`` is the epoch's
+                first batch whose cost is (0-based), ``value`` that batch's mean cost.
+        """
         count = self.filled
         if count:
-            net = self.net
-            index = self.order[self.begin : self.begin + count]
-            z = self.block[:count]
-            labels = None if self.labels is None else self.labels[index]
-            if self.one_hot:
-                totals["cost"] += net.head.total_at_labels(z, labels)
-            else:
-                totals["cost"] += float(net.head.losses(z, self.targets[index]).sum(dtype=np.float64))
-            if labels is not None:
-                totals["correct"] += net.task.n_right(z, labels)
+            cost, correct = self._score(0, count)
+            if not math.isfinite(cost):
+                raise self._first_non_finite(count)
+            totals["cost"] += cost
+            if correct is not None:
+                totals["correct"] += correct
         self.begin += count
         self.filled = 0
+
+    def _score(self, start: int, stop: int) -> tuple[float, int | None]:
+        """(sum of C_x, right answers or None) over the kept rows start..stop-1."""
+        net = self.net
+        index = self.order[self.begin + start : self.begin + stop]
+        z = self.block[start:stop]
+        labels = None if self.labels is None else self.labels[index]
+        if self.one_hot:
+            cost = net.head.total_at_labels(z, labels)
+        else:
+            cost = float(net.head.losses(z, self.targets[index]).sum(dtype=np.float64))
+        return cost, None if labels is None else net.task.n_right(z, labels)
+
+    def _first_non_finite(self, count: int) -> NonFiniteValue:
+        """The first batch of the block with a non-finite cost (blocks hold whole batches)."""
+        step = self.batch_size
+        for start in range(0, count, step):
+            stop = min(start + step, count)
+            cost = self._score(start, stop)[0]
+            if not math.isfinite(cost):
+                return NonFiniteValue("the training cost", cost / (stop - start), (self.begin + start) // step)
+        return NonFiniteValue("the training cost", math.nan, self.begin // step)  # not reached: some batch is bad

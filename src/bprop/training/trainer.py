@@ -32,11 +32,22 @@ resumed with ``fit(..., resume=PATH)`` ends with weights bit-identical to an
 uninterrupted run. During ``fit``, SIGINT (Ctrl-C) and SIGTERM finish the current
 batch, write the checkpoint (when a path was given) and raise
 ``TrainingInterrupted``; the previous signal handlers are restored afterwards.
+
+Divergence (see ``divergence``): a training cost or parameter that becomes NaN or
+inf stops ``fit`` with ``DivergenceError``; the network, the optimizer and the
+generator go back to their state at the start of the epoch, and no checkpoint
+holding a non-finite value is written.
+
+Everything ``fit`` is given is checked before anything changes: the data, the
+callbacks' monitored metrics (against the metrics the epoch logs will have), the
+checkpoint's folder and the resumed checkpoint. A rejected call leaves the
+network's weights, generator, regularizer and the optimizer as they were.
 """
 
 from __future__ import annotations
 
 import copy
+import os
 import signal
 import threading
 import time
@@ -45,9 +56,10 @@ import numpy as np
 
 from .. import kernels, optimizers
 from ..costs import LogLikelihood
-from ..validation import are_one_hot, as_inputs, positive_float, positive_int
+from ..validation import are_one_hot, as_inputs, first_non_finite_parameter, positive_float, positive_int
 from .bound_step import BoundSGDStep
 from .callbacks import Callback, ProgressBar
+from .divergence import DivergenceError, NonFiniteValue
 from .history import History
 from .scores import RunningScores
 
@@ -96,7 +108,10 @@ class Trainer:
 
     Args:
         net: the Network.
-        epochs, batch_size, eta: positive; eta is the learning rate.
+        epochs, batch_size: positive integers.
+        eta: the learning rate, positive; default None: 0.1 for plain SGD, or the
+            default of the optimizer named (Adam: 0.001). An optimizer object
+            carries its own rate: an ``eta`` that differs from it is refused.
         optimizer: a name ("sgd", "momentum", "nesterov", "adam") built with ``eta``,
             or an Optimizer object (default: plain SGD).
         validation: (x_val, y_val), evaluated after every epoch (val_* metrics).
@@ -112,7 +127,13 @@ class Trainer:
         settings: JSON data stored in checkpoints (the CLI keeps its options there).
 
     Attributes visible to callbacks: net, optimizer, epochs, epoch, batch_size,
-    n_batches, history, stop_training.
+    n_batches, history, stop_training, interrupted, diverged.
+
+    Raises:
+        ValueError: a bad setting (here) or bad data, callbacks that monitor a
+            metric the logs will not have, a checkpoint folder that does not exist
+            (in ``fit``), all before anything changes.
+        DivergenceError: from ``fit``, when training diverges (see ``divergence``).
     """
 
     def __init__(
@@ -121,7 +142,7 @@ class Trainer:
         *,
         epochs: int,
         batch_size: int,
-        eta: float,
+        eta: float | None = None,
         optimizer=None,
         validation=None,
         monitor=None,
@@ -137,8 +158,17 @@ class Trainer:
         self.net = net
         self.epochs = positive_int("epochs", epochs)
         self.batch_size = positive_int("batch_size", batch_size)
-        eta = positive_float("eta", eta)
-        self.optimizer = optimizers.get(optimizer if optimizer is not None else "sgd", eta)
+        if eta is not None:
+            eta = positive_float("eta", eta)
+        if isinstance(optimizer, optimizers.Optimizer):
+            if eta is not None and eta != optimizer.eta:
+                raise ValueError(f"eta={eta:g} and the optimizer {optimizer!r} disagree on the learning rate; "
+                                 f"give it once: {type(optimizer).__name__}(eta={eta:g}) without eta=, "
+                                 "or leave the optimizer's rate and drop eta=")
+            self.optimizer = optimizer
+        else:
+            name = optimizer if optimizer is not None else "sgd"
+            self.optimizer = optimizers.get(name, eta)
         self.validation = validation
         if monitor is not None and not isinstance(monitor, dict):
             raise ValueError("monitor must be a dict {name: (x, y)}, e.g. {'test': (x_test, y_test)}")
@@ -164,6 +194,7 @@ class Trainer:
         self.history = History()
         self.stop_training = False
         self.interrupted = False
+        self.diverged = False
         self.epoch = 0
         self.batch = 0
         self.n_batches = 0
@@ -187,9 +218,16 @@ class Trainer:
     # -- the loop -------------------------------------------------------------------
 
     def fit(self, x, y, resume=None):
-        """Train on (x, y); with ``resume=PATH`` continue the run saved in that checkpoint."""
+        """Train on (x, y); with ``resume=PATH`` continue the run saved in that checkpoint.
+
+        Raises:
+            ValueError: bad data or settings, before anything changes.
+            DivergenceError: a cost or parameter became NaN or inf; the network keeps
+                the parameters of the start of that epoch.
+            TrainingInterrupted: SIGINT/SIGTERM.
+        """
         net = self.net
-        # Validate all data before touching the network: a bad input changes nothing. The
+        # Validate everything before touching the network: a bad input changes nothing. The
         # classes and a preprocessing's statistics a first fit learns are kept only once
         # every check has passed.
         preprocessing = net.preprocessing
@@ -203,15 +241,17 @@ class Trainer:
             sets.append(("val", self._prepare_pair(self.validation, "validation", classes, preprocessing)))
         for name, pair in self.monitor.items():
             sets.append((name, self._prepare_pair(pair, f"monitor[{name!r}]", classes, preprocessing)))
+        self._check_callbacks(self._metric_names(sets))
+        self._check_checkpoint_folder()
 
         n = x.shape[0]
         batch_size = min(self.batch_size, n)
         self.n_batches = -(-n // batch_size)
-        if net.regularizer is not None:
-            net.regularizer.n = n  # seed 002: lambda / n with n the training-set size
         callback_state = None
         if resume is not None:
-            callback_state = self._restore(resume, n, x.shape[1])
+            callback_state = self._restore(resume, n, x.shape[1])  # checks the file, then loads it
+        if net.regularizer is not None:
+            net.regularizer.n = n  # seed 002: lambda / n with n the training-set size
         net.classes, net.preprocessing = classes, preprocessing
         x_buffer = np.empty((batch_size, x.shape[1]), dtype=x.dtype)
         t_buffer = np.empty((batch_size, targets.shape[1]), dtype=targets.dtype)
@@ -226,14 +266,26 @@ class Trainer:
         try:
             while self.epoch < self.epochs and not self.stop_training:
                 epoch = self.epoch
+                snapshot = self._snapshot()  # the last finite state, put back if the epoch diverges
                 self._emit("on_epoch_begin", epoch)
                 started = time.perf_counter()
                 if self.batch == 0:
                     self._totals = self._fresh_totals()
                     self._order = net.rng.permutation(n) if self.shuffle else np.arange(n)
                 self._scores.start(self._order, self.batch * batch_size)
-                self._run_batches(x, targets, labels if one_hot else None, batch_size, x_buffer, t_buffer, started)
-                logs = self._epoch_logs(n, sets, started)
+                try:
+                    # NaN and inf are caught by these checks (DivergenceError), not by NumPy's warnings.
+                    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                        self._run_batches(x, targets, labels if one_hot else None, batch_size, x_buffer, t_buffer,
+                                          started)
+                        self._scores.flush(self._totals)
+                        self._check_parameters()
+                        logs = self._epoch_logs(n, sets, started)
+                    for key, value in logs.items():
+                        if key.endswith("_cost") and not np.isfinite(value):
+                            raise NonFiniteValue(f"the {key.replace('_', ' ')}", float(value))
+                except NonFiniteValue as bad:
+                    raise self._diverged(bad, snapshot) from None
                 self._emit("on_epoch_end", epoch, logs)
                 self.history.append(logs)
                 self.epoch, self.batch = epoch + 1, 0
@@ -248,6 +300,40 @@ class Trainer:
             self._scores = None
             self._emit("on_train_end")
         return self.history
+
+    # -- checks before training ----------------------------------------------------
+
+    def _metric_names(self, sets) -> set[str]:
+        """The names the epoch logs will have (for the callbacks' monitors), found
+        without changing anything: the metrics of the validation and monitored sets are
+        those ``evaluate`` gives, here on one sample."""
+        net = self.net
+        names = {"epoch", "eta", "seconds", "train_cost"}
+        if net.task.name != "regression":
+            names.add("train_accuracy")
+        if sets:
+            x, targets, labels = sets[0][1]
+            one = net.evaluate_prepared(x[:1], targets[:1], None if labels is None else labels[:1])
+            names.update(f"{name}_{key}" for name, _ in sets for key in one)
+        if self.grad_norm_every != 0:
+            count = len(self.net.dense_layers)
+            names.update(f"{kind}_norm_{l}" for kind in ("grad", "delta") for l in range(1, count + 1))
+        for callback in self.callbacks:
+            names.update(getattr(callback, "provides", ()))
+        return names
+
+    def _check_callbacks(self, metrics: set[str]) -> None:
+        for callback in self.callbacks:
+            callback.check(self, metrics)
+
+    def _check_checkpoint_folder(self) -> None:
+        if self.checkpoint is None:
+            return
+        folder = os.path.dirname(os.path.abspath(self.checkpoint))
+        if not os.path.isdir(folder):
+            raise ValueError(f"checkpoint {self.checkpoint!r}: the folder {folder} does not exist")
+        if os.path.isdir(self.checkpoint):
+            raise ValueError(f"checkpoint {self.checkpoint!r} is a folder; give a file path, e.g. run.ckpt")
 
     def _prepare_pair(self, pair, label, classes, preprocessing):
         try:
@@ -319,6 +405,46 @@ class Trainer:
                 totals["seconds"] += time.perf_counter() - started
                 self._check_interrupt()
 
+    # -- divergence -----------------------------------------------------------------
+
+    def _snapshot(self) -> dict:
+        """Copies of what an epoch changes: parameters, optimizer state, generator, position."""
+        return {
+            "params": [param.copy() for param, _ in self.net.trainable_parameters()],
+            "optimizer": {key: np.array(value, copy=True) for key, value in self.optimizer.state_dict().items()},
+            "rng": self.net.rng.bit_generator.state,
+            "batch": self.batch,
+            "order": self._order,
+            "totals": copy.deepcopy(self._totals),
+        }
+
+    def _check_parameters(self) -> None:
+        """Raise NonFiniteValue when a weight or bias holds NaN or inf (one pass per array)."""
+        found = first_non_finite_parameter(self.net)
+        if found is not None:
+            raise NonFiniteValue(*found)
+
+    def _diverged(self, bad: NonFiniteValue, snapshot: dict) -> DivergenceError:
+        """Put back the epoch's starting state; the error to raise."""
+        for (param, _), saved in zip(self.net.trainable_parameters(), snapshot["params"]):
+            param[...] = saved  # in place: the arrays the bound steps hold stay the same
+        self.optimizer.load_state_dict(snapshot["optimizer"])
+        self.net.rng.bit_generator.state = snapshot["rng"]
+        self.batch, self._order, self._totals = snapshot["batch"], snapshot["order"], snapshot["totals"]
+        self.diverged = True
+        epoch = self.epoch + 1
+        if snapshot["batch"]:
+            restored = f"the parameters it had before batch {snapshot['batch'] + 1} of epoch {epoch} (where it resumed)"
+        else:
+            restored = f"the parameters it had at the start of epoch {epoch} (the last finite ones)"
+        note = ""
+        if self.checkpoint:
+            note = f"; the checkpoint {self.checkpoint} was not written for this epoch"
+        return DivergenceError(
+            epoch=epoch, batch=None if bad.batch is None else bad.batch + 1, n_batches=self.n_batches,
+            quantity=bad.quantity, value=bad.value, eta=self.optimizer.eta, optimizer=self.optimizer.name,
+            restored=restored, checkpoint=note, history=self.history)
+
     def _add_norms(self, norms) -> None:
         """Add one sampled batch's [(||dC_0/dw^l||, ||dC/db^l||) per layer] to the epoch's sums."""
         totals = self._totals
@@ -379,16 +505,28 @@ class Trainer:
         if self._scores is not None:
             self._scores.flush(self._totals)  # the totals a mid-epoch checkpoint saves
         if self.checkpoint:
+            self._check_parameters()  # a diverged batch: DivergenceError rather than a NaN checkpoint
             self.save_checkpoint(self.checkpoint)
         raise TrainingInterrupted(self.epoch, self.batch, self.checkpoint, signum)
 
     # -- checkpoints ----------------------------------------------------------------
 
     def save_checkpoint(self, path) -> None:
-        """Write everything needed to continue this run exactly (atomic, no pickle)."""
+        """Write everything needed to continue this run exactly (atomic, no pickle).
+
+        Raises:
+            ValueError: a parameter or optimizer state holds NaN or inf (nothing is written).
+        """
         from ..io import save_arrays
+        from ..validation import all_finite
 
         net = self.net
+        found = first_non_finite_parameter(net)
+        if found is not None:
+            raise ValueError(f"refusing to write the checkpoint {path}: {found[0]} holds {found[1]}")
+        for key, value in self.optimizer.state_dict().items():
+            if np.issubdtype(np.asarray(value).dtype, np.floating) and not all_finite(np.asarray(value)):
+                raise ValueError(f"refusing to write the checkpoint {path}: the optimizer's {key} holds NaN or inf")
         arrays = {}
         for index, layer in enumerate(net.layers):
             for name, value in layer.params.items():
