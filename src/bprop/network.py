@@ -510,7 +510,10 @@ class Network:
         }
 
     def save(self, path) -> None:
-        """Save the architecture and weights to ``path`` (atomic, no pickle); see ``bprop.load``."""
+        """Save the architecture and weights to ``path`` (atomic, no pickle); see ``bprop.load``.
+
+        Raises ValueError, leaving ``path`` as it was, when a weight or bias holds NaN or inf.
+        """
         from .serialization import save_model
 
         save_model(self, path)

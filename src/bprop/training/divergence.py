@@ -51,8 +51,9 @@ class DivergenceError(ArithmeticError):
 
     Attributes:
         epoch: the epoch (1-based, as printed).
-        batch: the batch (1-based) whose cost was first non-finite, or None when
-            only the end-of-epoch check saw it (a parameter, a validation cost).
+        batch: the batch (1-based) whose cost was first non-finite (or, for a
+            parameter seen at an interruption, the batch just trained); None when
+            only the end-of-epoch checks saw it (a parameter, a validation cost).
         n_batches: batches per epoch.
         quantity, value: what was not finite and its value (nan, inf).
         eta: the learning rate in use.

@@ -418,14 +418,16 @@ class Trainer:
             "totals": copy.deepcopy(self._totals),
         }
 
-    def _check_parameters(self) -> None:
-        """Raise NonFiniteValue when a weight or bias holds NaN or inf (one pass per array)."""
+    def _check_parameters(self, batch: int | None = None) -> None:
+        """Raise NonFiniteValue when a weight or bias holds NaN or inf (one pass per array);
+        ``batch``: the 0-based batch just trained, when known."""
         found = first_non_finite_parameter(self.net)
         if found is not None:
-            raise NonFiniteValue(*found)
+            raise NonFiniteValue(*found, batch=batch)
 
     def _diverged(self, bad: NonFiniteValue, snapshot: dict) -> DivergenceError:
         """Put back the epoch's starting state; the error to raise."""
+        eta = self.optimizer.eta  # the rate in use (a schedule may have changed it this epoch)
         for (param, _), saved in zip(self.net.trainable_parameters(), snapshot["params"]):
             param[...] = saved  # in place: the arrays the bound steps hold stay the same
         self.optimizer.load_state_dict(snapshot["optimizer"])
@@ -442,7 +444,7 @@ class Trainer:
             note = f"; the checkpoint {self.checkpoint} was not written for this epoch"
         return DivergenceError(
             epoch=epoch, batch=None if bad.batch is None else bad.batch + 1, n_batches=self.n_batches,
-            quantity=bad.quantity, value=bad.value, eta=self.optimizer.eta, optimizer=self.optimizer.name,
+            quantity=bad.quantity, value=bad.value, eta=eta, optimizer=self.optimizer.name,
             restored=restored, checkpoint=note, history=self.history)
 
     def _add_norms(self, norms) -> None:
@@ -505,7 +507,7 @@ class Trainer:
         if self._scores is not None:
             self._scores.flush(self._totals)  # the totals a mid-epoch checkpoint saves
         if self.checkpoint:
-            self._check_parameters()  # a diverged batch: DivergenceError rather than a NaN checkpoint
+            self._check_parameters(self.batch - 1)  # diverged: DivergenceError, not a NaN checkpoint
             self.save_checkpoint(self.checkpoint)
         raise TrainingInterrupted(self.epoch, self.batch, self.checkpoint, signum)
 

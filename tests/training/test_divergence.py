@@ -1,0 +1,225 @@
+"""Divergence (issue 15, item 8): a NaN or inf cost or parameter stops fit at once with
+DivergenceError; the network keeps the parameters of the start of the diverged epoch;
+no non-finite model or checkpoint is ever written."""
+
+import hashlib
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import bprop
+from bprop import Adam, Callback, DivergenceError, EarlyStopping, Network
+from bprop.training import read_checkpoint
+
+
+def data(n=120, features=6, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, features)).astype(np.float32), rng.integers(0, classes, n)
+
+
+def params(net):
+    return [p.copy() for p in list(net.weights) + list(net.biases)]
+
+
+def same(a, b):
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class Poison(Callback):
+    """Sets w^1[0, 0] to NaN after batch ``batch`` (0-based) of epoch ``epoch`` (0-based)."""
+
+    def __init__(self, epoch, batch):
+        self.epoch, self.batch = epoch, batch
+
+    def on_batch_end(self, trainer, batch, n_batches):
+        if trainer.epoch == self.epoch and batch == self.batch:
+            trainer.net.weights[0][0, 0] = np.nan
+
+
+class RaiseEta(Callback):
+    """At the start of epoch ``epoch`` (0-based), set the learning rate to ``eta``."""
+
+    def __init__(self, epoch, eta):
+        self.epoch, self.eta = epoch, eta
+
+    def on_epoch_begin(self, trainer, epoch):
+        if epoch == self.epoch:
+            trainer.optimizer.eta = self.eta
+
+
+def test_divergence_error_is_public_and_an_arithmetic_error():
+    assert "DivergenceError" in bprop.__all__
+    assert issubclass(DivergenceError, ArithmeticError)
+    assert not issubclass(DivergenceError, ValueError)  # not mistaken for a refused input
+
+
+def test_a_huge_learning_rate_stops_fit_in_the_first_epoch_with_the_cause():
+    x, y = data()
+    net = Network([6, 16, 3], hidden="relu", seed=0)
+    before, rng_state = params(net), net.rng.bit_generator.state
+    with pytest.raises(DivergenceError) as caught:
+        net.fit(x, y, epochs=5, batch_size=10, eta=1e30, verbose=False)
+    error = caught.value
+    message = str(error)
+    assert error.epoch == 1 and error.n_batches == 12 and 1 <= error.batch <= 12
+    assert f"epoch 1, batch {error.batch} of 12" in message
+    assert not np.isfinite(error.value) and str(error.value) in message
+    assert "the training cost is" in message
+    assert "The learning rate 1e+30 is probably too large; try 0.1" in message
+    assert "at the start of epoch 1" in message
+    assert error.eta == 1e30 and len(error.history) == 0
+    # The network is as it was before fit: the last finite weights, the same generator.
+    assert same(params(net), before)
+    assert net.rng.bit_generator.state == rng_state
+
+
+def test_the_first_batch_with_a_non_finite_cost_is_named():
+    """The cost is checked a block of batches at a time; the error still names the batch."""
+    x, y = data()
+    net = Network([6, 16, 3], hidden="tanh", seed=1)
+    with pytest.raises(DivergenceError) as caught:
+        net.fit(x, y, epochs=2, batch_size=10, eta=0.1, verbose=False, callbacks=[Poison(0, 4)])
+    # w^1 is NaN after batch 5 (1-based), so batch 6 is the first whose cost is NaN.
+    assert caught.value.batch == 6
+    assert "epoch 1, batch 6 of 12: the training cost is nan" in str(caught.value)
+
+
+def test_a_later_epoch_keeps_the_weights_generator_and_optimizer_of_its_start(tmp_path):
+    x, y = data()
+    x_val, y_val = data(30, seed=1)
+    twin = Network([6, 16, 3], hidden="relu", seed=2)
+    twin_adam = Adam(0.01)
+    twin.fit(x, y, epochs=2, batch_size=10, optimizer=twin_adam, verbose=False)
+
+    net = Network([6, 16, 3], hidden="relu", seed=2)
+    adam = Adam(0.01)
+    path = tmp_path / "run.ckpt"
+    written = {}
+
+    class Record(Callback):
+        def on_epoch_begin(self, trainer, epoch):
+            if epoch == 2:
+                written["digest"] = digest(path)
+
+    callbacks = [Record(), EarlyStopping("val_cost", patience=5), Poison(2, 3)]
+    with pytest.raises(DivergenceError) as caught:
+        net.fit(x, y, epochs=4, batch_size=10, optimizer=adam, validation=(x_val, y_val), callbacks=callbacks,
+                checkpoint=path, verbose=False)
+    assert caught.value.epoch == 3 and len(caught.value.history) == 2
+    assert "at the start of epoch 3" in str(caught.value)
+    assert f"the checkpoint {path} was not written for this epoch" in str(caught.value)
+    # Parameters, generator and Adam's moments as after two good epochs (EarlyStopping
+    # does not put its best epoch back over them).
+    assert same(params(net), params(twin))
+    assert net.rng.bit_generator.state == twin.rng.bit_generator.state
+    assert adam.t == twin_adam.t and same(adam.m + adam.v, twin_adam.m + twin_adam.v)
+    # The checkpoint still holds the end of epoch 2, byte for byte, and resumes.
+    assert digest(path) == written["digest"]
+    assert read_checkpoint(path)["epoch"] == 2
+    resumed = Network([6, 16, 3], hidden="relu", seed=2)
+    resumed.fit(x, y, epochs=3, batch_size=10, optimizer=Adam(0.01), validation=(x_val, y_val),
+                callbacks=[Record(), EarlyStopping("val_cost", patience=5)], resume=path, verbose=False)
+    assert all(np.isfinite(w).all() for w in resumed.weights)
+
+
+def test_the_learning_rate_reported_is_the_one_in_use():
+    x, y = data()
+    net = Network([6, 16, 3], hidden="relu", seed=0)
+    with pytest.raises(DivergenceError) as caught:
+        net.fit(x, y, epochs=3, batch_size=10, eta=0.1, verbose=False, callbacks=[RaiseEta(1, 1e35)])
+    assert caught.value.epoch == 2 and caught.value.eta == 1e35
+    assert "learning rate 1e+35 is probably too large" in str(caught.value)
+
+
+def test_a_pre_existing_checkpoint_is_never_overwritten_by_a_diverged_epoch(tmp_path):
+    x, y = data()
+    path = tmp_path / "good.ckpt"
+    Network([6, 16, 3], hidden="relu", seed=0).fit(x, y, epochs=1, batch_size=10, checkpoint=path, verbose=False)
+    before = digest(path)
+    with pytest.raises(DivergenceError):
+        Network([6, 16, 3], hidden="relu", seed=0).fit(x, y, epochs=2, batch_size=10, eta=1e30,
+                                                        checkpoint=path, verbose=False)
+    assert digest(path) == before
+
+
+def test_an_interruption_after_a_diverged_batch_writes_no_checkpoint(tmp_path):
+    """Ctrl-C writes a mid-epoch checkpoint; with a NaN weight it raises DivergenceError instead."""
+    x, y = data()
+    path = tmp_path / "run.ckpt"
+
+    class PoisonThenInterrupt(Callback):
+        def on_batch_end(self, trainer, batch, n_batches):
+            if batch == 2:
+                trainer.net.weights[1][0, 0] = np.inf
+                raise KeyboardInterrupt
+
+    net = Network([6, 16, 3], hidden="relu", seed=0)
+    before = params(net)
+    with pytest.raises(DivergenceError) as caught:
+        net.fit(x, y, epochs=2, batch_size=10, callbacks=[PoisonThenInterrupt()], checkpoint=path, verbose=False)
+    assert "epoch 1, batch 3 of 12: w^2 (net.weights[1]) is inf" in str(caught.value)
+    assert not path.exists()
+    assert same(params(net), before)
+
+
+def test_save_checkpoint_refuses_non_finite_state(tmp_path):
+    from bprop import Trainer
+
+    net = Network([3, 4, 2], seed=0)
+    trainer = Trainer(net, epochs=1, batch_size=2, verbose=False)
+    path = tmp_path / "c.ckpt"
+    net.biases[0][1] = np.nan
+    with pytest.raises(ValueError, match=r"refusing to write the checkpoint .*b\^1 \(net.biases\[0\]\) holds nan"):
+        trainer.save_checkpoint(path)
+    assert not path.exists()
+
+
+def test_save_refuses_non_finite_weights_and_leaves_the_file(tmp_path):
+    net = Network([3, 4, 2], seed=0)
+    path = tmp_path / "good.npz"
+    net.save(path)
+    before = digest(path)
+    net.weights[1][0, 1] = -np.inf
+    with pytest.raises(ValueError, match=r"refusing to save .*w\^2 \(net.weights\[1\]\) holds -inf"):
+        net.save(path)
+    assert digest(path) == before
+    assert np.isfinite(bprop.load(path).weights[1]).all()
+    assert [p.name for p in tmp_path.iterdir()] == ["good.npz"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("name,eta,hint", [
+    ("sgd", 5.0, "The learning rate 5 is probably too large; try 0.1"),
+    ("adam", 0.5, "The learning rate 0.5 is probably too large; try 0.001"),
+    ("sgd", 0.05, "may still be too large for this data: try 0.005"),
+])
+def test_the_hint_depends_on_the_optimizer_and_the_rate(name, eta, hint):
+    from bprop.training.divergence import likely_cause
+
+    assert hint in likely_cause(eta, name)
+
+
+def test_bprop_train_exits_1_and_leaves_save_history_and_checkpoint_untouched(tmp_path):
+    targets = {name: tmp_path / name for name in ("good.npz", "history.json", "run.ckpt")}
+    for name, path in targets.items():
+        path.write_bytes(f"a good {name} from an earlier run".encode())
+    before = {name: digest(path) for name, path in targets.items()}
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [
+        os.path.join(os.path.dirname(__file__), "..", "..", "src"), os.environ.get("PYTHONPATH")])))
+    result = subprocess.run(
+        [sys.executable, "-m", "bprop", "train", "--hidden", "relu", "--eta", "1e30", "--epochs", "2", "--quiet",
+         "--save", str(targets["good.npz"]), "--history", str(targets["history.json"]),
+         "--checkpoint", str(targets["run.ckpt"])],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert "bprop train: error: training diverged in epoch 1, batch" in result.stderr
+    assert "The learning rate 1e+30 is probably too large" in result.stderr
+    assert {name: digest(path) for name, path in targets.items()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(targets)
