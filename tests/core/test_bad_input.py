@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bprop import Network
+from bprop import EarlyStopping, HalveOnPlateau, Network
 
 
 @pytest.fixture
@@ -117,3 +117,211 @@ def test_one_non_finite_value_anywhere_in_a_large_input_is_found(dtype, bad):
             net.prepare(poisoned, np.zeros(1001, dtype=int))
     huge = np.full((4, 37), np.finfo(dtype).max / 2, dtype=dtype)  # finite, but the sum overflows
     assert net.prepare(huge, np.zeros(4, dtype=int))[0].shape == (4, 37)
+
+
+# -- issue 15, item 10: no silent coercion; every rejected call changes nothing ------------
+
+
+def full_snapshot(net, optimizer=None):
+    """Weights, biases, generator, regularizer and (if given) optimizer state."""
+    state = None if optimizer is None else {k: np.array(v, copy=True) for k, v in optimizer.state_dict().items()}
+    regularizer = None if net.regularizer is None else net.regularizer.config()
+    return snapshot(net), regularizer, state
+
+
+def assert_all_unchanged(net, snap, optimizer=None):
+    first, regularizer, state = snap
+    assert_unchanged(net, first)
+    assert (None if net.regularizer is None else net.regularizer.config()) == regularizer
+    if optimizer is not None:
+        now = optimizer.state_dict()
+        assert now.keys() == state.keys()
+        assert all(np.array_equal(now[k], state[k]) for k in state)
+
+
+@pytest.fixture
+def reg_net():
+    return Network([4, 5, 3], hidden="relu", seed=0, regularizer=("l2", 1.0))
+
+
+MORE_FIT_CASES = [
+    ("complex x", dict(x=np.zeros((6, 4)) + 1j), r"x holds complex numbers \(dtype complex128\)"),
+    ("complex y", dict(y=Y + 0j), "y holds complex numbers"),
+    ("ragged x", dict(x=[[0.0] * 4] * 5 + [[0.0] * 3]), "x is ragged: row 5 has 3 values but row 0 has 4"),
+    ("ragged y", dict(y=[[1, 0, 0]] * 5 + [[1, 0]]), "y is ragged: row 5 has 2 values but row 0 has 3"),
+    ("epochs bool", dict(epochs=True), "epochs must be a positive integer, got True"),
+    ("epochs float", dict(epochs=2.0), "epochs must be a positive integer, got 2.0"),
+    ("epochs negative", dict(epochs=-3), "epochs must be a positive integer, got -3"),
+    ("batch size bool", dict(batch_size=True), "batch_size must be a positive integer, got True"),
+    ("batch size negative", dict(batch_size=-1), "batch_size must be a positive integer, got -1"),
+    ("eta nan", dict(eta=float("nan")), "eta must be a positive finite number"),
+    ("eta bool", dict(eta=True), "eta must be a positive finite number"),
+    ("unknown option", dict(epoch=3), "unknown fit option 'epoch'; valid options are: epochs, batch_size, eta"),
+    ("early stopping without validation", dict(callbacks=[EarlyStopping()]),
+     r"EarlyStopping monitors 'val_accuracy', which the epoch logs will not have \(pass validation="),
+    ("plateau on an unknown metric", dict(callbacks=[HalveOnPlateau(monitor="nope")]),
+     "HalveOnPlateau monitors 'nope', which the epoch logs will not have; they will have: .*train_cost"),
+    ("monitored set not given", dict(callbacks=[EarlyStopping("test_cost")]), "monitors 'test_cost'"),
+    ("checkpoint folder missing", dict(checkpoint="no/such/folder/run.ckpt"), "the folder .* does not exist"),
+]
+
+
+@pytest.mark.parametrize("label,change,message", MORE_FIT_CASES, ids=[c[0] for c in MORE_FIT_CASES])
+def test_fit_refuses_before_changing_weights_generator_or_regularizer(reg_net, label, change, message, tmp_path,
+                                                                       monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = dict(x=X, y=Y, epochs=2, batch_size=2, eta=0.1, verbose=False)
+    args.update(change)
+    x, y = args.pop("x"), args.pop("y")
+    snap = full_snapshot(reg_net)
+    with pytest.raises(ValueError, match=message):
+        reg_net.fit(x, y, **args)
+    assert_all_unchanged(reg_net, snap)
+    assert reg_net.regularizer.n is None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_callbacks_may_monitor_every_metric_the_logs_will_have():
+    from bprop import Callback
+
+    class Adds(Callback):
+        provides = ("my_score",)
+
+        def on_epoch_end(self, trainer, epoch, logs):
+            logs["my_score"] = float(epoch)
+
+    net = Network([4, 5, 3], hidden="relu", seed=0)
+    x_val, y_val = X[:3], Y[:3]
+    for monitor in ("val_cost", "val_accuracy", "test_accuracy", "train_cost", "grad_norm_2", "my_score"):
+        history = net.fit(X, Y, epochs=2, batch_size=2, verbose=False, validation=(x_val, y_val),
+                          monitor={"test": (x_val, y_val)}, callbacks=[Adds(), EarlyStopping(monitor, patience=5)])
+        assert monitor in history.epochs[-1]
+
+
+def test_an_explicit_eta_that_differs_from_the_optimizers_is_refused():
+    from bprop import Adam
+
+    net = Network([4, 5, 3], hidden="relu", seed=0)
+    adam = Adam()
+    snap = full_snapshot(net, adam)
+    with pytest.raises(ValueError, match=r"eta=0.5 and the optimizer Adam\(eta=0.001.*disagree on the learning rate"):
+        net.fit(X, Y, epochs=1, batch_size=2, eta=0.5, optimizer=adam, verbose=False)
+    assert_all_unchanged(net, snap, adam)
+    assert adam.t == 0 and adam.eta == 0.001
+    # The same rate twice, or the rate only on the optimizer, is fine; a name takes eta.
+    assert net.fit(X, Y, epochs=1, batch_size=2, eta=0.001, optimizer=adam, verbose=False).epochs[0]["eta"] == 0.001
+    assert net.fit(X, Y, epochs=1, batch_size=2, optimizer=Adam(0.02), verbose=False).epochs[0]["eta"] == 0.02
+    assert net.fit(X, Y, epochs=1, batch_size=2, eta=0.05, optimizer="adam", verbose=False).epochs[0]["eta"] == 0.05
+
+
+def test_without_eta_a_named_optimizer_uses_its_own_default():
+    net = Network([4, 5, 3], hidden="relu", seed=0)
+    assert net.fit(X, Y, epochs=1, batch_size=2, verbose=False).epochs[0]["eta"] == 0.1
+    assert net.fit(X, Y, epochs=1, batch_size=2, optimizer="adam", verbose=False).epochs[0]["eta"] == 0.001
+    assert net.fit(X, Y, epochs=1, batch_size=2, optimizer="momentum", verbose=False).epochs[0]["eta"] == 0.1
+
+
+def test_a_rejected_resume_changes_nothing(reg_net, tmp_path):
+    before = reg_net.evaluate(X, Y)["cost"]
+    snap = full_snapshot(reg_net)
+    with pytest.raises(FileNotFoundError, match="missing.ckpt"):
+        reg_net.fit(X, Y, epochs=1, batch_size=2, resume=tmp_path / "missing.ckpt", verbose=False)
+    (tmp_path / "bad.ckpt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a bprop file"):
+        reg_net.fit(X, Y, epochs=1, batch_size=2, resume=tmp_path / "bad.ckpt", verbose=False)
+    assert_all_unchanged(reg_net, snap)
+    assert reg_net.regularizer.n is None
+    assert reg_net.evaluate(X, Y)["cost"] == before  # the penalty still divides by the data's size
+
+
+@pytest.mark.parametrize("batch_size", [-1, 0, 2.5, True, "8", None])
+def test_evaluate_refuses_bad_batch_sizes(net, batch_size):
+    snap = snapshot(net)
+    with pytest.raises(ValueError, match=f"batch_size must be a positive integer, got {batch_size!r}"):
+        net.evaluate(X, Y, batch_size=batch_size)
+    assert_unchanged(net, snap)
+    assert net.evaluate(X, Y, batch_size=np.int64(4)) == net.evaluate(X, Y)
+
+
+@pytest.mark.parametrize("entry", ["evaluate", "predict", "feedforward", "total_cost", "backprop"])
+def test_complex_and_ragged_input_is_refused_everywhere(net, entry):
+    snap = snapshot(net)
+    call = getattr(net, entry)
+    args = (lambda x: (x,)) if entry in ("predict", "feedforward") else (lambda x: (x, [0, 1]))
+    with pytest.raises(ValueError, match="x holds complex numbers"):
+        call(*args(np.ones((2, 4), dtype=np.complex64)))
+    with pytest.raises(ValueError, match="x is ragged: row 1 has 5 values but row 0 has 4"):
+        call(*args([[1, 2, 3, 4], [1, 2, 3, 4, 5]]))
+    assert_unchanged(net, snap)
+
+
+def test_complex_parameters_are_refused(net):
+    snap = snapshot(net)
+    with pytest.raises(ValueError, match="weights must be real numbers"):
+        net.weights[0] = np.ones((5, 4)) * 1j
+    with pytest.raises(ValueError, match="biases must be real numbers"):
+        net.biases = [np.zeros(5) + 0j, np.zeros(3)]
+    assert_unchanged(net, snap)
+
+
+@pytest.mark.parametrize("dtype", ["flaot32", "int32", "float16", None, np.complex64])
+def test_unknown_dtypes_list_the_valid_ones(dtype):
+    with pytest.raises(ValueError, match=f"dtype must be float32 or float64, got {dtype!r}"):
+        Network([4, 5, 3], dtype=dtype)
+
+
+def test_copy_to_a_bad_dtype_is_refused(net):
+    with pytest.raises(ValueError, match="dtype must be float32 or float64, got 'int8'"):
+        net.copy(dtype="int8")
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "7", True, [1, 2], np.random.default_rng(0)])
+def test_seeds_must_be_non_negative_integers(seed):
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        Network([4, 5, 3], seed=seed)
+
+
+def test_numpy_integer_seeds_and_none_are_seeds():
+    a, b = Network([4, 5, 3], seed=np.int64(3)), Network([4, 5, 3], seed=3)
+    assert np.array_equal(a.weights[0], b.weights[0])
+    assert Network([4, 5, 3], seed=None).seed is None
+
+
+@pytest.mark.parametrize("sizes", [5, "784,100,10", 3.0, {4, 5}])
+def test_sizes_must_be_a_list(sizes):
+    with pytest.raises(ValueError, match=r"sizes must be a list, e.g. Network\(\[784, 100, 10\]\)"):
+        Network(sizes)
+
+
+def test_sizes_may_be_a_tuple_or_an_array():
+    assert Network((4, 5, 3), seed=0).sizes == Network(np.array([4, 5, 3]), seed=0).sizes == [4, 5, 3]
+
+
+@pytest.mark.parametrize("eps", [0, -1e-6, float("nan"), float("inf"), True, "1e-6"])
+def test_gradcheck_refuses_bad_steps(net, eps):
+    from bprop import gradcheck
+
+    snap = snapshot(net)
+    with pytest.raises(ValueError, match="eps must be a positive finite number"):
+        gradcheck(net, X[:2], Y[:2], eps=eps)
+    assert_unchanged(net, snap)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(dtype="int32"), "dtype must be float32 or float64, got 'int32'"),
+    (dict(dtype="uint8"), "dtype must be float32 or float64"),
+    (dict(seed=-2), "seed must be a non-negative integer, got -2"),
+    (dict(seed=0.5), "seed must be a non-negative integer, got 0.5"),
+])
+def test_load_digits_refuses_bad_arguments(kwargs, message):
+    from bprop.datasets import load_digits
+
+    with pytest.raises(ValueError, match=message):
+        load_digits(**kwargs)
+
+
+def test_load_digits_in_float64():
+    from bprop.datasets import load_digits
+
+    train = load_digits(dtype="float64").train
+    assert train.x.dtype == np.float64 and 0 < train.x.max() <= 1 and len(np.unique(train.x)) > 2
