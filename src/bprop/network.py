@@ -347,6 +347,8 @@ class Network:
 
         n: the training-set size; default ``regularizer.n`` (set by ``fit``).
         """
+        if n is not None:
+            n = positive_int("n", n)
         if self.regularizer is None:
             return 0.0
         n = n or self.regularizer.n

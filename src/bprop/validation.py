@@ -77,9 +77,22 @@ def as_inputs(x, n_in: int, dtype, name: str = "x") -> np.ndarray:
         raise ValueError(f"{name} is empty: it has no samples")
     if array.shape[1] != n_in:
         raise ValueError(f"{name} has {array.shape[1]} features but the network expects {n_in}")
-    array = np.ascontiguousarray(array, dtype=dtype)
-    _check_finite(array, name)
+    given = array
+    with np.errstate(over="ignore"):  # a finite value beyond float32's range: named below
+        array = np.ascontiguousarray(array, dtype=dtype)
+    if not all_finite(array):  # one BLAS pass for finite data (see _check_finite)
+        _check_range(given, array.dtype, name)
+        _check_finite(array, name)
     return array
+
+
+def _check_range(given: np.ndarray, dtype: np.dtype, name: str) -> None:
+    """Raise when finite values of ``given`` became inf in ``dtype`` (only run on failure)."""
+    if np.issubdtype(given.dtype, np.floating) and bool(np.isfinite(given).all()):
+        largest = float(np.abs(given).max())
+        raise ValueError(f"{name} has values too large for {dtype} (|{name}| up to {largest:.3g}; "
+                         f"the largest {dtype} is {float(np.finfo(dtype).max):.3g}): scale the data, "
+                         "or use dtype='float64'")
 
 
 def _check_finite(array: np.ndarray, name: str) -> None:
@@ -136,6 +149,13 @@ def positive_float(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
     return float(value)
+
+
+def flag(name: str, value) -> bool:
+    """A yes/no option: True, False (NumPy's booleans, 0 and 1 too); not a string or 2."""
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and value in (0, 1)):
+        return bool(value)
+    raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
 def non_negative_int(name: str, value) -> int:

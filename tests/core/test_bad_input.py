@@ -325,3 +325,54 @@ def test_load_digits_in_float64():
 
     train = load_digits(dtype="float64").train
     assert train.x.dtype == np.float64 and 0 < train.x.max() <= 1 and len(np.unique(train.x)) > 2
+
+
+# -- the rest of that kind, found across the public API ------------------------------------
+
+
+HUNTED_FIT_CASES = [
+    ("shuffle as text", dict(shuffle="no"), "shuffle must be True or False, got 'no'"),
+    ("verbose 2", dict(verbose=2), "verbose must be True or False, got 2"),
+    ("one callback, not a list", dict(callbacks=EarlyStopping("train_cost")),
+     r"callbacks must be a list of Callback objects; wrap the one given: callbacks=\[EarlyStopping"),
+    ("callbacks not iterable", dict(callbacks=5), "callbacks must be a list of Callback objects, got 5"),
+    ("settings not a dict", dict(settings=[1, 2]), r"settings must be a dict of JSON values, got \[1, 2\]"),
+    ("settings not JSON", dict(settings={"when": object()}, checkpoint="run.ckpt"),
+     "settings must hold JSON values .*object"),
+    ("checkpoint is a folder", dict(checkpoint="."), "is a folder; give a file path"),
+    ("x beyond float32", dict(x=np.full((6, 4), 1e300)),
+     r"x has values too large for float32 \(\|x\| up to 1e\+300; the largest float32 is 3.4e\+38\)"),
+]
+
+
+@pytest.mark.parametrize("label,change,message", HUNTED_FIT_CASES, ids=[c[0] for c in HUNTED_FIT_CASES])
+def test_fit_refuses_more_bad_options_before_anything_changes(reg_net, label, change, message, tmp_path, monkeypatch):
+    test_fit_refuses_before_changing_weights_generator_or_regularizer(reg_net, label, change, message, tmp_path,
+                                                                      monkeypatch)
+
+
+@pytest.mark.parametrize("name", ["adam", "momentum"])
+def test_an_optimizer_with_state_for_another_network_is_refused(name):
+    from bprop import Adam, Momentum
+
+    optimizer = Adam(0.01) if name == "adam" else Momentum(0.01)
+    Network([4, 6, 3], seed=0).fit(X, Y, epochs=1, batch_size=2, optimizer=optimizer, verbose=False)
+    net = Network([4, 5, 3], seed=0)
+    snap = full_snapshot(net, optimizer)
+    with pytest.raises(ValueError, match=r"holds state for parameters of shapes \[\(6, 4\), .* but the network's "
+                                         r"are \[\(5, 4\), .*give each network its own optimizer"):
+        net.fit(X, Y, epochs=1, batch_size=2, optimizer=optimizer, verbose=False)
+    assert_all_unchanged(net, snap, optimizer)
+
+
+@pytest.mark.parametrize("min_delta", [float("nan"), float("inf"), -0.1])
+def test_early_stopping_refuses_a_meaningless_min_delta(min_delta):
+    with pytest.raises(ValueError, match="min_delta must be a non-negative number"):
+        EarlyStopping(min_delta=min_delta)
+
+
+@pytest.mark.parametrize("n", [-1, 0, 2.5, True])
+def test_penalty_refuses_a_bad_training_set_size(reg_net, n):
+    with pytest.raises(ValueError, match=f"n must be a positive integer, got {n!r}"):
+        reg_net.penalty(n)
+    assert reg_net.penalty(6) > 0

@@ -78,6 +78,9 @@ class Adam(Optimizer):
             work *= step_size
             param -= work
 
+    def parameter_state(self):
+        return list(self.m)  # v has the same shapes
+
     def state_dict(self):
         state = super().state_dict()
         state["t"] = np.array(self.t, dtype=np.int64)

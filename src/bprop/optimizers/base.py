@@ -25,6 +25,21 @@ class Optimizer:
     def step(self, pairs: list[tuple[np.ndarray, np.ndarray]]) -> None:
         raise NotImplementedError
 
+    def parameter_state(self) -> list[np.ndarray]:
+        """The per-parameter state arrays (velocities, moments), by position; [] before
+        the first step or for a stateless rule."""
+        return []
+
+    def check_parameters(self, params: list[np.ndarray]) -> None:
+        """Raise ValueError when this optimizer's per-parameter state was made for other
+        parameters (e.g. one optimizer object reused for a second network); called by
+        ``Trainer.fit`` before training."""
+        state = self.parameter_state()
+        if state and [s.shape for s in state] != [p.shape for p in params]:
+            raise ValueError(f"this {self!r} holds state for parameters of shapes {[s.shape for s in state]}, "
+                             f"but the network's are {[p.shape for p in params]}: give each network its own "
+                             f"optimizer, e.g. {type(self).__name__}(eta={self.eta:g})")
+
     def fused_step(self, regularizer, n: int):
         """A ``kernels.SGDStep`` when this update can be applied inside backward
         (plain SGD), else None: the trainer then stores gradients and calls ``step``."""

@@ -64,6 +64,9 @@ class Momentum(Optimizer):
             else:
                 param += v  # w + v'
 
+    def parameter_state(self):
+        return list(self.velocities)
+
     def state_dict(self):
         state = super().state_dict()
         state["mu"] = np.array(self.mu)

@@ -32,7 +32,7 @@ class EarlyStopping(Callback):
                  restore_best: bool = True):
         self.monitor = monitor
         self.patience = positive_int("EarlyStopping patience", patience)
-        if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or min_delta < 0:
+        if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or not 0 <= min_delta < np.inf:
             raise ValueError(f"min_delta must be a non-negative number, got {min_delta!r}")
         self.min_delta = float(min_delta)
         self.restore_best = bool(restore_best)

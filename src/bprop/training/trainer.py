@@ -47,6 +47,7 @@ network's weights, generator, regularizer and the optimizer as they were.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import signal
 import threading
@@ -56,7 +57,7 @@ import numpy as np
 
 from .. import kernels, optimizers
 from ..costs import LogLikelihood
-from ..validation import are_one_hot, as_inputs, first_non_finite_parameter, positive_float, positive_int
+from ..validation import are_one_hot, as_inputs, first_non_finite_parameter, flag, positive_float, positive_int
 from .bound_step import BoundSGDStep
 from .callbacks import Callback, ProgressBar
 from .divergence import DivergenceError, NonFiniteValue
@@ -176,12 +177,17 @@ class Trainer:
         for name in self.monitor:
             if not isinstance(name, str) or not name or name in ("train", "val"):
                 raise ValueError(f"monitor names must be strings other than 'train' and 'val', got {name!r}")
-        callbacks = list(callbacks)
+        if isinstance(callbacks, Callback):
+            raise ValueError(f"callbacks must be a list of Callback objects; wrap the one given: callbacks=[{callbacks!r}]")
+        try:
+            callbacks = list(callbacks)
+        except TypeError:
+            raise ValueError(f"callbacks must be a list of Callback objects, got {callbacks!r}") from None
         for callback in callbacks:
             if not isinstance(callback, Callback):
                 raise ValueError(f"callbacks must be bprop Callback objects, got {callback!r}")
-        self.callbacks = ([ProgressBar()] if verbose else []) + callbacks
-        self.shuffle = bool(shuffle)
+        self.callbacks = ([ProgressBar()] if flag("verbose", verbose) else []) + callbacks
+        self.shuffle = flag("shuffle", shuffle)
         self.checkpoint = None if checkpoint is None else str(checkpoint)
         self.checkpoint_every = positive_int("checkpoint_every", checkpoint_every)
         if grad_norm_every is not None and (
@@ -189,7 +195,9 @@ class Trainer:
         ):
             raise ValueError(f"grad_norm_every must be a non-negative integer or None, got {grad_norm_every!r}")
         self.grad_norm_every = grad_norm_every
-        self.handle_signals = bool(handle_signals)
+        self.handle_signals = flag("handle_signals", handle_signals)
+        if settings is not None and not isinstance(settings, dict):
+            raise ValueError(f"settings must be a dict of JSON values, got {settings!r}")
         self.settings = dict(settings or {})
         self.history = History()
         self.stop_training = False
@@ -243,6 +251,8 @@ class Trainer:
             sets.append((name, self._prepare_pair(pair, f"monitor[{name!r}]", classes, preprocessing)))
         self._check_callbacks(self._metric_names(sets))
         self._check_checkpoint_folder()
+        if resume is None:  # (resuming replaces the optimizer by the checkpoint's)
+            self.optimizer.check_parameters([param for param, _ in net.trainable_parameters()])
 
         n = x.shape[0]
         batch_size = min(self.batch_size, n)
@@ -334,6 +344,15 @@ class Trainer:
             raise ValueError(f"checkpoint {self.checkpoint!r}: the folder {folder} does not exist")
         if os.path.isdir(self.checkpoint):
             raise ValueError(f"checkpoint {self.checkpoint!r} is a folder; give a file path, e.g. run.ckpt")
+        def plain(value):
+            if isinstance(value, np.generic):
+                return value.item()
+            raise TypeError(f"{type(value).__name__} {value!r} is not a JSON value")
+
+        try:
+            json.dumps(self.settings, default=plain)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"settings must hold JSON values (they go into the checkpoint): {error}") from None
 
     def _prepare_pair(self, pair, label, classes, preprocessing):
         try:
