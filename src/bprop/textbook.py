@@ -361,7 +361,9 @@ class TextbookNetwork:
         With ``verbose`` the mean cost over the training data is printed after each epoch
         (slow: it is another per-sample pass).
         """
-        rng = np.random.default_rng(seed)
+        from .validation import seed_value
+
+        rng = np.random.default_rng(seed_value(seed))
         for epoch in range(epochs):
             self.sgd_epoch(x, y, batch_size, eta, rng)
             if verbose:

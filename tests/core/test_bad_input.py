@@ -376,3 +376,28 @@ def test_penalty_refuses_a_bad_training_set_size(reg_net, n):
     with pytest.raises(ValueError, match=f"n must be a positive integer, got {n!r}"):
         reg_net.penalty(n)
     assert reg_net.penalty(6) > 0
+
+
+@pytest.mark.parametrize("argv", [["train", "--seed", "-1"], ["gradcheck", "3,4,2", "--seed", "x"],
+                                  ["explain", "--seed", "-3"], ["graph", "--seed", "-1"], ["draw", "--seed", "-2"]])
+def test_command_line_seeds_must_be_non_negative_integers(argv, capsys, tmp_path, monkeypatch):
+    from bprop.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert f"argument --seed: seed must be a non-negative integer, got '{argv[-1]}'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_library_seeds_are_checked_everywhere():
+    from bprop.explain.examples import resolve
+    from bprop.textbook import TextbookNetwork
+
+    with pytest.raises(ValueError, match="seed must be a non-negative integer, got -1"):
+        resolve(sizes=[2, 2, 2], seed=-1)
+    textbook = TextbookNetwork([np.eye(2)], [np.zeros(2)])
+    with pytest.raises(ValueError, match="seed must be a non-negative integer, got 0.5"):
+        textbook.fit(np.zeros((2, 2)), [0, 1], seed=0.5)
+    assert np.array_equal(textbook.weights[0], np.eye(2))

@@ -10,7 +10,7 @@ def add_example_options(parser: argparse.ArgumentParser) -> None:
     from ..activations import ACTIVATIONS
     from ..costs import COSTS
     from ..explain.examples import EXAMPLES
-    from .options import parse_sizes
+    from .options import parse_seed, parse_sizes
 
     group = parser.add_argument_group("network and data (default: seed 000's 2-2-2 example)")
     group.add_argument("--example", choices=sorted(EXAMPLES), default=None,
@@ -33,7 +33,7 @@ def add_example_options(parser: argparse.ArgumentParser) -> None:
                        "cross_entropy for sigmoid, quadratic otherwise)")
     group.add_argument("--eta", type=float, default=None, help="learning rate η (default: the example's, else 0.5)")
     group.add_argument("--fixed-biases", action="store_true", help="keep the biases fixed, as seed 000's example does")
-    group.add_argument("--seed", type=int, default=0, help="random seed for --sizes weights and missing data (default: 0)")
+    group.add_argument("--seed", type=parse_seed, default=0, help="random seed for --sizes weights and missing data (default: 0)")
 
 
 def example_from_args(args):

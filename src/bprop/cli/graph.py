@@ -8,7 +8,7 @@ the rule applied and upstream × local = contribution.
 
 from __future__ import annotations
 
-from .options import parse_sizes
+from .options import parse_seed, parse_sizes
 
 EXPRESSIONS = ("apple", "fruit")
 SUFFIXES = (".svg", ".png", ".dot")
@@ -63,7 +63,7 @@ def register(subparsers) -> None:
     group.add_argument("--cost", default=None, help=f"cost: {', '.join(COSTS.names)} (default: log_likelihood for "
                        "softmax, cross_entropy for sigmoid, quadratic otherwise; seed 000's example: quadratic)")
     group.add_argument("--batch-size", type=int, default=1, help="random samples for --sizes (default: 1)")
-    group.add_argument("--seed", type=int, default=0, help="random seed for --sizes weights and data (default: 0)")
+    group.add_argument("--seed", type=parse_seed, default=0, help="random seed for --sizes weights and data (default: 0)")
     parser.add_argument("--digits", type=int, default=4, help="decimals shown in the picture (default: 4)")
     parser.set_defaults(func=run)
 

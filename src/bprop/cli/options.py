@@ -16,6 +16,17 @@ def parse_sizes(text: str) -> list[int]:
     return sizes
 
 
+def parse_seed(text: str) -> int:
+    """'7' -> 7; a seed is a non-negative integer (NumPy refuses negative ones)."""
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {text!r}")
+    return seed
+
+
 def add_network_options(parser: argparse.ArgumentParser) -> None:
     """--hidden, --output-activation, --cost, --init, --seed, --dtype with the one set of defaults every
     command shares (``Network``'s: relu hidden layers; ``heads.default_pair`` for the output and cost)."""
@@ -32,5 +43,5 @@ def add_network_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cost", default=None, help=f"cost: {', '.join(COSTS.names)} (default: log_likelihood for a "
                        "softmax output, cross_entropy for sigmoid, quadratic otherwise)")
     group.add_argument("--init", default=None, help=f"weight initialization: {', '.join(INITIALIZERS.names)} (default: he for relu, normal otherwise)")
-    group.add_argument("--seed", type=int, default=0, help="random seed for initialization and shuffling (default: 0)")
+    group.add_argument("--seed", type=parse_seed, default=0, help="random seed for initialization and shuffling (default: 0)")
     group.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="floating-point type (default: float32)")

@@ -257,6 +257,9 @@ def resolve(
     Inputs and targets are comma lists ('0.05,0.10'), samples split by ';', or JSON.
     Missing inputs or targets are drawn at random from ``seed``.
     """
+    from ..validation import seed_value
+
+    seed = seed_value(seed)  # a clear error before any file is read
     given = [name for name, value in (("--example", example), ("--weights", weights_file), ("--model", model_file))
              if value is not None]
     if len(given) > 1:
