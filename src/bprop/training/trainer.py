@@ -250,7 +250,7 @@ class Trainer:
         for name, pair in self.monitor.items():
             sets.append((name, self._prepare_pair(pair, f"monitor[{name!r}]", classes, preprocessing)))
         self._check_callbacks(self._metric_names(sets))
-        self._check_checkpoint_folder()
+        self._check_checkpoint_target()
         if resume is None:  # (resuming replaces the optimizer by the checkpoint's)
             self.optimizer.check_parameters([param for param, _ in net.trainable_parameters()])
 
@@ -336,7 +336,8 @@ class Trainer:
         for callback in self.callbacks:
             callback.check(self, metrics)
 
-    def _check_checkpoint_folder(self) -> None:
+    def _check_checkpoint_target(self) -> None:
+        """The checkpoint's folder exists and the settings it will hold are JSON."""
         if self.checkpoint is None:
             return
         folder = os.path.dirname(os.path.abspath(self.checkpoint))
@@ -344,6 +345,7 @@ class Trainer:
             raise ValueError(f"checkpoint {self.checkpoint!r}: the folder {folder} does not exist")
         if os.path.isdir(self.checkpoint):
             raise ValueError(f"checkpoint {self.checkpoint!r} is a folder; give a file path, e.g. run.ckpt")
+
         def plain(value):
             if isinstance(value, np.generic):
                 return value.item()
