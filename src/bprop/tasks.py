@@ -23,6 +23,7 @@ import numpy as np
 
 from .activations import Sigmoid, Softmax
 from .costs import CrossEntropy, LogLikelihood
+from .validation import as_nested
 
 TASKS = ("classification", "multilabel", "regression")
 
@@ -156,7 +157,7 @@ class Task:
 
     def learn_classes(self, y, name: str = "y") -> np.ndarray | None:
         """The classes a first ``fit`` on labels ``y`` sets (None: output indices, or no labels)."""
-        values = self.label_vector(np.asarray(y), name)
+        values = self.label_vector(as_nested(y, name), name)
         return None if values is None else self.encode(values, None, name)[1]
 
     def targets(self, y, n_samples: int, dtype, classes=None, name: str = "y"
@@ -166,7 +167,7 @@ class Task:
         labels: output indices (m,) for classification, 0/1 (m, n_L) for multilabel,
         None for regression.
         """
-        array = np.asarray(y)
+        array = as_nested(y, name)  # a ragged list: a clear error, not NumPy's
         n_out = self.n_outputs
         if array.ndim == 0 or array.ndim > 2:
             raise ValueError(f"{name} must be (m,) or (m, {n_out}), got shape {array.shape}")
