@@ -223,3 +223,17 @@ def test_bprop_train_exits_1_and_leaves_save_history_and_checkpoint_untouched(tm
     assert "The learning rate 1e+30 is probably too large" in result.stderr
     assert {name: digest(path) for name, path in targets.items()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(targets)
+
+
+def test_a_non_finite_validation_cost_with_finite_weights_blames_the_data():
+    x, y = data()
+    huge = np.full((4, 6), 3e38, dtype=np.float32)  # finite, but z^L overflows to inf
+    net = Network([6, 16, 3], hidden="relu", seed=0)
+    before = params(net)
+    with pytest.raises(DivergenceError) as caught:
+        net.fit(x, y, epochs=2, batch_size=10, verbose=False, validation=(huge, [0, 1, 2, 0]))
+    message = str(caught.value)
+    assert caught.value.epoch == 1 and caught.value.batch is None
+    assert message.startswith("training diverged in epoch 1: the val cost is ")
+    assert "the validation data is the likely cause" in message and "learning rate" not in message
+    assert same(params(net), before)

@@ -35,10 +35,11 @@ class NonFiniteValue(ArithmeticError):
         quantity: what it is, e.g. "the training cost" or "w^2 (net.weights[1])".
         value: the offending value (a float: nan, inf or -inf).
         batch: 0-based index of the batch in the epoch, or None when unknown.
+        cause: the likely cause in words, when it is not the learning rate.
     """
 
-    def __init__(self, quantity: str, value: float, batch: int | None = None):
-        self.quantity, self.value, self.batch = quantity, value, batch
+    def __init__(self, quantity: str, value: float, batch: int | None = None, cause: str | None = None):
+        self.quantity, self.value, self.batch, self.cause = quantity, value, batch, cause
         super().__init__(f"{quantity} is {value}")
 
 
@@ -62,12 +63,13 @@ class DivergenceError(ArithmeticError):
     """
 
     def __init__(self, *, epoch: int, batch: int | None, n_batches: int, quantity: str, value: float,
-                 eta: float, optimizer: str, restored: str, checkpoint: str = "", history=None):
+                 eta: float, optimizer: str, restored: str, checkpoint: str = "", history=None,
+                 cause: str | None = None):
         self.epoch, self.batch, self.n_batches = epoch, batch, n_batches
         self.quantity, self.value, self.eta = quantity, value, eta
         self.restored, self.history = restored, history
         where = f"epoch {epoch}, batch {batch} of {n_batches}" if batch is not None else f"epoch {epoch}"
-        message = (f"training diverged in {where}: {quantity} is {value}. {likely_cause(eta, optimizer)} "
+        message = (f"training diverged in {where}: {quantity} is {value}. {cause or likely_cause(eta, optimizer)} "
                    f"The network keeps {restored}; nothing non-finite was saved{checkpoint}.")
         super().__init__(message)
 

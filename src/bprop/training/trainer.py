@@ -293,7 +293,8 @@ class Trainer:
                         logs = self._epoch_logs(n, sets, started)
                     for key, value in logs.items():
                         if key.endswith("_cost") and not np.isfinite(value):
-                            raise NonFiniteValue(f"the {key.replace('_', ' ')}", float(value))
+                            raise NonFiniteValue(f"the {key.replace('_', ' ')}", float(value),
+                                                 cause=None if key == "train_cost" else self._data_cause(key))
                 except NonFiniteValue as bad:
                     raise self._diverged(bad, snapshot) from None
                 self._emit("on_epoch_end", epoch, logs)
@@ -446,6 +447,14 @@ class Trainer:
         if found is not None:
             raise NonFiniteValue(*found, batch=batch)
 
+    @staticmethod
+    def _data_cause(key: str) -> str:
+        """The likely cause of a non-finite cost on a scored set while every weight is finite."""
+        name = key[: -len("_cost")]
+        label = "validation" if name == "val" else f"monitor[{name!r}]"
+        return (f"The weights and the training cost are finite, so the {label} data is the likely cause: "
+                "inputs so large that z^L overflows; scale them as the training inputs are.")
+
     def _diverged(self, bad: NonFiniteValue, snapshot: dict) -> DivergenceError:
         """Put back the epoch's starting state; the error to raise."""
         eta = self.optimizer.eta  # the rate in use (a schedule may have changed it this epoch)
@@ -466,7 +475,7 @@ class Trainer:
         return DivergenceError(
             epoch=epoch, batch=None if bad.batch is None else bad.batch + 1, n_batches=self.n_batches,
             quantity=bad.quantity, value=bad.value, eta=eta, optimizer=self.optimizer.name,
-            restored=restored, checkpoint=note, history=self.history)
+            restored=restored, checkpoint=note, history=self.history, cause=bad.cause)
 
     def _add_norms(self, norms) -> None:
         """Add one sampled batch's [(||dC_0/dw^l||, ||dC/db^l||) per layer] to the epoch's sums."""
