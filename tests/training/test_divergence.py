@@ -237,3 +237,21 @@ def test_a_non_finite_validation_cost_with_finite_weights_blames_the_data():
     assert message.startswith("training diverged in epoch 1: the val cost is ")
     assert "the validation data is the likely cause" in message and "learning rate" not in message
     assert same(params(net), before)
+
+
+@pytest.mark.parametrize("poisoned", [100, 408, 409, 450])
+def test_the_bad_batch_is_named_across_scoring_blocks(poisoned):
+    """5,000 samples at batch 10: the running cost is scored in blocks of 4,096 rows (409
+    batches and a part), so a bad batch in the first block is seen mid-epoch and one in the
+    second at the epoch's end; both are named exactly."""
+    from bprop.training.scores import BLOCK_ROWS
+
+    assert BLOCK_ROWS == 4096
+    x, y = data(n=5000)
+    net = Network([6, 8, 3], hidden="tanh", seed=0)
+    before = params(net)
+    with pytest.raises(DivergenceError) as caught:
+        net.fit(x, y, epochs=1, batch_size=10, verbose=False, callbacks=[Poison(0, poisoned)])
+    assert caught.value.batch == poisoned + 2  # 1-based: the first batch trained with the NaN weight
+    assert f"batch {poisoned + 2} of 500: the training cost is nan" in str(caught.value)
+    assert same(params(net), before)
