@@ -13,22 +13,50 @@ stored as a 1-D ``uint8`` array::
       "arrays": {"w0": {"shape": [30, 784], "dtype": "<f4"}, ...}
     }
 
-Loading checks every part of that document against the archive, so a foreign,
-truncated, tampered or newer file is refused with a ``ValueError`` that names the
-path and the problem.  Nothing is ever unpickled: object arrays are refused when
-saving and ``allow_pickle=False`` is used when loading.
+Every file is untrusted.  Loading checks every part of that document against
+the archive, so a foreign, truncated, tampered, hostile or newer file is refused
+with a :class:`FileFormatError` (a ``ValueError``) that names the path and the
+problem.  Nothing is ever unpickled: object arrays are refused when saving, and
+loading parses the zip directory and each ``.npy`` header itself (never
+``np.load``), refusing object, structured and string dtypes.
+
+Reads are bounded, in this order, before any array is decompressed:
+
+* only regular files are opened (:func:`open_regular`: a named pipe, device such
+  as ``/dev/zero`` or directory is refused without blocking);
+* the zip directory: no encrypted member (flag bit 0), compression "stored" or
+  "deflated" only, no duplicated or non-``.npy`` member, and the declared sizes
+  add up to at most :func:`max_file_bytes` (default 4 GiB, override with the
+  environment variable ``BPROP_MAX_FILE_BYTES`` or ``max_bytes=``) and to at
+  most ``MAX_EXPANSION`` times the file's size (compressed data beyond that is a
+  zip bomb; bprop writes members uncompressed);
+* the metadata member is at most ``MAX_METADATA_BYTES`` and its JSON is nested at
+  most ``MAX_JSON_DEPTH`` levels;
+* each ``.npy`` header's shape times its item size must equal the member's
+  declared size and the shape and dtype declared in the metadata; callers can
+  check the config against those shapes (``check=``) before any data is read;
+* data are read in bounded chunks and the CRC-32 is checked.
 
 Writes are atomic: the data go to a temporary file in the destination folder,
 which is flushed, fsync'ed and then renamed over the destination with
 ``os.replace``.  A crash or an exception mid-write leaves the old file untouched.
+Saving respects the destination: a symbolic link is followed (the file it
+points to is replaced and the link kept), a file without write permission is
+refused with ``PermissionError`` (even for root, when no write bit is set), a
+replaced file keeps its permission bits, and temporary files a killed writer
+left behind for the same destination are removed on the next save.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import re
 import secrets
+import stat
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -40,9 +68,17 @@ __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "META_KEY",
+    "FileFormatError",
     "atomic_open",
     "atomic_write",
+    "check_expansion",
     "load_arrays",
+    "load_npy",
+    "max_file_bytes",
+    "open_regular",
+    "parse_json",
+    "read_limited",
+    "read_text",
     "save_arrays",
 ]
 
@@ -55,6 +91,183 @@ _ALLOWED_DTYPE_KINDS = "biufc"
 
 # Errors raised by zipfile / zlib / numpy when the bytes of an archive are bad.
 _CORRUPTION_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError)
+
+#: Default cap on the bytes one file may decode to (4 GiB); see :func:`max_file_bytes`.
+DEFAULT_MAX_FILE_BYTES = 4 << 30
+#: Environment variable that overrides :data:`DEFAULT_MAX_FILE_BYTES` (a number of bytes).
+MAX_FILE_BYTES_ENV = "BPROP_MAX_FILE_BYTES"
+#: Compressed data may decode to at most this many times the file's size ...
+MAX_EXPANSION = 20
+#: ... or to this many bytes, whichever is larger (a small file of zeros is fine).
+EXPANSION_FLOOR = 16 << 20
+#: The JSON metadata of a bprop file (and a history file) is at most this large.
+MAX_METADATA_BYTES = 64 << 20
+#: JSON documents nested deeper than this are refused before they are parsed.
+MAX_JSON_DEPTH = 64
+#: Bytes read at a time from a member or a compressed stream.
+CHUNK_BYTES = 1 << 20
+#: Compression methods a bprop file may use (bprop itself writes ZIP_STORED).
+_COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
+#: A temporary file left by a writer without a lock this old (seconds) is stale even when empty.
+STALE_EMPTY_SECONDS = 60
+
+
+class FileFormatError(ValueError):
+    """A file bprop reads is not what it should be: names the file and the problem.
+
+    A ``ValueError``, so ``except ValueError`` keeps working; the command line turns
+    it into one line on stderr and exit status 2.
+
+    Attributes:
+        path: the file (a string), or None for data without a file.
+        problem: what is wrong, in words.
+    """
+
+    def __init__(self, path: str | os.PathLike | None, problem: str):
+        self.path = None if path is None else os.fspath(path)
+        self.problem = problem
+        super().__init__(problem if self.path is None else f"{self.path}: {problem}")
+
+
+def max_file_bytes() -> int:
+    """The most bytes one file may decode to: ``$BPROP_MAX_FILE_BYTES`` or 4 GiB.
+
+    Raises:
+        ValueError: the environment variable is set but is not a positive integer.
+    """
+    text = os.environ.get(MAX_FILE_BYTES_ENV)
+    if not text:
+        return DEFAULT_MAX_FILE_BYTES
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"${MAX_FILE_BYTES_ENV} must be a positive number of bytes, got {text!r}")
+    return value
+
+
+# --------------------------------------------------------------------------
+# Reading: regular files only, bounded
+# --------------------------------------------------------------------------
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a plain file"
+
+
+def open_regular(path: str | os.PathLike, mode: str = "rb", *, encoding: str | None = None) -> IO:
+    """Open an existing regular file for reading, without ever blocking.
+
+    The file is opened with ``O_NONBLOCK`` (so a named pipe with no writer cannot
+    hang ``open``) and checked with ``fstat`` on the open descriptor (no race
+    between the check and the read).  Named pipes, devices such as ``/dev/zero``
+    or ``/dev/urandom``, sockets and directories are refused.
+
+    Args:
+        path: the file.
+        mode: ``"rb"`` (default) or ``"r"`` (text; ``encoding`` default UTF-8).
+
+    Raises:
+        FileNotFoundError, PermissionError: as ``open`` raises them.
+        FileFormatError: ``path`` is not a regular file.
+    """
+    if mode not in ("rb", "r"):
+        raise ValueError(f"open_regular: mode must be 'rb' or 'r', got {mode!r}")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except IsADirectoryError:
+        raise FileFormatError(path, "not a regular file (a directory)") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileFormatError(path, f"not a regular file ({_file_kind(info.st_mode)})")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        if mode == "rb":
+            return os.fdopen(fd, "rb")
+        return os.fdopen(fd, "r", encoding=encoding or "utf-8", newline="")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_limited(f: IO[bytes], limit: int, path: str | os.PathLike, what: str = "the file") -> bytes:
+    """Read ``f`` to its end, refusing more than ``limit`` bytes (FileFormatError)."""
+    data = f.read(limit + 1)
+    if len(data) > limit:
+        raise FileFormatError(path, f"{what} is larger than {limit:,} bytes, the most bprop reads")
+    return data
+
+
+def read_text(path: str | os.PathLike, limit: int, what: str = "text file") -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes.
+
+    Raises:
+        FileNotFoundError: no such file.
+        FileFormatError: not a regular file, too large, or not UTF-8 (with the
+            position of the first bad byte and a hint).
+    """
+    with open_regular(path, "rb") as f:
+        data = read_limited(f, limit, path, f"the {what}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        bad = data[error.start:error.start + 1].hex()
+        encoding = " (it looks like UTF-16)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise FileFormatError(path, f"the {what} is not UTF-8 text: byte 0x{bad} at position {error.start}"
+                                    f"{encoding}; save it as UTF-8") from None
+
+
+def check_expansion(path: str | os.PathLike, decoded: int, stored: int, limit: int | None = None) -> None:
+    """Refuse data declared to decode to more than the limits allow (a decompression bomb).
+
+    ``decoded`` bytes may not exceed ``limit`` (default :func:`max_file_bytes`),
+    nor ``max(EXPANSION_FLOOR, MAX_EXPANSION * stored)`` where ``stored`` is the
+    file's size: so a file under 10 MB never makes bprop allocate more than 200 MB.
+    """
+    limit = max_file_bytes() if limit is None else limit
+    if decoded > limit:
+        raise FileFormatError(path, f"declares {decoded:,} bytes of data, more than the limit of {limit:,} "
+                                    f"(raise it with ${MAX_FILE_BYTES_ENV} if the file is trusted)")
+    ceiling = max(EXPANSION_FLOOR, MAX_EXPANSION * stored)
+    if decoded > ceiling:
+        raise FileFormatError(path, f"declares {decoded:,} bytes of data in a file of {stored:,} bytes: more than "
+                                    f"{MAX_EXPANSION}x compression, refused as a decompression bomb")
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of [ and { in a JSON text (strings skipped), without recursion."""
+    stripped = re.sub(r'"(?:[^"\\]|\\.)*"', "", text)
+    codes = np.frombuffer(stripped.encode("utf-8", "replace"), dtype=np.uint8)
+    if codes.size == 0:
+        return 0
+    steps = ((codes == ord("[")) | (codes == ord("{"))).astype(np.int64)
+    steps -= ((codes == ord("]")) | (codes == ord("}")))
+    return int(max(0, np.cumsum(steps).max()))
+
+
+def parse_json(text: str, source: str | os.PathLike | None, what: str = "JSON",
+               max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` with a nesting limit checked first (no RecursionError, no deep recursion).
+
+    Raises:
+        FileFormatError: naming ``source``, for nesting deeper than ``max_depth`` or
+            text that is not JSON.
+    """
+    depth = json_depth(text)
+    if depth > max_depth:
+        raise FileFormatError(source, f"{what} nested {depth} levels deep; bprop reads at most {max_depth}")
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, ValueError, RecursionError) as error:
+        raise FileFormatError(source, f"{what} is not valid JSON ({error})") from None
 
 
 # --------------------------------------------------------------------------
@@ -82,12 +295,17 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_open: mode must be 'wb' or 'w', got {mode!r}")
-    path = os.fspath(path)
+    path = _write_target(os.fspath(path))
     folder = os.path.dirname(os.path.abspath(path))
     name = os.path.basename(path)
+    replaced = _check_destination(path)
+    _remove_stale_temp_files(folder, name)
 
     fd, tmp_path = _create_temp_file(folder, name)
+    lock = _lock_temp_file(fd)  # held until the rename: marks the temporary file as live
     try:
+        if replaced is not None:
+            os.chmod(tmp_path, stat.S_IMODE(replaced.st_mode))  # keep the replaced file's mode
         if mode == "wb":
             f = os.fdopen(fd, "wb")
         else:
@@ -95,6 +313,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     except BaseException:
         os.close(fd)
         _remove_quietly(tmp_path)
+        _unlock(lock)
         raise
 
     try:
@@ -106,7 +325,83 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     except BaseException:
         _remove_quietly(tmp_path)
         raise
+    finally:
+        _unlock(lock)
     _fsync_folder(folder)
+
+
+def _write_target(path: str) -> str:
+    """Where a save to ``path`` writes: the file a symbolic link points to (links are followed)."""
+    return os.path.realpath(path) if os.path.islink(path) else path
+
+
+def _check_destination(path: str) -> os.stat_result | None:
+    """Refuse to replace what ``open(path, "wb")`` would refuse; return the replaced file's stat."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        raise FileFormatError(path, f"cannot save here: not a regular file ({_file_kind(info.st_mode)})")
+    # os.access answers for this user; a file with no write bit at all is refused even for root.
+    if not os.access(path, os.W_OK) or not info.st_mode & 0o222:
+        raise PermissionError(13, "cannot replace a write-protected file (chmod u+w it to allow saving)", path)
+    return info
+
+
+def _lock_temp_file(fd: int) -> int | None:
+    """Take an exclusive flock on the temporary file through a second descriptor; None without fcntl."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no stale-file detection
+        return None
+    lock = os.dup(fd)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(lock)
+        return None
+    return lock
+
+
+def _unlock(lock: int | None) -> None:
+    if lock is not None:
+        with contextlib.suppress(OSError):
+            os.close(lock)
+
+
+def _remove_stale_temp_files(folder: str, name: str) -> None:
+    """Delete ``.NAME.<8 hex>.tmp`` files in ``folder`` that no live writer holds.
+
+    A writer holds an flock on its temporary file until the rename; a killed one
+    loses it. A file without the lock is stale when it has data, or when empty and
+    older than ``STALE_EMPTY_SECONDS`` (a writer may be between creating and locking).
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return
+    pattern = re.compile(r"\." + re.escape(name) + r"\.[0-9a-f]{8}\.tmp")
+    try:
+        entries = [entry for entry in os.scandir(folder) if pattern.fullmatch(entry.name)]
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if info.st_size > 0 or time.time() - info.st_mtime > STALE_EMPTY_SECONDS:
+                _remove_quietly(entry.path)
+        except OSError:
+            continue  # locked: a live writer
+        finally:
+            os.close(fd)
 
 
 def atomic_write(path: str | os.PathLike, write_fn: Callable[[IO[bytes]], Any]) -> None:
@@ -251,122 +546,287 @@ def _json_default(value: Any) -> Any:
 # --------------------------------------------------------------------------
 
 
-def load_arrays(path: str | os.PathLike, *, kind: str) -> tuple[dict[str, np.ndarray], dict]:
+def load_arrays(
+    path: str | os.PathLike,
+    *,
+    kind: str,
+    check: Callable[[dict, dict[str, tuple[tuple[int, ...], np.dtype]]], None] | None = None,
+    max_bytes: int | None = None,
+) -> tuple[dict[str, np.ndarray], dict]:
     """Read a file written by :func:`save_arrays`; return ``(arrays, config)``.
 
     ``arrays`` maps each name to its array, in the order they were saved, with the
     saved shape and dtype; ``config`` is the JSON config as a dict.
 
+    Args:
+        path: the file; only a regular file is read.
+        kind: the kind the file must hold ("model", "checkpoint", ...).
+        check: called as ``check(config, {name: (shape, dtype)})`` once the zip
+            directory, the metadata and every ``.npy`` header are read and agree,
+            but before any array data is read; it raises ``ValueError`` to refuse
+            the file (e.g. a config whose layer sizes the arrays do not match).
+        max_bytes: the most bytes the arrays may take (default :func:`max_file_bytes`).
+
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: naming ``path``, when the file is not a zip/.npz archive, is
-            truncated or corrupt, is a foreign .npz (no ``__bprop__`` member), was
-            saved with another ``kind`` or by a newer bprop (format version), or
-            its arrays do not match the shapes and dtypes it declares.
+        FileFormatError (a ValueError), naming ``path``: not a regular file; not a
+            zip/.npz archive; truncated or corrupt; encrypted members, unknown
+            compression, duplicated or non-.npy members; sizes beyond the limits
+            (see the module docstring); a foreign .npz (no ``__bprop__`` member);
+            metadata that is not UTF-8 JSON or nested too deep; saved with another
+            ``kind`` or by a newer bprop (format version); arrays that do not match
+            the shapes and dtypes the metadata declares; or whatever ``check`` refuses.
     """
     _check_kind(kind)
     path = os.fspath(path)
-    with open(path, "rb") as f:
+    limit = max_file_bytes() if max_bytes is None else max_bytes
+    with open_regular(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
         head = f.read(4)
+        f.seek(0)
+        if not head.startswith(b"PK"):
+            raise FileFormatError(path, "not a bprop file (not a zip/.npz archive)")
+        try:
+            archive = zipfile.ZipFile(f)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as error:
+            raise FileFormatError(path, f"truncated or corrupt bprop file (broken zip archive: {error})") from None
+        with archive:
+            return _load_archive(path, archive, size, kind, check, limit)
 
-    if not zipfile.is_zipfile(path):
-        if head.startswith(b"PK"):
-            raise ValueError(f"{path}: truncated or corrupt bprop file (broken zip archive)")
-        raise ValueError(f"{path}: not a bprop file (not a zip/.npz archive)")
 
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except _CORRUPTION_ERRORS as error:
-        raise ValueError(f"{path}: truncated or corrupt bprop file ({error})") from error
+def _load_archive(path, archive, size, kind, check, limit):
+    members = _check_directory(path, archive, size, limit)
+    if META_KEY not in members:
+        raise FileFormatError(
+            path,
+            f"not a bprop file (a .npz archive without the {META_KEY!r} metadata member; "
+            f"it holds {sorted(members)[:20]})",
+        )
 
-    with npz:
-        if META_KEY not in npz.files:
-            raise ValueError(
-                f"{path}: not a bprop file (a .npz archive without the {META_KEY!r} "
-                f"metadata member; it holds {sorted(npz.files)})"
+    meta_info = members[META_KEY]
+    with _open_member(path, archive, meta_info) as fp:
+        shape, dtype, fortran = _read_member_header(path, META_KEY, fp, meta_info)
+        if dtype != np.uint8 or len(shape) != 1:
+            raise FileFormatError(path, f"corrupt metadata ({META_KEY!r} must be a 1-D uint8 array, "
+                                        f"got dtype {dtype} and shape {shape})")
+        if shape[0] > MAX_METADATA_BYTES:
+            raise FileFormatError(path, f"metadata of {shape[0]:,} bytes; bprop reads at most {MAX_METADATA_BYTES:,}")
+        meta = _read_member_data(path, META_KEY, fp, shape, dtype, fortran)
+    document = _parse_metadata(path, meta)
+    _check_document(path, document, kind)
+
+    declared = document["arrays"]
+    undeclared = sorted(set(members) - set(declared) - {META_KEY})
+    if undeclared:
+        raise FileFormatError(path, f"holds arrays its metadata does not declare: {undeclared[:20]}")
+
+    headers: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
+    for name, spec in declared.items():
+        if name not in members:
+            raise FileFormatError(path, f"declared array {name!r} is missing from the file")
+        with _open_member(path, archive, members[name]) as fp:
+            shape, dtype, _ = _read_member_header(path, name, fp, members[name])
+        if list(shape) != spec["shape"] or dtype.str != spec["dtype"]:
+            raise FileFormatError(
+                path,
+                f"array {name!r} has shape {list(shape)} and dtype {dtype.str!r}, but the metadata "
+                f"declares shape {spec['shape']} and dtype {spec['dtype']!r}",
             )
-        document = _parse_metadata(path, _read_member(path, npz, META_KEY))
-        _check_document(path, document, kind)
+        headers[name] = (shape, dtype)
 
-        declared = document["arrays"]
-        undeclared = sorted(set(npz.files) - set(declared) - {META_KEY})
-        if undeclared:
-            raise ValueError(f"{path}: holds arrays its metadata does not declare: {undeclared}")
+    if check is not None:
+        try:
+            check(document["config"], dict(headers))
+        except FileFormatError:
+            raise
+        except ValueError as error:
+            raise FileFormatError(path, str(error)) from None
 
-        arrays: dict[str, np.ndarray] = {}
-        for name, spec in declared.items():
-            if name not in npz.files:
-                raise ValueError(f"{path}: declared array {name!r} is missing from the file")
-            a = _read_member(path, npz, name)
-            if list(a.shape) != spec["shape"] or a.dtype.str != spec["dtype"]:
-                raise ValueError(
-                    f"{path}: array {name!r} has shape {list(a.shape)} and dtype "
-                    f"{a.dtype.str!r}, but the metadata declares shape {spec['shape']} "
-                    f"and dtype {spec['dtype']!r}"
-                )
-            arrays[name] = a
+    arrays: dict[str, np.ndarray] = {}
+    for name in declared:
+        with _open_member(path, archive, members[name]) as fp:
+            shape, dtype, fortran = _read_member_header(path, name, fp, members[name])
+            arrays[name] = _read_member_data(path, name, fp, shape, dtype, fortran)
     return arrays, document["config"]
 
 
-def _read_member(path: str, npz: Any, name: str) -> np.ndarray:
+def _check_directory(path: str, archive: zipfile.ZipFile, size: int, limit: int) -> dict[str, zipfile.ZipInfo]:
+    """Check the zip's central directory; return {array name: ZipInfo}. Nothing is decompressed."""
+    members: dict[str, zipfile.ZipInfo] = {}
+    total = 0
+    for info in archive.infolist():
+        member = info.filename
+        if not member.endswith(".npy") or len(member) == 4:
+            raise FileFormatError(path, f"not a bprop file (member {member[:100]!r} is not a .npy array)")
+        name = member[:-4]
+        if name in members:
+            raise FileFormatError(path, f"corrupt bprop file (member {member[:100]!r} appears twice)")
+        if info.flag_bits & 0x1:
+            raise FileFormatError(path, f"member {member[:100]!r} is encrypted; bprop files are never encrypted")
+        if info.compress_type not in _COMPRESSIONS:
+            raise FileFormatError(path, f"member {member[:100]!r} uses zip compression method {info.compress_type}; "
+                                        "bprop reads stored or deflated members only")
+        if info.compress_size > size or (info.compress_type == zipfile.ZIP_STORED
+                                         and info.file_size != info.compress_size):
+            raise FileFormatError(path, f"truncated or corrupt bprop file (member {member[:100]!r} declares "
+                                        f"{info.file_size:,} bytes, stored in {info.compress_size:,}, in a file "
+                                        f"of {size:,} bytes)")
+        total += info.file_size
+        members[name] = info
+    check_expansion(path, total, size, limit)
+    return members
+
+
+@contextlib.contextmanager
+def _open_member(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo):
     try:
-        return npz[name]
-    except _CORRUPTION_ERRORS as error:
-        raise ValueError(
-            f"{path}: truncated or corrupt bprop file (cannot read {name!r}: {error})"
-        ) from error
+        fp = archive.open(info)
+    except (*_CORRUPTION_ERRORS, RuntimeError, NotImplementedError) as error:
+        raise FileFormatError(path, f"truncated or corrupt bprop file (cannot open {info.filename[:100]!r}: "
+                                    f"{error})") from None
+    with fp:
+        yield fp
+
+
+def _read_npy_header(source: str, fp: IO[bytes], what: str) -> tuple[tuple[int, ...], np.dtype, bool]:
+    """Parse a .npy header from ``fp``; return (shape, dtype, fortran_order). Refuses non-numeric dtypes."""
+    fmt = np.lib.format
+    try:
+        major, minor = fmt.read_magic(fp)
+        if (major, minor) == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(fp)
+        elif (major, minor) in ((2, 0), (3, 0)):
+            shape, fortran, dtype = fmt.read_array_header_2_0(fp)
+        else:
+            raise ValueError(f"unknown .npy version {major}.{minor}")
+    except (*_CORRUPTION_ERRORS, SyntaxError, TypeError, RecursionError, MemoryError, OverflowError) as error:
+        # NumPy's text would suggest allow_pickle; say what is wrong instead.
+        detail = str(error) if isinstance(error, ValueError) and "pickle" not in str(error) else type(error).__name__
+        raise FileFormatError(source, f"{what} is not a valid .npy array (bad header: {detail[:200]})") from None
+    dtype = np.dtype(dtype)
+    if dtype.kind not in _ALLOWED_DTYPE_KINDS or dtype.hasobject or dtype.fields is not None or dtype.subdtype:
+        raise FileFormatError(source, f"{what} has dtype {dtype.str!r}; only bool, integer, float and complex "
+                                      "arrays are read (no pickled objects)")
+    if not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise FileFormatError(source, f"{what} has an invalid shape {shape!r}")
+    return tuple(shape), dtype, bool(fortran)
+
+
+def _read_member_header(path: str, name: str, fp, info: zipfile.ZipInfo):
+    shape, dtype, fortran = _read_npy_header(path, fp, f"member {name[:100]!r}")
+    need = math.prod(shape) * dtype.itemsize
+    have = info.file_size - fp.tell()
+    if need != have:
+        raise FileFormatError(path, f"truncated or corrupt bprop file (member {name[:100]!r}: its header's shape "
+                                    f"{list(shape) if len(shape) < 10 else '[...]'} needs {need:,} bytes of data, "
+                                    f"the member holds {have:,})")
+    return shape, dtype, fortran
+
+
+def _read_exactly(fp: IO[bytes], n: int) -> bytearray | None:
+    """Read exactly n bytes in chunks into one buffer; None when the stream ends early."""
+    buffer = bytearray(n)
+    view = memoryview(buffer)
+    got = 0
+    while got < n:
+        chunk = fp.read(min(CHUNK_BYTES, n - got))
+        if not chunk:
+            return None
+        view[got:got + len(chunk)] = chunk
+        got += len(chunk)
+    return buffer
+
+
+def _read_member_data(path: str, name: str, fp, shape, dtype, fortran) -> np.ndarray:
+    nbytes = math.prod(shape) * dtype.itemsize
+    try:
+        buffer = _read_exactly(fp, nbytes)
+        rest = fp.read(1) if buffer is not None else b""  # reading to the end checks the CRC-32
+    except (*_CORRUPTION_ERRORS, RuntimeError, NotImplementedError) as error:
+        raise FileFormatError(path, f"truncated or corrupt bprop file (cannot read {name[:100]!r}: {error})") from None
+    if buffer is None or rest:
+        raise FileFormatError(path, f"truncated or corrupt bprop file (member {name[:100]!r} has "
+                                    f"{'less' if buffer is None else 'more'} data than its header says)")
+    array = np.frombuffer(buffer, dtype=dtype)
+    return array.reshape(shape, order="F" if fortran else "C")
+
+
+def load_npy(path: str | os.PathLike, max_bytes: int | None = None) -> np.ndarray:
+    """Read a plain ``.npy`` file safely: regular file, numeric dtype, size checked before reading.
+
+    Raises:
+        FileNotFoundError: no such file.
+        FileFormatError: not a regular file, not a .npy file, a non-numeric dtype,
+            a header whose shape does not match the file's size, or more data than
+            ``max_bytes`` (default :func:`max_file_bytes`).
+    """
+    path = os.fspath(path)
+    limit = max_file_bytes() if max_bytes is None else max_bytes
+    with open_regular(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        shape, dtype, fortran = _read_npy_header(path, f, "the file")
+        need = math.prod(shape) * dtype.itemsize
+        have = size - f.tell()
+        if need != have:
+            raise FileFormatError(path, f"truncated or corrupt .npy file (its header's shape needs {need:,} bytes "
+                                        f"of data, the file holds {have:,})")
+        if need > limit:
+            raise FileFormatError(path, f"holds {need:,} bytes of data, more than the limit of {limit:,}")
+        buffer = _read_exactly(f, need)
+    if buffer is None:
+        raise FileFormatError(path, "truncated .npy file")
+    return np.frombuffer(buffer, dtype=dtype).reshape(shape, order="F" if fortran else "C")
 
 
 def _parse_metadata(path: str, meta: np.ndarray) -> dict:
-    if meta.dtype != np.uint8 or meta.ndim != 1:
-        raise ValueError(
-            f"{path}: corrupt metadata ({META_KEY!r} must be a 1-D uint8 array, "
-            f"got dtype {meta.dtype} and shape {meta.shape})"
-        )
     try:
-        document = json.loads(meta.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path}: corrupt metadata (not UTF-8 JSON: {error})") from error
+        text = meta.tobytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise FileFormatError(path, f"corrupt metadata (not UTF-8 JSON: {error})") from None
+    try:
+        document = parse_json(text, path, "metadata")
+    except FileFormatError as error:
+        raise FileFormatError(path, f"corrupt metadata ({error.problem})") from None
     if not isinstance(document, dict):
-        raise ValueError(f"{path}: corrupt metadata (expected a JSON object)")
+        raise FileFormatError(path, "corrupt metadata (expected a JSON object)")
     return document
 
 
 def _check_document(path: str, document: dict, kind: str) -> None:
-    """Validate the metadata document; raise ValueError naming what is wrong."""
+    """Validate the metadata document; raise FileFormatError naming what is wrong."""
     if document.get("format") != FORMAT_NAME:
-        raise ValueError(
-            f"{path}: not a bprop file (metadata format is {document.get('format')!r}, "
-            f"expected {FORMAT_NAME!r})"
+        raise FileFormatError(
+            path, f"not a bprop file (metadata format is {str(document.get('format'))[:100]!r}, "
+                  f"expected {FORMAT_NAME!r})"
         )
 
     version = document.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ValueError(f"{path}: corrupt metadata (invalid format_version {version!r})")
+        raise FileFormatError(path, f"corrupt metadata (invalid format_version {str(version)[:100]!r})")
     if version > FORMAT_VERSION:
-        raise ValueError(
-            f"{path}: written by a newer bprop (format version {version}); this "
-            f"version reads format version {FORMAT_VERSION} or older, please upgrade bprop"
+        raise FileFormatError(
+            path, f"written by a newer bprop (format version {version}); this version reads format "
+                  f"version {FORMAT_VERSION} or older, please upgrade bprop"
         )
 
     found_kind = document.get("kind")
     if found_kind != kind:
-        raise ValueError(f"{path}: this file holds a {found_kind!r}, expected a {kind!r}")
+        raise FileFormatError(path, f"this file holds a {str(found_kind)[:100]!r}, expected a {kind!r}")
 
     if not isinstance(document.get("config"), dict):
-        raise ValueError(f"{path}: corrupt metadata (config must be a JSON object)")
+        raise FileFormatError(path, "corrupt metadata (config must be a JSON object)")
 
     declared = document.get("arrays")
     if not isinstance(declared, dict):
-        raise ValueError(f"{path}: corrupt metadata (arrays must be a JSON object)")
+        raise FileFormatError(path, "corrupt metadata (arrays must be a JSON object)")
     for name, spec in declared.items():
         valid = (
             isinstance(spec, dict)
             and isinstance(spec.get("shape"), list)
-            and all(isinstance(n, int) and n >= 0 for n in spec["shape"])
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in spec["shape"])
             and isinstance(spec.get("dtype"), str)
         )
         if not valid:
-            raise ValueError(
-                f"{path}: corrupt metadata (bad declaration for array {name!r}: {spec!r})"
+            raise FileFormatError(
+                path, f"corrupt metadata (bad declaration for array {name[:100]!r}: {str(spec)[:200]})"
             )
