@@ -91,13 +91,28 @@ class Adam(Optimizer):
             state[f"v{index}"] = v
         return state
 
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        self.t = int(state["t"])
-        self.beta1, self.beta2, self.epsilon = (float(state[name]) for name in ("beta1", "beta2", "epsilon"))
-        count = sum(1 for key in state if key.startswith("m") and key[1:].isdigit())
-        self.m = [np.array(state[f"m{index}"]) for index in range(count)]
-        self.v = [np.array(state[f"v{index}"]) for index in range(count)]
+    state_scalars = {**Optimizer.state_scalars, "t": ("int", 0, None), "beta1": ("fraction", 0.0, 1.0),
+                     "beta2": ("fraction", 0.0, 1.0), "epsilon": ("number", 0.0, None)}
+    state_array_prefixes = ("m", "v")
+
+    def check_state(self, state, params=None):
+        """As ``Optimizer.check_state``; also m and v come in pairs and v (a mean of g²) is >= 0."""
+        checked = super().check_state(state, params)
+        m, v = checked["arrays"]["m"], checked["arrays"]["v"]
+        if len(m) != len(v):
+            raise ValueError(f"Adam state has {len(m)} m arrays but {len(v)} v arrays")
+        if any(a.shape != b.shape for a, b in zip(m, v)):
+            raise ValueError("Adam state: each m array must have the shape of its v array")
+        if any(np.any(a < 0) for a in v):
+            raise ValueError("Adam state: v, a running mean of squared gradients, holds negative values")
+        if m and checked["scalars"]["t"] == 0:
+            raise ValueError("Adam state has moment arrays but t = 0 steps")
+        return checked
+
+    def apply_state(self, checked):
+        super().apply_state(checked)
+        self.m = [np.array(a) for a in checked["arrays"]["m"]]
+        self.v = [np.array(a) for a in checked["arrays"]["v"]]
         self._scratch = []
 
     def config(self):

@@ -49,8 +49,38 @@ class Optimizer:
         """Arrays (and scalars as 0-d arrays) needed to resume exactly."""
         return {"eta": np.array(self.eta)}
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        self.eta = float(state["eta"])
+    #: The scalar entries of ``state_dict`` and their checks (subclasses extend it).
+    state_scalars: dict = {"eta": ("number", 0.0, None)}
+    #: The prefixes of per-parameter arrays in ``state_dict`` ("v" for v0, v1, ...).
+    state_array_prefixes: tuple[str, ...] = ()
+
+    def check_state(self, state: dict[str, np.ndarray], params=None) -> dict:
+        """Validate a ``state_dict`` (from a checkpoint) without changing anything.
+
+        Args:
+            state: name -> array, as ``state_dict`` gives it.
+            params: the parameters this optimizer will update (arrays, in order);
+                when given, per-parameter arrays must match their shapes and dtypes.
+
+        Returns:
+            {"scalars": {name: value}, "arrays": {prefix: [arrays]}}, for ``load_state_dict``.
+
+        Raises:
+            ValueError: an unknown or missing entry, a scalar out of range (eta > 0
+                and finite, ...), per-parameter arrays that are not numbered 0..k-1,
+                or do not match ``params``, or hold NaN or inf.
+        """
+        return check_optimizer_state(self, state, params)
+
+    def load_state_dict(self, state: dict[str, np.ndarray], params=None) -> None:
+        """Restore a ``state_dict``; checked completely first (``check_state``), so a bad one changes nothing."""
+        checked = self.check_state(state, params)
+        self.apply_state(checked)
+
+    def apply_state(self, checked: dict) -> None:
+        """Set the state ``check_state`` returned (subclasses add their arrays)."""
+        for name, value in checked["scalars"].items():
+            setattr(self, name, value)
 
     def config(self) -> dict:
         return {"name": self.name, "eta": self.eta}
@@ -60,6 +90,62 @@ class Optimizer:
 
 
 OPTIMIZERS = Registry("optimizer", Optimizer)
+
+
+def _state_scalar(name: str, value, spec) -> float | int:
+    kind, low, high = spec
+    array = np.asarray(value)
+    if array.shape != () or array.dtype.kind not in "biuf":
+        raise ValueError(f"optimizer state {name!r} must be a number, got an array of shape {array.shape} "
+                         f"and dtype {array.dtype}")
+    number = array.item()
+    if kind == "int":
+        if array.dtype.kind not in "iu" or (low is not None and number < low):
+            raise ValueError(f"optimizer state {name!r} must be an integer >= {low}, got {number!r}")
+        return int(number)
+    number = float(number)
+    if not np.isfinite(number) or (kind == "number" and number <= low) or (kind == "fraction" and not low <= number < high):
+        bounds = f"> {low:g}" if kind == "number" else f"in [{low:g}, {high:g})"
+        raise ValueError(f"optimizer state {name!r} must be finite and {bounds}, got {number!r}")
+    return number
+
+
+def check_optimizer_state(optimizer: Optimizer, state, params=None) -> dict:
+    """The checks of ``Optimizer.check_state``, driven by the class's ``state_scalars``/``state_array_prefixes``."""
+    if not isinstance(state, dict):
+        raise ValueError(f"optimizer state must be a dict of arrays, got {type(state).__name__}")
+    scalars = {}
+    for name, spec in optimizer.state_scalars.items():
+        if name not in state:
+            raise ValueError(f"optimizer state lacks {name!r}")
+        scalars[name] = _state_scalar(name, state[name], spec)
+    arrays: dict[str, list[np.ndarray]] = {}
+    known = set(optimizer.state_scalars)
+    for prefix in optimizer.state_array_prefixes:
+        indices = sorted(int(key[len(prefix):]) for key in state
+                         if key.startswith(prefix) and key[len(prefix):].isdigit() and key[len(prefix):] == str(int(key[len(prefix):])))
+        if indices != list(range(len(indices))):
+            raise ValueError(f"optimizer state arrays {prefix}0, {prefix}1, ... are not numbered 0..k-1")
+        if params is not None and indices and len(indices) != len(params):
+            raise ValueError(f"optimizer state has {len(indices)} {prefix} arrays for {len(params)} parameters")
+        found = []
+        for index in indices:
+            key = f"{prefix}{index}"
+            known.add(key)
+            array = np.asarray(state[key])
+            if array.dtype.kind != "f":
+                raise ValueError(f"optimizer state {key!r} must be a float array, got {array.dtype}")
+            if params is not None and (array.shape != params[index].shape or array.dtype != params[index].dtype):
+                raise ValueError(f"optimizer state {key!r} has shape {array.shape} {array.dtype}, the parameter "
+                                 f"is {params[index].shape} {params[index].dtype}")
+            if not np.all(np.isfinite(array)):
+                raise ValueError(f"optimizer state {key!r} contains NaN or inf")
+            found.append(array)
+        arrays[prefix] = found
+    unknown = sorted(set(state) - known)
+    if unknown:
+        raise ValueError(f"optimizer state has unknown entries {unknown[:10]} for {type(optimizer).__name__}")
+    return {"scalars": scalars, "arrays": arrays}
 
 
 def get(optimizer, eta: float | None) -> Optimizer:

@@ -74,11 +74,12 @@ class Momentum(Optimizer):
             state[f"v{index}"] = v
         return state
 
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        self.mu = float(state["mu"])
-        count = sum(1 for key in state if key.startswith("v") and key[1:].isdigit())
-        self.velocities = [np.array(state[f"v{index}"]) for index in range(count)]
+    state_scalars = {**Optimizer.state_scalars, "mu": ("fraction", 0.0, 1.0)}
+    state_array_prefixes = ("v",)
+
+    def apply_state(self, checked):
+        super().apply_state(checked)
+        self.velocities = [np.array(v) for v in checked["arrays"]["v"]]
         self._scratch = []
 
     def config(self):

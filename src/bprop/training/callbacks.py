@@ -44,6 +44,14 @@ class Callback:
         """What must survive a checkpoint: JSON values and NumPy arrays."""
         return {}
 
+    def check_state(self, state: dict, params=None) -> dict:
+        """Validate a ``state_dict`` read from a checkpoint without changing anything;
+        return what ``load_state_dict`` sets. ``params``: the network's trainable
+        parameters, for states that hold copies of them. Raises ValueError."""
+        if state:
+            raise ValueError(f"{type(self).__name__} keeps no state, but the checkpoint holds {sorted(state)[:10]}")
+        return {}
+
     def load_state_dict(self, state: dict) -> None: ...
 
 

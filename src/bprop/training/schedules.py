@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numbers
 
+from ..schema import Field, check_fields, integer, number, optional
 from ..validation import positive_int
 from .callbacks import Callback
 
@@ -88,8 +89,18 @@ class HalveOnPlateau(Callback):
     def state_dict(self):
         return {"best": self.best, "wait": self.wait, "halvings": self.halvings}
 
+    def check_state(self, state, params=None):
+        """Check a saved state: ``best`` a finite number or None, 0 <= wait, 0 <= halvings <= max_halvings."""
+        fields = {"best": Field(optional(number())), "wait": Field(integer(0)),
+                  "halvings": Field(integer(0, self.max_halvings))}
+        checked = check_fields(state, fields, "the HalveOnPlateau state")
+        if set(checked) != set(fields):
+            raise ValueError(f"the HalveOnPlateau state has unknown keys {sorted(set(checked) - set(fields))[:10]}")
+        return checked
+
     def load_state_dict(self, state):
-        self.best, self.wait, self.halvings = state["best"], int(state["wait"]), int(state["halvings"])
+        checked = self.check_state(state)
+        self.best, self.wait, self.halvings = checked["best"], checked["wait"], checked["halvings"]
 
     def __repr__(self):
         return f"HalveOnPlateau(patience={self.patience}, max_halvings={self.max_halvings}, monitor={self.monitor!r})"

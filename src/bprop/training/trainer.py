@@ -57,6 +57,7 @@ import numpy as np
 
 from .. import kernels, optimizers
 from ..costs import LogLikelihood
+from ..schema import Field, boolean, check_fields, choice, integer, list_of, number, optional, short, string
 from ..validation import are_one_hot, as_inputs, first_non_finite_parameter, flag, positive_float, positive_int
 from .bound_step import BoundSGDStep
 from .callbacks import Callback, ProgressBar
@@ -259,10 +260,10 @@ class Trainer:
         self.n_batches = -(-n // batch_size)
         callback_state = None
         if resume is not None:
-            callback_state = self._restore(resume, n, x.shape[1])  # checks the file, then loads it
+            callback_state = self._restore(resume, n, x.shape[1])  # checked completely before it changes anything
+        net.classes, net.preprocessing = classes, preprocessing
         if net.regularizer is not None:
             net.regularizer.n = n  # seed 002: lambda / n with n the training-set size
-        net.classes, net.preprocessing = classes, preprocessing
         x_buffer = np.empty((batch_size, x.shape[1]), dtype=x.dtype)
         t_buffer = np.empty((batch_size, targets.shape[1]), dtype=targets.dtype)
         # class labels given: the cost read from the labels, and BP1 without the targets
@@ -271,7 +272,7 @@ class Trainer:
 
         self._emit("on_train_begin")
         if callback_state is not None:
-            self._load_callback_state(*callback_state)
+            self._load_callback_state(callback_state)
         previous_handlers = self._install_signal_handlers()
         try:
             while self.epoch < self.epochs and not self.stop_training:
@@ -595,74 +596,215 @@ class Trainer:
         save_arrays(path, arrays, config, kind=CHECKPOINT_KIND)
 
     def _restore(self, path, n, n_features):
-        """Load a checkpoint into the network, optimizer and loop; return the callbacks' part."""
-        from ..io import load_arrays
+        """Read and check a checkpoint completely, then load it into the network, optimizer
+        and loop; return the callbacks' checked states. A rejected checkpoint changes nothing.
 
-        arrays, config = load_arrays(path, kind=CHECKPOINT_KIND)
-        net = self.net
+        Raises:
+            FileNotFoundError: no such file.
+            bprop.io.FileFormatError (a ValueError) naming the file: see ``check_checkpoint``.
+        """
+        from ..io import FileFormatError, load_arrays
+
+        def check(config, found):  # before any array is read
+            self._check_same_network(config.get("model"))
+            self._check_array_shapes(found, n)
+
+        arrays, config = load_arrays(path, kind=CHECKPOINT_KIND, check=check)
         try:
-            if config.get("checkpoint_version") != CHECKPOINT_VERSION:
-                raise ValueError(f"checkpoint version {config.get('checkpoint_version')!r} is not supported")
-            model = config["model"]
-            mine = net.config()
-            for key in ("layers", "cost", "dtype"):
-                if model[key] != mine[key]:
-                    raise ValueError(f"the checkpoint's network differs from this one ({key}: {model[key]} vs {mine[key]})")
-            if config["batch_size"] != self.batch_size or bool(config["shuffle"]) != self.shuffle:
-                raise ValueError(f"the checkpoint was trained with batch size {config['batch_size']}; "
-                                 f"resume with the same batch size (got {self.batch_size})")
-            if config["batch"] and "order" not in arrays:
-                raise ValueError("mid-epoch checkpoint without its permutation")
-            order = arrays.get("order")
-            if order is not None and order.shape != (n,):
-                raise ValueError(f"the checkpoint was trained on {order.shape[0]} samples, not {n}")
-            new_params = {}
-            for index, layer in enumerate(net.layers):
-                for name, value in layer.params.items():
-                    saved = arrays[f"param{index}.{name}"]
-                    if saved.shape != value.shape or saved.dtype != value.dtype:
-                        raise ValueError(f"parameter {name} of layer {index} has shape {saved.shape} {saved.dtype}, "
-                                         f"expected {value.shape} {value.dtype}")
-                    new_params[index, name] = saved
-            optimizer = optimizers.from_config(config["optimizer"])
-            optimizer.load_state_dict({key[4:]: value for key, value in arrays.items() if key.startswith("opt.")})
-            saved_callbacks = config["callbacks"]
-            names = [type(callback).__name__ for callback in self._stateful_callbacks()]
-            if [entry["class"] for entry in saved_callbacks] != names:
-                raise ValueError(f"the checkpoint's stateful callbacks {[e['class'] for e in saved_callbacks]} differ "
-                                 f"from this run's {names}; resume with the same callbacks")
-            rng_state = config["rng"]
-            epoch, batch = int(config["epoch"]), int(config["batch"])
-            totals = config["totals"]
-            history = History(config["history"])
-            stop = bool(config["stop_training"])
-        except (KeyError, TypeError, IndexError) as error:
-            raise ValueError(f"{path}: incomplete or damaged checkpoint ({error!r})") from None
+            staged = self._check_checkpoint(arrays, config, n)
         except ValueError as error:
-            raise ValueError(f"{path}: {error}") from None
+            raise FileFormatError(path, str(error)) from None
+        except (KeyError, TypeError, IndexError, AttributeError, OverflowError) as error:
+            raise FileFormatError(path, f"incomplete or damaged checkpoint ({short(error)})") from None
         # Every check passed: now change the network and the loop.
-        for (index, name), value in new_params.items():
-            net.layers[index].params[name] = value.copy()
-        net.rng.bit_generator.state = rng_state
-        self.optimizer = optimizer
-        self.epoch, self.batch = epoch, batch
-        self._order = order if batch else None
-        self._totals = totals if batch else self._fresh_totals()
-        self.history = history
-        self.stop_training = stop
-        self.settings = config.get("settings", self.settings)
-        return saved_callbacks, arrays
+        net = self.net
+        for (index, name), value in staged["params"].items():
+            net.layers[index].params[name] = np.array(value, dtype=net.dtype)
+        net.rng.bit_generator.state = staged["rng"]
+        self.optimizer = staged["optimizer"]
+        self.epoch, self.batch = staged["epoch"], staged["batch"]
+        self._order = np.array(staged["order"], dtype=np.int64) if staged["batch"] else None
+        self._totals = staged["totals"] if staged["batch"] else self._fresh_totals()
+        self.history = History(staged["history"])
+        self.stop_training = staged["stop_training"]
+        self.settings = staged["settings"] if staged["settings"] is not None else self.settings
+        return staged["callbacks"]
+
+    def _check_same_network(self, model) -> None:
+        mine = self.net.config()
+        if not isinstance(model, dict):
+            raise ValueError(f"the checkpoint's model must be a JSON object, got {short(model)}")
+        for key in ("layers", "cost", "dtype"):
+            if model.get(key) != mine[key]:
+                raise ValueError(f"the checkpoint's network differs from this one ({key}: {short(model.get(key))} "
+                                 f"vs {short(mine[key])})")
+
+    def _check_array_shapes(self, found: dict, n: int) -> None:
+        """Before any array of a checkpoint is read: each is a parameter's shape, a scalar, or the order (n,)."""
+        shapes = {value.shape for layer in self.net.layers for value in layer.params.values()}
+        for name, (shape, _) in found.items():
+            if name == "order":
+                if shape != (n,):
+                    raise ValueError(f"the checkpoint was trained on {shape[0] if len(shape) == 1 else shape} "
+                                     f"samples, not {n}")
+            elif shape != () and shape not in shapes:
+                raise ValueError(f"array {name[:80]!r} has shape {list(shape)[:8]}, which is no parameter's shape "
+                                 "of this network")
+
+    def _check_checkpoint(self, arrays: dict, config: dict, n: int) -> dict:
+        """Validate every part of a checkpoint against this run; return the staged values (nothing is changed)."""
+        from ..serialization import check_parameter_values
+
+        net = self.net
+        config = check_fields(config, CHECKPOINT_FIELDS, "the checkpoint")
+        self._check_same_network(config["model"])
+        if config["batch_size"] != self.batch_size or config["shuffle"] != self.shuffle:
+            raise ValueError(f"the checkpoint was trained with batch size {config['batch_size']} and shuffle="
+                             f"{config['shuffle']}; resume with the same (got {self.batch_size}, {self.shuffle})")
+
+        # Parameters: every one present, right shape and dtype, finite and not huge.
+        expected_names = set()
+        params = {}
+        for index, layer in enumerate(net.layers):
+            for name, value in layer.params.items():
+                key = f"param{index}.{name}"
+                expected_names.add(key)
+                if key not in arrays:
+                    raise ValueError(f"the checkpoint lacks parameter {key!r}")
+                saved = arrays[key]
+                if saved.shape != value.shape or saved.dtype != value.dtype:
+                    raise ValueError(f"parameter {name} of layer {index} has shape {saved.shape} {saved.dtype}, "
+                                     f"expected {value.shape} {value.dtype}")
+                check_parameter_values(f"parameter {name} of layer {index}", saved)
+                params[index, name] = saved
+
+        # The generator's state, set on a fresh generator of the same kind first.
+        rng = config["rng"]
+        kind = type(net.rng.bit_generator)
+        if not isinstance(rng, dict) or rng.get("bit_generator") != kind.__name__:
+            raise ValueError(f"the checkpoint's RNG state is not a {kind.__name__} state: {short(rng)}")
+        staging = kind()
+        try:
+            staging.state = rng
+        except (TypeError, ValueError, KeyError, OverflowError) as error:
+            raise ValueError(f"the checkpoint's RNG state is invalid ({short(error)})") from None
+        if staging.state != rng:
+            raise ValueError(f"the checkpoint's RNG state is out of range: {short(rng)}")
+
+        # Position in the run.
+        epoch, batch = config["epoch"], config["batch"]
+        history = config["history"]
+        if len(history) != epoch:
+            raise ValueError(f"the checkpoint is at epoch {epoch} but its history has {len(history)} epochs")
+        if batch > self.n_batches:
+            raise ValueError(f"the checkpoint is at batch {batch}, but an epoch here has {self.n_batches} batches")
+        order = arrays.get("order")
+        if batch:
+            if order is None:
+                raise ValueError("mid-epoch checkpoint without its permutation")
+            if order.dtype.kind not in "iu" or order.shape != (n,):
+                raise ValueError(f"the checkpoint's sample order must be {n} integers, got {order.shape} {order.dtype}")
+            reference = np.arange(n)
+            if not np.array_equal(np.sort(order) if self.shuffle else order, reference):
+                raise ValueError(f"the checkpoint's sample order is not a permutation of 0..{n - 1}"
+                                 if self.shuffle else "the checkpoint's sample order is not 0..n-1 (shuffle is off)")
+            expected_names.add("order")
+        totals = _check_totals(config["totals"], len(net.dense_layers), n, self.n_batches)
+
+        # The optimizer, rebuilt from its config and loaded with its checked state.
+        trainable = [param for param, _ in net.trainable_parameters()]
+        optimizer = optimizers.from_config(config["optimizer"])
+        opt_state = {key[4:]: value for key, value in arrays.items() if key.startswith("opt.")}
+        optimizer.load_state_dict(opt_state, trainable)  # a fresh object: nothing of this run changes
+        expected_names.update(f"opt.{key}" for key in opt_state)
+
+        # Callbacks: the same stateful classes in the same order, each state checked.
+        saved_callbacks = config["callbacks"]
+        stateful = self._stateful_callbacks()
+        names = [type(callback).__name__ for callback in stateful]
+        if [entry["class"] for entry in saved_callbacks] != names:
+            raise ValueError(f"the checkpoint's stateful callbacks {[e['class'] for e in saved_callbacks][:10]} "
+                             f"differ from this run's {names}; resume with the same callbacks")
+        states = []
+        for index, (callback, entry) in enumerate(zip(stateful, saved_callbacks)):
+            prefix = f"cb{index}."
+            state = dict(entry["state"])
+            for key, value in arrays.items():
+                if key.startswith(prefix):
+                    state[key[len(prefix):]] = value
+                    expected_names.add(key)
+            try:
+                callback.check_state(state, trainable)
+            except ValueError as error:
+                raise ValueError(f"callback {index} ({names[index]}): {error}") from None
+            states.append(state)
+
+        unexpected = sorted(set(arrays) - expected_names)
+        if unexpected:
+            raise ValueError(f"the checkpoint holds unexpected arrays {unexpected[:10]}")
+        return {"params": params, "rng": rng, "optimizer": optimizer, "epoch": epoch, "batch": batch,
+                "order": order, "totals": totals, "history": history, "stop_training": config["stop_training"],
+                "settings": config.get("settings"), "callbacks": states}
 
     def _stateful_callbacks(self) -> list:
         """The callbacks with a state to checkpoint (schedules, early stopping), in order."""
         return [callback for callback in self.callbacks if type(callback).state_dict is not Callback.state_dict]
 
-    def _load_callback_state(self, saved_callbacks, arrays) -> None:
-        for index, (callback, entry) in enumerate(zip(self._stateful_callbacks(), saved_callbacks)):
-            state = dict(entry["state"])
-            prefix = f"cb{index}."
-            state.update({key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)})
+    def _load_callback_state(self, states) -> None:
+        """Load the callbacks' states ``_restore`` checked (after on_train_begin reset them)."""
+        for callback, state in zip(self._stateful_callbacks(), states):
             callback.load_state_dict(state)
+
+
+def _history_row(row):
+    if not isinstance(row, dict):
+        raise ValueError(f"must be an object of metrics, got {short(row)}")
+    for key, value in row.items():
+        if not isinstance(key, str) or len(key) > 200:
+            raise ValueError(f"has a metric name that is not a short string: {short(key)}")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ValueError(f"metric {key!r} must be a number or null, got {short(value)}")
+    return row
+
+
+def _callback_entry(entry):
+    return check_fields(entry, {"class": Field(string()), "state": Field(_json_object)}, "a callback entry")
+
+
+def _json_object(value):
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a JSON object, got {short(value)}")
+    return value
+
+
+#: Schema of a checkpoint's JSON part (checked before anything changes; see ``Trainer._check_checkpoint``).
+CHECKPOINT_FIELDS: dict[str, Field] = {
+    "checkpoint_version": Field(choice(CHECKPOINT_VERSION)),
+    "model": Field(_json_object),
+    "optimizer": Field(_json_object),
+    "rng": Field(_json_object),
+    "epoch": Field(integer(0, 10**9)),
+    "batch": Field(integer(0)),
+    "epochs": Field(integer(1)),
+    "batch_size": Field(integer(1)),
+    "shuffle": Field(boolean()),
+    "totals": Field(_json_object),
+    "stop_training": Field(boolean()),
+    "history": Field(list_of(_history_row)),
+    "callbacks": Field(list_of(_callback_entry, max_length=1000)),
+    "settings": Field(optional(_json_object), required=False),
+}
+
+
+def _check_totals(totals: dict, n_layers: int, n: int, n_batches: int) -> dict:
+    """The running sums of a mid-epoch checkpoint: every key, each finite and in range."""
+    sums = list_of(number(0), min_length=n_layers, max_length=n_layers)
+    fields = {"cost": Field(number()), "correct": Field(integer(0, n)), "seconds": Field(number(0)),
+              "norm_sums": Field(sums), "delta_sums": Field(sums), "norm_count": Field(integer(0, n_batches))}
+    checked = check_fields(totals, fields, "the checkpoint's running totals")
+    if set(checked) != set(fields):
+        raise ValueError(f"the checkpoint's running totals have unknown keys {sorted(set(checked) - set(fields))[:10]}")
+    return checked
 
 
 def read_checkpoint(path) -> dict:
