@@ -267,7 +267,7 @@ def parse_json(text: str, source: str | os.PathLike | None, what: str = "JSON",
     try:
         return json.loads(text)
     except (json.JSONDecodeError, ValueError, RecursionError) as error:
-        raise FileFormatError(source, f"{what} is not valid JSON ({error})") from None
+        raise FileFormatError(source, f"not {what} ({error})") from None
 
 
 # --------------------------------------------------------------------------
@@ -784,7 +784,7 @@ def _parse_metadata(path: str, meta: np.ndarray) -> dict:
     except UnicodeDecodeError as error:
         raise FileFormatError(path, f"corrupt metadata (not UTF-8 JSON: {error})") from None
     try:
-        document = parse_json(text, path, "metadata")
+        document = parse_json(text, path)
     except FileFormatError as error:
         raise FileFormatError(path, f"corrupt metadata ({error.problem})") from None
     if not isinstance(document, dict):

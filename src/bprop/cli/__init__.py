@@ -53,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as error:
         print(f"bprop {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print(f"bprop {args.command}: error: out of memory (an input or setting asks for more memory than "
+              "this machine has)", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"bprop {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -32,36 +32,52 @@ def register(subparsers) -> None:
 
 def read_inputs(path: str, target=None, header=None):
     """Rows of features (N, n) from a .npy, .csv or IDX file, the numbers as stored
-    (a CSV through ``datasets.read_table``, without its ``target`` column)."""
+    (a CSV through ``datasets.read_table``, without its ``target`` column).
+
+    Every file is untrusted: only regular files are read, with bounded reads (see
+    ``bprop.io``); a 0-d array, an array without samples or features, or a 1-D IDX
+    file (labels, not images) is refused with a ``FileFormatError`` naming the file.
+    """
     import numpy as np
 
     from ..datasets import read_idx
+    from ..io import FileFormatError, load_npy
 
     lower = path.lower()
     if lower.endswith(".npy"):
-        try:
-            x = np.load(path, allow_pickle=False)
-        except ValueError as error:
-            raise ValueError(f"{path}: not a readable .npy array ({error})") from None
+        x = load_npy(path)
     elif lower.endswith(".csv"):
         from ..datasets import read_table
 
         x = read_table(path, target=target, header=header).x
     elif _looks_like_idx(path):
         x = read_idx(path)
+        if x.ndim == 1:
+            raise FileFormatError(path, f"an IDX file of {x.shape[0]} single values (a labels file?), "
+                                        "not images or rows of features")
     else:
-        raise ValueError(f"{path}: unknown input format; give a .npy, a .csv or an IDX file")
+        raise FileFormatError(path, "unknown input format; give a .npy, a .csv or an IDX file")
     x = np.asarray(x)
+    if x.ndim == 0:
+        raise FileFormatError(path, "holds a single number (a 0-d array), not rows of features")
+    if x.dtype.kind not in "biuf":
+        raise FileFormatError(path, f"holds {x.dtype} values; inputs must be real numbers")
     if x.ndim == 1:
         x = x.reshape(1, -1)
-    elif x.ndim > 2:
+    if x.shape[0] == 0:
+        raise FileFormatError(path, f"holds no samples (shape {x.shape})")
+    if 0 in x.shape:
+        raise FileFormatError(path, f"holds samples without features (shape {x.shape})")
+    if x.ndim > 2:
         x = x.reshape(x.shape[0], -1)
     return x
 
 
 def _looks_like_idx(path) -> bool:
     """IDX magic: two zero bytes then a type code (0x08..0x0E); gzipped files start 1f 8b."""
-    with open(path, "rb") as f:
+    from ..io import open_regular
+
+    with open_regular(path, "rb") as f:
         head = f.read(4)
     if head[:2] == b"\x1f\x8b":
         return "idx" in os.path.basename(path).lower()

@@ -18,9 +18,10 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..network import Network
+    from ..summary import summary_for_sizes, summary_text
 
-    net = Network(args.sizes, hidden=args.hidden or "relu", output=args.output, cost=args.cost, init=args.init,
-                  seed=args.seed, dtype=args.dtype)
-    net.summary()
+    # Counted from the sizes: 'bprop summary 100000,100000' allocates no 10^10 weights.
+    architecture = summary_for_sizes(args.sizes, hidden=args.hidden or "relu", output=args.output, cost=args.cost,
+                                     init=args.init, dtype=args.dtype)
+    print(summary_text(architecture), end="")
     return 0

@@ -123,24 +123,73 @@ def parse_schedule(spec: str, monitor: str = "val_accuracy"):
     raise ValueError(f"--schedule must be 'step:K[:F]' or 'halve:K[:N]' (e.g. halve:10:7), got {spec!r}")
 
 
+def settings_fields() -> dict:
+    """Schema of the settings 'bprop train' stores in a checkpoint (one entry per key of SETTINGS)."""
+    from ..activations import ACTIVATIONS
+    from ..costs import COSTS
+    from ..initializers import INITIALIZERS
+    from ..schema import Field, boolean, choice, integer, list_of, number, optional, registered, string
+
+    positive = optional(number(0, low_open=True))
+    return {
+        "dataset": Field(optional(choice(*sorted(DEFAULTS)))),
+        "sizes": Field(optional(list_of(integer(1, 1 << 24), min_length=2, max_length=1000))),
+        "hidden": Field(optional(registered(ACTIVATIONS))),
+        "output": Field(registered(ACTIVATIONS)),
+        "cost": Field(registered(COSTS)),
+        "init": Field(optional(registered(INITIALIZERS))),
+        "seed": Field(optional(integer(0, (1 << 63) - 1))),
+        "dtype": Field(choice("float32", "float64")),
+        "eta": Field(positive),
+        "batch_size": Field(optional(integer(1))),
+        "epochs": Field(optional(integer(1))),
+        "l2": Field(positive),
+        "l1": Field(positive),
+        "dropout": Field(optional(number(0, 1, high_open=True))),
+        "optimizer": Field(choice(*OPTIMIZERS)),
+        "momentum": Field(number(0, 1, high_open=True)),
+        "schedule": Field(optional(string())),
+        "early_stopping": Field(optional(integer(1))),
+        "monitor_test": Field(boolean()),
+    }
+
+
+def check_settings(settings) -> dict:
+    """Validate the settings of a checkpoint (each typed and range-checked, the schedule parsed)."""
+    from ..schema import check_fields
+
+    if not isinstance(settings, dict):
+        raise ValueError("this checkpoint was not written by 'bprop train' (no settings)")
+    missing = [key for key in SETTINGS if key not in settings]
+    if missing:
+        raise ValueError(f"this checkpoint was not written by 'bprop train' (no settings {missing})")
+    checked = check_fields(settings, settings_fields(), "the checkpoint's settings")
+    if checked["schedule"] is not None:
+        parse_schedule(checked["schedule"])
+    return checked
+
+
 def _apply_checkpoint_settings(args) -> None:
     """On --resume, take the run's settings from the checkpoint (an explicit --epochs may extend it)."""
+    from ..io import FileFormatError
+    from ..schema import boolean, integer
     from ..training import read_checkpoint
 
     config = read_checkpoint(args.resume)
-    settings = config.get("settings") or {}
-    missing = [key for key in SETTINGS if key not in settings]
-    if missing:
-        raise ValueError(f"{args.resume}: this checkpoint was not written by 'bprop train' (no settings {missing})")
+    try:
+        settings = check_settings(config.get("settings"))
+        done = integer(0)(config.get("epoch", 0))
+        stopped = boolean()(config.get("stop_training", False))
+    except ValueError as error:
+        raise FileFormatError(args.resume, str(error)) from None
     epochs = args.epochs
     for key in SETTINGS:
         setattr(args, key, settings[key])
     if epochs is not None:
         args.epochs = epochs
-    done = config.get("epoch", 0)
-    if done >= args.epochs or config.get("stop_training"):
+    if done >= (args.epochs or 0) or stopped:
         print(f"{args.resume}: the run already ended after {done} epochs"
-              + ("" if config.get("stop_training") else f"; pass --epochs above {done} to train on"))
+              + ("" if stopped else f"; pass --epochs above {done} to train on"))
 
 
 def run(args) -> int:

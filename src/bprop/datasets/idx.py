@@ -23,7 +23,7 @@ import zlib
 
 import numpy as np
 
-from bprop.io import atomic_write
+from bprop.io import FileFormatError, atomic_write, check_expansion, max_file_bytes, open_regular, read_limited
 
 __all__ = ["read_idx", "read_idx_bytes", "decode_idx", "encode_idx", "write_idx"]
 
@@ -62,20 +62,60 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return decode_idx(read_idx_bytes(path), source=path)
 
 
-def read_idx_bytes(path: str | os.PathLike) -> bytes:
+def read_idx_bytes(path: str | os.PathLike, max_bytes: int | None = None) -> bytes | bytearray:
     """Return the bytes of an IDX file, decompressed if the file is gzipped.
 
-    The MNIST digests are digests of these uncompressed bytes.
+    The MNIST digests are digests of these uncompressed bytes. Reading is bounded:
+    only a regular file is opened (``bprop.io.open_regular``), and a gzipped file is
+    decompressed only up to the size its IDX header declares (plus one byte, to
+    notice trailing data), after checking that size against ``max_bytes`` (default
+    ``bprop.io.max_file_bytes()``) and ``bprop.io.check_expansion`` (at most 20x the
+    file's size beyond 16 MiB): a gzip bomb stops at its header.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError (bprop.io.FileFormatError): not a regular file, corrupt gzip
+            data, or a declared size beyond the limits.
     """
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        raw = f.read()
-    if not raw.startswith(GZIP_MAGIC):
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as error:
-        raise ValueError(f"{path}: corrupt gzip data ({error})") from error
+    limit = max_file_bytes() if max_bytes is None else max_bytes
+    with open_regular(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if f.read(2) != GZIP_MAGIC:
+            f.seek(0)
+            return read_limited(f, limit, path, "the IDX file")
+        f.seek(0)
+        try:
+            with gzip.GzipFile(fileobj=f, mode="rb") as stream:
+                return _read_idx_stream(stream, path, size, limit)
+        except (OSError, EOFError, zlib.error) as error:
+            raise FileFormatError(path, f"corrupt gzip data ({error})") from None
+
+
+def _read_idx_stream(stream, path: str, size: int, limit: int) -> bytes | bytearray:
+    """The decompressed IDX bytes, read no further than the header declares (+1 byte)."""
+    head = stream.read(4)
+    if len(head) < 4 or head[:2] != b"\x00\x00" or head[2] not in _TYPE_CODES or head[3] == 0:
+        return head  # decode_idx names the problem
+    dims = stream.read(4 * head[3])
+    header = head + dims
+    if len(dims) < 4 * head[3]:
+        return header
+    shape = struct.unpack(f">{head[3]}I", dims)
+    expected = len(header) + math.prod(shape) * _TYPE_CODES[head[2]].itemsize
+    check_expansion(path, expected, size, limit)
+    data = bytearray(expected)
+    data[: len(header)] = header
+    view, got = memoryview(data), len(header)
+    while got < expected:
+        chunk = stream.read(min(1 << 20, expected - got))
+        if not chunk:
+            return data[:got]  # truncated: decode_idx says so
+        view[got : got + len(chunk)] = chunk
+        got += len(chunk)
+    if stream.read(1):
+        return data + b"\x00"  # trailing bytes: decode_idx says so, without reading them all
+    return data
 
 
 def decode_idx(data: bytes, *, source: str = "<bytes>") -> np.ndarray:
@@ -112,7 +152,7 @@ def decode_idx(data: bytes, *, source: str = "<bytes>") -> np.ndarray:
             f"{source}: {problem}: shape {shape} of {dtype.newbyteorder('=')} needs "
             f"{expected} bytes, file has {len(data)}"
         )
-    items = np.frombuffer(data, dtype=dtype, offset=header_size)
+    items = np.frombuffer(data, dtype=dtype, offset=header_size, count=math.prod(shape))
     return items.reshape(shape).astype(dtype.newbyteorder("="))  # copy: writable, native order
 
 

@@ -15,6 +15,8 @@ from typing import Iterator
 
 HISTORY_FORMAT = "bprop-history"
 HISTORY_VERSION = 1
+#: The largest history file ``History.load`` reads (64 MiB: about a million epochs).
+MAX_HISTORY_BYTES = 64 << 20
 
 
 class History:
@@ -80,39 +82,57 @@ class History:
 
     @classmethod
     def load(cls, path) -> "History":
-        """Read a history written by ``save`` (JSON or CSV, by suffix)."""
+        """Read a history written by ``save`` (JSON or CSV, by suffix).
+
+        The file is untrusted: only a regular file of at most ``MAX_HISTORY_BYTES`` is
+        read, JSON nested deeper than ``bprop.io.MAX_JSON_DEPTH`` is refused before
+        parsing, and every row must map metric names (strings) to numbers or null.
+
+        Raises:
+            FileNotFoundError: no such file.
+            bprop.io.FileFormatError (a ValueError) naming the file, for anything else.
+        """
+        from ..io import FileFormatError, parse_json, read_text
+
         kind = _kind(path)
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = read_text(path, MAX_HISTORY_BYTES, "history file")
         if kind == "json":
-            try:
-                document = json.loads(text)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{path}: not a JSON history ({error})") from None
+            document = parse_json(text, path, "a JSON history")
             if isinstance(document, dict) and document.get("format") == HISTORY_FORMAT:
-                if document.get("version", 0) > HISTORY_VERSION:
-                    raise ValueError(f"{path}: history version {document['version']} is newer than this bprop")
+                version = document.get("version", 0)
+                if isinstance(version, bool) or not isinstance(version, int):
+                    raise FileFormatError(path, f"history version must be an integer, got {str(version)[:80]!r}")
+                if version > HISTORY_VERSION:
+                    raise FileFormatError(path, f"history version {version} is newer than this bprop")
                 rows = document.get("epochs")
             elif isinstance(document, list):
                 rows = document
             else:
-                raise ValueError(f"{path}: not a bprop history (no 'epochs' list)")
+                raise FileFormatError(path, "not a bprop history (no 'epochs' list)")
             if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-                raise ValueError(f"{path}: a history's 'epochs' must be a list of objects")
+                raise FileFormatError(path, "a history's 'epochs' must be a list of objects")
+            for index, row in enumerate(rows):
+                for key, value in row.items():
+                    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                        raise FileFormatError(path, f"epoch {index + 1}: metric {key[:80]!r} must be a number "
+                                                    f"or null, got {str(value)[:80]!r}")
             return cls(rows)
-        reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames:
-            raise ValueError(f"{path}: empty CSV history")
-        rows = []
-        for row in reader:
-            parsed = {}
-            for key, value in row.items():
-                if key is None or value is None:
-                    raise ValueError(f"{path}: a row of the CSV history has more or fewer fields than the header")
-                if value == "":
-                    continue
-                parsed[key] = _number(value, path)
-            rows.append(parsed)
+        try:
+            reader = csv.DictReader(io.StringIO(text))
+            if not reader.fieldnames:
+                raise FileFormatError(path, "empty CSV history")
+            rows = []
+            for row in reader:
+                parsed = {}
+                for key, value in row.items():
+                    if key is None or value is None:
+                        raise FileFormatError(path, "a row of the CSV history has more or fewer fields than the header")
+                    if value == "":
+                        continue
+                    parsed[key] = _number(value, path)
+                rows.append(parsed)
+        except csv.Error as error:
+            raise FileFormatError(path, f"not a CSV history ({error})") from None
         return cls(rows)
 
     def __repr__(self) -> str:
@@ -127,6 +147,10 @@ def _kind(path) -> str:
 
 
 def _number(text: str, path) -> int | float:
+    from ..io import FileFormatError
+
+    if len(text) > 100:
+        raise FileFormatError(path, f"{text[:40]!r}... in the CSV history is not a number")
     try:
         return int(text)
     except ValueError:
@@ -134,4 +158,4 @@ def _number(text: str, path) -> int | float:
     try:
         return float(text)
     except ValueError:
-        raise ValueError(f"{path}: {text!r} in the CSV history is not a number") from None
+        raise FileFormatError(path, f"{text!r} in the CSV history is not a number") from None
