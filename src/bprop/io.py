@@ -700,6 +700,8 @@ def _read_npy_header(source: str, fp: IO[bytes], what: str) -> tuple[tuple[int, 
         else:
             raise ValueError(f"unknown .npy version {major}.{minor}")
     except (*_CORRUPTION_ERRORS, SyntaxError, TypeError, RecursionError, MemoryError, OverflowError) as error:
+        if isinstance(error, (zipfile.BadZipFile, zlib.error, EOFError, OSError)):
+            raise FileFormatError(source, f"truncated or corrupt file ({what}: {str(error)[:200]})") from None
         # NumPy's text would suggest allow_pickle; say what is wrong instead.
         detail = str(error) if isinstance(error, ValueError) and "pickle" not in str(error) else type(error).__name__
         raise FileFormatError(source, f"{what} is not a valid .npy array (bad header: {detail[:200]})") from None

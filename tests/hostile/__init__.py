@@ -1,0 +1,1 @@
+"""Hostile, corrupt and odd files: every file bprop reads is untrusted (issue 16)."""
