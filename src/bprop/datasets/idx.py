@@ -121,25 +121,22 @@ def _read_idx_stream(stream, path: str, size: int, limit: int) -> bytes | bytear
 def decode_idx(data: bytes, *, source: str = "<bytes>") -> np.ndarray:
     """Parse uncompressed IDX bytes; ``source`` names the data in error messages."""
     if len(data) < 4:
-        raise ValueError(
-            f"{source}: not an IDX file (only {len(data)} bytes, the header alone is 4)"
+        raise FileFormatError(source, f"not an IDX file (only {len(data)} bytes, the header alone is 4)"
         )
     zero0, zero1, code, ndim = data[0], data[1], data[2], data[3]
     if zero0 != 0 or zero1 != 0:
-        raise ValueError(
-            f"{source}: not an IDX file (magic number starts with "
+        raise FileFormatError(source, f"not an IDX file (magic number starts with "
             f"0x{zero0:02x} 0x{zero1:02x}, expected 0x00 0x00)"
         )
     if code not in _TYPE_CODES:
         known = ", ".join(f"0x{c:02x}" for c in _TYPE_CODES)
-        raise ValueError(f"{source}: unknown IDX type code 0x{code:02x} (known: {known})")
+        raise FileFormatError(source, f"unknown IDX type code 0x{code:02x} (known: {known})")
     if ndim == 0:
-        raise ValueError(f"{source}: IDX header declares 0 dimensions")
+        raise FileFormatError(source, f"IDX header declares 0 dimensions")
 
     header_size = 4 + 4 * ndim
     if len(data) < header_size:
-        raise ValueError(
-            f"{source}: truncated IDX header (expected {header_size} bytes for "
+        raise FileFormatError(source, f"truncated IDX header (expected {header_size} bytes for "
             f"{ndim} dimensions, file has {len(data)})"
         )
     shape = struct.unpack(f">{ndim}I", data[4:header_size])
@@ -148,8 +145,7 @@ def decode_idx(data: bytes, *, source: str = "<bytes>") -> np.ndarray:
     expected = header_size + math.prod(shape) * dtype.itemsize
     if len(data) != expected:
         problem = "truncated" if len(data) < expected else "trailing bytes after the data"
-        raise ValueError(
-            f"{source}: {problem}: shape {shape} of {dtype.newbyteorder('=')} needs "
+        raise FileFormatError(source, f"{problem}: shape {shape} of {dtype.newbyteorder('=')} needs "
             f"{expected} bytes, file has {len(data)}"
         )
     items = np.frombuffer(data, dtype=dtype, offset=header_size, count=math.prod(shape))
