@@ -149,14 +149,23 @@ def run_cli(*args, timeout: float = 60):
 
 
 #: Runs inside a subprocess: measure the peak RSS (MiB) of a call, report its exception type and message.
+#: The peak is VmHWM of this process's own address space (ru_maxrss would keep the parent's peak across exec).
 MEASURE = """
 import resource, sys, json
+def peak_mib():
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 def report(fn):
     error = None
     try:
         fn()
     except BaseException as e:
         error = [type(e).__name__, str(e)[:300], [c.__name__ for c in type(e).__mro__]]
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"peak_mib": peak, "error": error}))
+    print(json.dumps({"peak_mib": peak_mib(), "error": error}))
 """
