@@ -143,10 +143,25 @@ def test_crafted_model_file_is_one_line_and_exit_2_in_the_cli(tmp_path, case):
 
 
 def test_unknown_config_keys_are_kept_out_of_the_way(tmp_path):
-    # A newer writer may add keys (e.g. "classes"): the loader ignores what it does not know.
-    members = model_members({**small_model_config(), "classes": ["cat", "dog"], "preprocessing": {"scale": 255}},
-                            small_model_arrays())
+    # A newer writer may add keys: the loader ignores what it does not know.
+    members = model_members({**small_model_config(), "calibration": {"t": 1.5}, "notes": ["x"]}, small_model_arrays())
     assert bprop.load(crafted(tmp_path, members)).sizes == [3, 2]
+
+
+def test_known_extension_keys_are_checked_by_their_schema(tmp_path):
+    config = {**small_model_config(), "task": "classification", "classes": ["cat", "dog"],
+              "preprocessing": {"name": "scale", "factor": 0.5}}
+    net = bprop.load(crafted(tmp_path, model_members(config, small_model_arrays())))
+    assert list(net.classes) == ["cat", "dog"]
+    for change, message in (({"task": "evil"}, "'task' must be one of"),
+                            ({"classes": [{"a": 1}, "dog"]}, "'classes' item 0 must be a string or a number"),
+                            ({"preprocessing": {"name": "scale", "factor": -1}}, "'factor' must be > 0"),
+                            ({"preprocessing": {"name": "standardize", "mean": [0, 0, 0], "std": [1, 0, 1]}},
+                             "'std' item 1 must be > 0"),
+                            ({"preprocessing": "scale"}, "must be a JSON object")):
+        path = crafted(tmp_path, model_members({**config, **change}, small_model_arrays()), name="bad.npz")
+        with pytest.raises(FileFormatError, match=message):
+            bprop.load(path)
 
 
 # --------------------------------------------------------------------------
