@@ -217,6 +217,17 @@ def test_huge_layer_in_a_small_model_file_is_refused_before_building(tmp_path):
     assert result["peak_mib"] < LIMIT_MIB
 
 
+def test_huge_config_with_small_arrays_builds_nothing(tmp_path):
+    # A 1 KB valid container whose config declares a 30000 x 30000 layer: main built the
+    # randomly initialized network first (10.6 GB measured) and then compared shapes.
+    config = small_model_config(n_in=30000, n_out=30000)
+    config["sizes"] = [30000, 30000]
+    path = crafted(tmp_path, model_members(config, small_model_arrays()))
+    result = measure(f"import bprop\nreport(lambda: bprop.load({str(path)!r}))")
+    assert result["error"][0] == "FileFormatError" and "the config's layers need (30000, 30000)" in result["error"][1]
+    assert result["peak_mib"] < LIMIT_MIB
+
+
 def test_dev_zero_as_a_model_path_is_not_read():
     with pytest.raises(FileFormatError, match="not a regular file \\(a character device\\)"):
         bprop.load("/dev/zero")

@@ -204,3 +204,9 @@ def test_tampered_cli_settings_give_one_line(cli_checkpoint, tmp_path, key, valu
         return
     assert code == 2, err
     assert err.count("\n") == 1 and "Traceback" not in err and message in err and str(path) in err
+
+
+def test_every_cli_setting_has_a_schema_entry():
+    from bprop.cli.train import SETTINGS, settings_fields
+
+    assert set(settings_fields()) == set(SETTINGS)
