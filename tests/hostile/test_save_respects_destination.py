@@ -106,8 +106,8 @@ def test_kill_9_during_saves_leaves_a_whole_file_and_no_temp_after_the_next_save
         writer.wait()
         writer.stdout.close()
         left += len(temp_files(tmp_path))
-        if path.exists():
-            assert bprop.io.load_arrays(path, kind="model")[0]["w"].shape == (3_000_000,)
+        if path.exists():  # whole: the writer's last complete save, or ours from the round before
+            assert bprop.io.load_arrays(path, kind="model")[0]["w"].shape in ((3_000_000,), (3,))
         bprop.io.save_arrays(path, {"w": np.zeros(3)}, {}, kind="model")
         assert temp_files(tmp_path) == []
     print(f"temp files left by 5 kill -9s: {left}")
