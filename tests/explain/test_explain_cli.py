@@ -54,7 +54,8 @@ def test_random_network_with_a_batch(capsys):
 
 
 @pytest.mark.parametrize("content, message", [
-    ('{"weights": [[[1, 2]]', "not valid JSON"),
+    ('{"weights": [[[1, 2]]', "not a JSON weights file"),
+    ('[' * 1000 + ']' * 1000, "nested 1000 levels deep"),
     ('{"weights": [[[1, 2]], [[1, 2], [3, 4]]]}', "columns"),
     ('{"weights": [[[1, 2], [3]]]}', "rectangular"),
     ('{"weights": [[[1, 2]]], "biases": [[1, 2]]}', "biases of layer 1"),

@@ -151,17 +151,20 @@ def network_from_arrays(weights, biases, hidden="sigmoid", output="sigmoid", cos
     return Network(layers, cost=cost, dtype="float64")
 
 
+#: The largest weights file ``load_weights_json`` reads.
+WEIGHTS_JSON_MAX_BYTES = 64 << 20
+
+
 def load_weights_json(path) -> dict:
     """Read a weights file: a JSON object with "weights" and optionally "biases" and data."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON: {error}") from None
+    from ..io import FileFormatError, parse_json, read_text
+
+    # Untrusted: a regular file of at most 64 MiB, JSON nested at most 64 levels (bprop.io).
+    data = parse_json(read_text(path, WEIGHTS_JSON_MAX_BYTES, "weights file"), path, "a JSON weights file")
     if isinstance(data, list):
         data = {"weights": data}
     if not isinstance(data, dict) or "weights" not in data:
-        raise ValueError(f"{path} must hold a JSON object with a \"weights\" list (and optionally \"biases\")")
+        raise FileFormatError(path, "must hold a JSON object with a \"weights\" list (and optionally \"biases\")")
     return data
 
 
