@@ -30,8 +30,9 @@ Reads are bounded, in this order, before any array is decompressed:
   environment variable ``BPROP_MAX_FILE_BYTES`` or ``max_bytes=``) and to at
   most ``MAX_EXPANSION`` times the file's size (compressed data beyond that is a
   zip bomb; bprop writes members uncompressed);
-* the metadata member is at most ``MAX_METADATA_BYTES`` and its JSON is nested at
-  most ``MAX_JSON_DEPTH`` levels;
+* the metadata member is at most ``MAX_METADATA_BYTES`` (and, when compressed, at
+  most ``COMPRESSED_METADATA_FLOOR`` or its stored size: parsed JSON takes about ten
+  times its text) and its JSON is nested at most ``MAX_JSON_DEPTH`` levels;
 * each ``.npy`` header's shape times its item size must equal the member's
   declared size and the shape and dtype declared in the metadata; callers can
   check the config against those shapes (``check=``) before any data is read;
@@ -102,6 +103,8 @@ MAX_EXPANSION = 20
 EXPANSION_FLOOR = 16 << 20
 #: The JSON metadata of a bprop file (and a history file) is at most this large.
 MAX_METADATA_BYTES = 64 << 20
+#: Compressed (deflated) metadata may decode to at most this, or to its stored size (bprop stores it).
+COMPRESSED_METADATA_FLOOR = 1 << 20
 #: JSON documents nested deeper than this are refused before they are parsed.
 MAX_JSON_DEPTH = 64
 #: Bytes read at a time from a member or a compressed stream.
@@ -243,14 +246,20 @@ def check_expansion(path: str | os.PathLike, decoded: int, stored: int, limit: i
 
 
 def json_depth(text: str) -> int:
-    """The deepest nesting of [ and { in a JSON text (strings skipped), without recursion."""
-    stripped = re.sub(r'"(?:[^"\\]|\\.)*"', "", text)
-    codes = np.frombuffer(stripped.encode("utf-8", "replace"), dtype=np.uint8)
-    if codes.size == 0:
-        return 0
-    steps = ((codes == ord("[")) | (codes == ord("{"))).astype(np.int64)
-    steps -= ((codes == ord("]")) | (codes == ord("}")))
-    return int(max(0, np.cumsum(steps).max()))
+    """The deepest nesting of [ and { in a JSON text (strings skipped), without recursion.
+
+    Counted a chunk at a time, so the extra memory is a few MiB whatever the text's size.
+    """
+    data = re.sub(r'"(?:[^"\\]|\\.)*"', "", text).encode("utf-8", "replace")
+    depth = deepest = 0
+    for start in range(0, len(data), CHUNK_BYTES):
+        codes = np.frombuffer(data, dtype=np.uint8, count=min(CHUNK_BYTES, len(data) - start), offset=start)
+        steps = ((codes == ord("[")) | (codes == ord("{"))).astype(np.int64)
+        steps -= (codes == ord("]")) | (codes == ord("}"))
+        levels = np.cumsum(steps)
+        deepest = max(deepest, depth + int(levels.max()))
+        depth += int(levels[-1])
+    return deepest
 
 
 def parse_json(text: str, source: str | os.PathLike | None, what: str = "JSON",
@@ -611,6 +620,12 @@ def _load_archive(path, archive, size, kind, check, limit):
                                         f"got dtype {dtype} and shape {shape})")
         if shape[0] > MAX_METADATA_BYTES:
             raise FileFormatError(path, f"metadata of {shape[0]:,} bytes; bprop reads at most {MAX_METADATA_BYTES:,}")
+        if meta_info.compress_type != zipfile.ZIP_STORED and meta_info.file_size > max(
+                COMPRESSED_METADATA_FLOOR, meta_info.compress_size):
+            # Parsed JSON takes ~10x its text in memory: compressed metadata may not amplify the file.
+            raise FileFormatError(path, f"compressed metadata of {meta_info.file_size:,} bytes (stored in "
+                                        f"{meta_info.compress_size:,}); bprop reads compressed metadata up to "
+                                        f"{COMPRESSED_METADATA_FLOOR:,} bytes")
         meta = _read_member_data(path, META_KEY, fp, shape, dtype, fortran)
     document = _parse_metadata(path, meta)
     _check_document(path, document, kind)

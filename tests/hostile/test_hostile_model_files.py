@@ -228,6 +228,23 @@ def test_huge_config_with_small_arrays_builds_nothing(tmp_path):
     assert result["peak_mib"] < LIMIT_MIB
 
 
+def test_compressed_metadata_may_not_amplify(tmp_path):
+    config = {f"k{i}": 0 for i in range(300_000)}  # 4 MB of JSON deflating to 0.7 MB
+    path = crafted(tmp_path, [deflated(META_KEY + ".npy", meta_bytes(document(config)))])
+    with pytest.raises(FileFormatError, match="compressed metadata of .* bytes"):
+        bprop.load(path)
+
+
+def test_metadata_filling_a_9_mb_file_parses_in_bounded_memory(tmp_path):
+    # Parsed JSON takes several times its text: the worst stored case, many keys, stays bounded.
+    config = {f"k{i}": 0 for i in range(650_000)}
+    path = crafted(tmp_path, [Member(META_KEY + ".npy", meta_bytes(document(config)))])
+    assert os.path.getsize(path) < 10_000_000
+    result = measure(f"import bprop\nreport(lambda: bprop.load({str(path)!r}))")
+    assert result["error"][0] == "FileFormatError" and "lacks the key 'model_version'" in result["error"][1]
+    assert result["peak_mib"] < LIMIT_MIB
+
+
 def test_dev_zero_as_a_model_path_is_not_read():
     with pytest.raises(FileFormatError, match="not a regular file \\(a character device\\)"):
         bprop.load("/dev/zero")
