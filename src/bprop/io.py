@@ -75,6 +75,7 @@ __all__ = [
     "check_expansion",
     "load_arrays",
     "load_npy",
+    "load_npz",
     "max_file_bytes",
     "open_regular",
     "parse_json",
@@ -793,6 +794,39 @@ def load_npy(path: str | os.PathLike, max_bytes: int | None = None) -> np.ndarra
     if buffer is None:
         raise FileFormatError(path, "truncated .npy file")
     return np.frombuffer(buffer, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+
+
+def load_npz(path: str | os.PathLike, max_bytes: int | None = None) -> dict[str, np.ndarray]:
+    """Read any ``.npz`` archive of numeric arrays safely (no bprop metadata needed).
+
+    The same bounded reading as :func:`load_arrays`: regular file, zip directory
+    checked (no encryption, stored/deflated only, no duplicates, sizes within
+    :func:`max_file_bytes` and the expansion limit), each ``.npy`` header checked
+    against its member's size before any data is read; no pickle.
+
+    Raises:
+        FileNotFoundError: no such file.
+        FileFormatError: anything else, naming the file.
+    """
+    path = os.fspath(path)
+    limit = max_file_bytes() if max_bytes is None else max_bytes
+    with open_regular(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if not f.read(4).startswith(b"PK"):
+            raise FileFormatError(path, "not a .npz archive (not a zip file)")
+        f.seek(0)
+        try:
+            archive = zipfile.ZipFile(f)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as error:
+            raise FileFormatError(path, f"truncated or corrupt .npz archive ({error})") from None
+        with archive:
+            members = _check_directory(path, archive, size, limit)
+            arrays = {}
+            for name, info in members.items():
+                with _open_member(path, archive, info) as fp:
+                    shape, dtype, fortran = _read_member_header(path, name, fp, info)
+                    arrays[name] = _read_member_data(path, name, fp, shape, dtype, fortran)
+    return arrays
 
 
 def _parse_metadata(path: str, meta: np.ndarray) -> dict:

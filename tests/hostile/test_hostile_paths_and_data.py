@@ -191,7 +191,7 @@ def npy_file(tmp_path, array, name="x.npy"):
     (lambda p: npy_file(p, np.array(["a", "b"])), "only bool, integer, float and complex"),
     (lambda p: write(p / "x.csv", "1,2\n3,4\n".encode("utf-16")), "not UTF-8 text.*UTF-16"),
     (lambda p: write(p / "x.csv", "caf\u00e9,1\n1,2\n".encode("latin-1")), "not UTF-8 text: byte 0xe9"),
-    (lambda p: write(p / "x.csv", b"1,2\nthree,4\n"), "not a CSV of numbers"),
+    (lambda p: write(p / "x.csv", b"1,2\nthree,4\n"), "must hold numbers.*line 2 has .three."),
     (lambda p: write(p / "t10k-labels-idx1-ubyte", encode_idx(np.zeros(10000, np.uint8))),
      "10000 single values \\(a labels file\\?\\)"),
     (lambda p: write(p / "x.npy", b"\x93NUMPY\x01\x00" + b"\xff" * 20), "not a valid .npy"),
@@ -203,6 +203,26 @@ def test_odd_input_files_give_one_line_naming_the_file(tmp_path, model, make, me
     assert err.count("\n") == 1 and "Traceback" not in err and str(path) in err, err
     assert re.search(message, err), err
     assert "allow_pickle" not in err
+
+
+@pytest.mark.parametrize("name", ["data.npy", "data.npz", "data.csv"])
+def test_training_data_files_are_read_safely(tmp_path, name):
+    from bprop.datasets import read_table
+
+    pipe = tmp_path / name
+    os.mkfifo(pipe)
+    with pytest.raises(ValueError, match="not a regular file \\(a named pipe\\)"):
+        read_table(pipe)
+
+
+def test_npz_data_with_a_lying_header_is_refused_before_reading(tmp_path):
+    from bprop.datasets import read_table
+
+    from .builders import Member, npy_header, write_zip
+
+    write_zip(tmp_path / "d.npz", [Member("x.npy", npy_header((10**6, 10**6)) + b"\0" * 64)])
+    with pytest.raises(ValueError, match="needs 4,000,000,000,000 bytes"):
+        read_table(tmp_path / "d.npz")
 
 
 def test_load_npy_checks_the_header_against_the_file_size(tmp_path):

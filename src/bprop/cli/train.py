@@ -131,12 +131,20 @@ def settings_fields() -> dict:
     from ..schema import Field, boolean, choice, integer, list_of, number, optional, registered, string
 
     positive = optional(number(0, low_open=True))
+    path = string(4096)
+
+    def _target(value):  # a column name or position, or the .npy of targets
+        return value if isinstance(value, int) and not isinstance(value, bool) else string(4096)(value)
+
+    def _scale(value):  # 'standardize', 'none' or a positive factor (cli.data.parse_scale)
+        return value if value in ("standardize", "none") else number(0, low_open=True)(value)
+
     return {
         "dataset": Field(optional(choice(*sorted(DEFAULTS)))),
         "sizes": Field(optional(list_of(integer(1, 1 << 24), min_length=2, max_length=1000))),
         "hidden": Field(optional(registered(ACTIVATIONS))),
-        "output": Field(registered(ACTIVATIONS)),
-        "cost": Field(registered(COSTS)),
+        "output": Field(optional(registered(ACTIVATIONS))),
+        "cost": Field(optional(registered(COSTS))),
         "init": Field(optional(registered(INITIALIZERS))),
         "seed": Field(optional(integer(0, (1 << 63) - 1))),
         "dtype": Field(choice("float32", "float64")),
@@ -146,11 +154,19 @@ def settings_fields() -> dict:
         "l2": Field(positive),
         "l1": Field(positive),
         "dropout": Field(optional(number(0, 1, high_open=True))),
-        "optimizer": Field(choice(*OPTIMIZERS)),
+        "optimizer": Field(optional(choice(*OPTIMIZERS))),
         "momentum": Field(number(0, 1, high_open=True)),
         "schedule": Field(optional(string())),
         "early_stopping": Field(optional(integer(1))),
         "monitor_test": Field(boolean()),
+        "data": Field(optional(path)),
+        "target": Field(optional(_target)),
+        "header": Field(optional(boolean())),
+        "validation_data": Field(optional(path)),
+        "validation_split": Field(optional(number(0, 1, high_open=True))),
+        "test_data": Field(optional(path)),
+        "task": Field(optional(choice("classification", "regression"))),
+        "scale": Field(optional(_scale)),
     }
 
 

@@ -78,21 +78,18 @@ def _read_npy(path: str, target) -> Table:
 
 
 def _load_npy(path: str) -> np.ndarray:
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as error:
-        raise ValueError(f"{path}: not a readable .npy array without pickle ({error})") from None
+    from ..io import load_npy
+
+    array = load_npy(path)  # regular file, header checked against its size, no pickle
     if not isinstance(array, np.ndarray) or array.ndim == 0:
         raise ValueError(f"{path}: expected an array of rows, got a scalar")
     return array
 
 
 def _read_npz(path: str, target) -> Table:
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except (ValueError, OSError) as error:
-        raise ValueError(f"{path}: not a readable .npz archive without pickle ({error})") from None
+    from ..io import load_npz
+
+    arrays = load_npz(path)  # bounded: directory and headers checked before any data; no pickle
     target = "y" if target is None and "y" in arrays else target
     if "x" not in arrays:
         raise ValueError(f"{path}: an .npz of data needs an array named 'x' (the features); it has {sorted(arrays)}")
@@ -122,14 +119,21 @@ def _numeric_features(x: np.ndarray, path: str) -> np.ndarray:
 def _read_csv(path: str, target, header: bool | None) -> Table:
     import pandas as pd
 
-    if not os.path.isfile(path):
-        raise ValueError(f"{path}: no such file" if not os.path.exists(path) else f"{path}: not a regular file")
+    from ..io import open_regular
+
+    if not os.path.exists(path):
+        raise ValueError(f"{path}: no such file")
     try:
-        raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                          skip_blank_lines=True)
+        with open_regular(path, "rb") as handle:  # a pipe or device is refused, never read
+            raw = pd.read_csv(handle, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                              skip_blank_lines=True)
     except pd.errors.EmptyDataError:
         raise ValueError(f"{path}: the file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
+        utf16 = " (it looks like UTF-16)" if bytes(error.object[:2]) in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise ValueError(f"{path}: not UTF-8 text: byte 0x{error.object[error.start]:02x}{utf16}; "
+                         "save the CSV as UTF-8") from None
+    except pd.errors.ParserError as error:
         raise ValueError(f"{path}: not a readable CSV file ({error})") from None
     if raw.shape[0] == 0:
         raise ValueError(f"{path}: the file is empty")

@@ -178,7 +178,7 @@ def parse_vectors(text: str, name: str) -> list[list[float]]:
         else:
             rows = [row for row in text.split(";") if row.strip()]
             array = np.array([[float(v) for v in row.split(",") if v.strip()] for row in rows], dtype=np.float64)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         raise ValueError(f"{name} must be numbers separated by commas (samples by ';') or JSON, got {text!r}") from None
     if array.ndim == 1:
         array = array.reshape(1, -1)
