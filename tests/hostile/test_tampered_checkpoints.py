@@ -206,7 +206,12 @@ def test_tampered_cli_settings_give_one_line(cli_checkpoint, tmp_path, key, valu
     assert err.count("\n") == 1 and "Traceback" not in err and message in err and str(path) in err
 
 
-def test_every_cli_setting_has_a_schema_entry():
+def test_every_cli_setting_has_a_schema_entry_that_takes_its_default():
+    from bprop.cli import build_parser
     from bprop.cli.train import SETTINGS, settings_fields
 
-    assert set(settings_fields()) == set(SETTINGS)
+    fields = settings_fields()
+    assert set(fields) == set(SETTINGS)
+    defaults = build_parser().parse_args(["train"])
+    for key in SETTINGS:
+        fields[key].check(getattr(defaults, key))  # raises ValueError for a default the schema refuses

@@ -155,7 +155,7 @@ def settings_fields() -> dict:
         "l1": Field(positive),
         "dropout": Field(optional(number(0, 1, high_open=True))),
         "optimizer": Field(optional(choice(*OPTIMIZERS))),
-        "momentum": Field(number(0, 1, high_open=True)),
+        "momentum": Field(optional(number(0, 1, high_open=True))),
         "schedule": Field(optional(string())),
         "early_stopping": Field(optional(integer(1))),
         "monitor_test": Field(boolean()),
