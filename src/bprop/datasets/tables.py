@@ -23,6 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..io import FileFormatError
+
 
 class Table(NamedTuple):
     """Features x (n, d) float64, targets y ((n,) or (n, k), or None), and the names."""
@@ -58,6 +60,8 @@ def read_table(path, target=None, header: bool | None = None) -> Table:
         if lower.endswith(".npy"):
             return _read_npy(path, target)
         return _read_csv(path, target, header)
+    except FileFormatError:
+        raise  # already names the file
     except ValueError as error:
         message = str(error)
         raise ValueError(message if message.startswith(path) else f"{path}: {message}") from None
