@@ -50,3 +50,14 @@ def test_one_of_example_weights_and_model(tmp_path, capsys):
     path, _ = small_model(tmp_path)
     assert main(["explain", "--model", str(path), "--example", "seed003"]) == 2
     assert "give one of --example, --weights and --model" in capsys.readouterr().err
+
+
+def test_summary_of_a_model_file(tmp_path, capsys):
+    net = bprop.Network([3, 5, 2], seed=0, classes=["no", "yes"], preprocessing=bprop.Scale(0.5))
+    net.save(tmp_path / "m.npz")
+    assert main(["summary", str(tmp_path / "m.npz")]) == 0
+    out = capsys.readouterr().out
+    assert "Network [3, 5, 2]" in out and "32" in out  # 5x3 + 5 + 2x5 + 2 parameters
+    assert "classes no, yes" in out and "Scale(0.5)" in out
+    assert main(["summary", str(tmp_path / "missing.npz")]) == 2
+    assert "missing.npz" in capsys.readouterr().err
