@@ -14,9 +14,12 @@ q = 1 - a (each exact where it is small), a target y in [0, 1] gives
 
     a - y = (1 - y) p - y q                                (a product of non-negatives each)
 
-so each cost value and each delta below is exact to a few units of rounding of its
-dtype at any saturation, in float32 as in float64 (``tests/heads`` checks them
-against a float64 log-space reference at logit gaps 0 to 400):
+so each cost value and each delta below is exact at any saturation, in float32 as in
+float64, to a few units of rounding relative to the largest entry of its row (an entry
+far below that, e.g. e^-300 beside 0.5, may carry an absolute error of a rounding unit
+of the row; ``tests/heads`` checks against a 450-digit reference at logit gaps 0 to
+400). Everything but the one-hot training BP1 runs in float64 whatever the network's
+dtype, so float32 logits near 1e38 or gaps of 1000 lose nothing to float32 arithmetic:
 
     pair                           C_x                                 delta^L (before the 1/m)
     softmax + log_likelihood       -Σ_j y_j ln a_j                     a_i Σ_(k≠i) y_k - y_i q_i   (= a - y, seed 002)
@@ -118,21 +121,26 @@ class OutputHead:
     # -- the cost ----------------------------------------------------------------
 
     def terms(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Each output neuron's part of C_x, (m, n_L), in z's dtype, from the logits z^L:
-        ½ (a_j - y_j)², -y_j ln a_j, or -[y_j ln a_j + (1 - y_j) ln(1 - a_j)]."""
+        """Each output neuron's part of C_x, (m, n_L), float64, from the logits z^L:
+        ½ (a_j - y_j)², -y_j ln a_j, or -[y_j ln a_j + (1 - y_j) ln(1 - a_j)].
+
+        Computed in float64 whatever z's dtype (z - max z of float32 logits near 1e38 would
+        overflow in float32, and a float32 ln a_j of -1000 carries an error of 6e-5); a zero
+        target weight times ln 0 counts 0."""
+        z, y = np.asarray(z, dtype=np.float64), np.asarray(y, dtype=np.float64)
         cost = self.cost
         if isinstance(cost, Quadratic):
             d = self.difference(z, y)
             return 0.5 * d * d
         log_p, log_q = self.log_pq(z)
         if isinstance(cost, LogLikelihood):
-            return -(y * log_p)
+            return -_weighted(y, log_p)
         if isinstance(cost, CrossEntropy):
-            return -(y * log_p + (1 - y) * log_q)
+            return -(_weighted(y, log_p) + _weighted(1 - y, log_q))
         raise TypeError(f"no head formula for the {cost.name} cost")
 
     def losses(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """C_x of every sample, (m,), in z's dtype, from the logits z^L (m, n_L)."""
+        """C_x of every sample, (m,), float64, from the logits z^L (m, n_L)."""
         return self.terms(z, y).sum(axis=1)
 
     def value(self, z: np.ndarray, y: np.ndarray) -> float:
@@ -160,13 +168,17 @@ class OutputHead:
                 BP1 is then a^L - y with the target entry written as -Σ_(k≠label) a_k
                 (exactly 1 - a_label, where a rounded a_label gives 0), without reading y.
         """
-        m = z.dtype.type(z.shape[0])
-        if target_index is not None:
+        dtype = z.dtype
+        m = dtype.type(z.shape[0])
+        if target_index is not None:  # the training hot path: sums of outputs, no logarithm
             return one_hot_log_likelihood_delta(a, target_index, m, out)
+        # Every other pair in float64 (see ``terms``), a^L recomputed from z^L at that precision.
+        z, y = np.asarray(z, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        a = self.outputs(z)
         cost, act = self.cost, self.activation
         if isinstance(cost, LogLikelihood):  # with a softmax (check_pair)
             log_p, log_q = softmax_log_pq(z)
-            others = (y.sum(axis=1, dtype=np.float64)[:, None] - y).astype(z.dtype)  # Σ_(k≠i) y_k
+            others = y.sum(axis=1)[:, None] - y  # Σ_(k≠i) y_k
             result = np.exp(log_p) * others - y * np.exp(log_q)
         elif isinstance(cost, CrossEntropy) and isinstance(act, Softmax):
             result = softmax_cross_entropy_delta(z, y)
@@ -182,7 +194,7 @@ class OutputHead:
                 result = d * (4 * expit(2 * z) * expit(-2 * z))
             else:
                 result = act.backward(z, a, d)
-        result = result.astype(z.dtype, copy=False)
+        result = result.astype(dtype)
         result /= m
         if out is None:
             return result
@@ -221,6 +233,12 @@ def check_pair(activation: Activation, cost: Cost, n_outputs: int) -> None:
             )
 
 
+def _weighted(weight: np.ndarray, log_value: np.ndarray) -> np.ndarray:
+    """weight * log_value with 0 where the weight is 0 (0 ln 0 = 0, as in the cost's limit)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(weight != 0, weight * log_value, 0.0)
+
+
 def softmax_log_pq(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(ln a, ln(1 - a)) of a = softmax(z), (m, n) each, in log space.
 
@@ -241,7 +259,9 @@ def softmax_log_pq(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rest = shifted.copy()
         rest[rows, top] = -np.inf
         second = rest.max(axis=1)
-        log_others = second + np.log(np.exp(rest - second[:, None]).sum(axis=1))
+        finite = np.isfinite(second)[:, None]  # all others -inf (|z| near the float limit): ln 0
+        spread = np.where(finite, rest - np.where(finite, second[:, None], 0), -np.inf)
+        log_others = second + np.log(np.exp(spread).sum(axis=1))
     log_q[rows, top] = log_others - log_total
     return log_p, log_q
 
@@ -293,7 +313,7 @@ def softmax_cross_entropy_delta(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """
     log_p, log_q = softmax_log_pq(z)
     p, q = np.exp(log_p), np.exp(log_q)
-    others_y = (y.sum(axis=1, dtype=np.float64)[:, None] - y).astype(z.dtype)
+    others_y = y.sum(axis=1, dtype=np.float64)[:, None] - y
     result = p * others_y + p * (1 - y) - y * q
     log_odds = log_p - log_q
     n = z.shape[1]

@@ -437,10 +437,15 @@ class Network:
 
         Args:
             x: inputs, shape (m, n_0).
-            y: class indices (m,) or targets (m, n_L).
+            y: class labels (m,) or targets (m, n_L) (see ``bprop.tasks``).
         Returns:
             Gradients(weights=[dC/dw^l, (n_l, n_(l-1))], biases=[dC/db^l, (n_l,)]),
-            fresh arrays the caller owns.
+            fresh arrays the caller owns; index l - 1 holds layer l.
+
+        This is the training pass: with ``Dropout`` layers it draws a fresh mask from
+        ``net.rng`` (so two calls differ and the generator advances), and the gradients are
+        those of the cost under that mask; without dropout it is deterministic and equals the
+        gradient of ``total_cost``.
         """
         x, targets, _ = self.prepare(x, y)
         self._backprop(x, targets)

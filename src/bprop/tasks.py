@@ -85,12 +85,14 @@ class Task:
             raise ValueError(f"classes must be distinct, got {array.tolist()}")
         return array.copy()
 
-    def encode(self, values: np.ndarray, classes: np.ndarray | None, name: str = "y"
-               ) -> tuple[np.ndarray, np.ndarray | None]:
+    def encode(self, values: np.ndarray, classes: np.ndarray | None, name: str = "y", learn: bool = False
+               ) -> tuple[np.ndarray, np.ndarray]:
         """(output indices (m,) int64, the classes used) for class labels ``values`` (m,).
 
-        With ``classes`` None, integer labels 0..n_classes-1 are output indices (classes
-        stay None); other labels are sorted and must number exactly n_classes.
+        With ``classes`` None (a network no fit has taught its classes yet): integer labels
+        0..n_classes-1 are output indices (the classes are then arange(n_classes)); other
+        labels are refused unless ``learn`` (a first ``fit``), which sorts them into exactly
+        n_classes classes.
         """
         k = self.n_classes
         numeric = np.issubdtype(values.dtype, np.number) or values.dtype == bool
@@ -98,7 +100,17 @@ class Task:
             raise ValueError(f"{name} contains NaN or inf")
         if classes is None:
             if numeric and np.all(values == np.round(values)) and values.min() >= 0 and values.max() < k:
-                return values.astype(np.int64), None
+                return values.astype(np.int64), np.arange(k)
+            if not learn:
+                if numeric and np.all(values == np.round(values)):
+                    bad = values[(values < 0) | (values >= k)][0].item()
+                    problem = f"class index {bad!r} is out of range 0..{k - 1}"
+                else:
+                    problem = f"got labels {', '.join(map(repr, np.unique(values)[:6].tolist()))}"
+                raise ValueError(
+                    f"{name}: {problem}: this network has no classes yet, so class labels are its output indices "
+                    f"0..{k - 1}. Fit it on your labels first (fit learns them), or build it with Network(classes=[...])"
+                )
             try:
                 found = np.unique(values)
             except TypeError:
@@ -112,7 +124,7 @@ class Task:
                     f"{name}: {outside}{name} has {found.size} distinct class labels ({preview}) but the network has "
                     f"{self.n_outputs} output{'s' if self.n_outputs > 1 else ''}, so {k} classes; integer labels "
                     f"0..{k - 1} index the outputs directly, other labels are sorted into classes "
-                    f"(give Network(classes=[...]) to fix their order)"
+                    f"(in Python, Network(classes=[...]) fixes their order)"
                 )
             classes = found
         order = np.argsort(classes, kind="stable")
@@ -140,11 +152,20 @@ class Task:
         output neuron is (m, 1)) or the task is not classification."""
         if self.name != "classification" or array.ndim not in (1, 2):
             return None
-        if array.ndim == 2 and (array.shape[1] != 1 or self.n_outputs == 1):
-            return None  # target rows; (m, 1) is a target column for one output neuron
+        if array.ndim == 2 and array.shape[1] != 1:
+            return None  # target rows
+        if array.ndim == 2 and self.n_outputs == 1 and _probabilities(array):
+            return None  # a target column of one sigmoid output: 0/1 or probabilities
         if array.dtype == object:
+            flat = array.reshape(-1).tolist()
+            if any(value is None for value in flat):
+                row = next(i for i, value in enumerate(flat) if value is None)
+                raise ValueError(f"{name}: a missing class label (None) at row {row}")
+            kinds = {isinstance(value, str) for value in flat}
+            if len(kinds) > 1:
+                raise ValueError(f"{name}: class labels must be numbers or strings of one kind, got both")
             try:
-                array = np.asarray(array.tolist())
+                array = np.asarray(flat)
             except (TypeError, ValueError):
                 array = None
             if array is None or array.dtype == object:
@@ -156,9 +177,12 @@ class Task:
         return array.reshape(-1)
 
     def learn_classes(self, y, name: str = "y") -> np.ndarray | None:
-        """The classes a first ``fit`` on labels ``y`` sets (None: output indices, or no labels)."""
+        """The classes a first ``fit`` on ``y`` sets: the sorted labels, arange(n_classes) for
+        output indices or target rows; None when the task has no classes."""
+        if self.name != "classification":
+            return None
         values = self.label_vector(as_nested(y, name), name)
-        return None if values is None else self.encode(values, None, name)[1]
+        return np.arange(self.n_classes) if values is None else self.encode(values, None, name, learn=True)[1]
 
     def targets(self, y, n_samples: int, dtype, classes=None, name: str = "y"
                 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -188,6 +212,9 @@ class Task:
 
         if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
             raise ValueError(f"{name} must hold numbers, got an array of dtype {array.dtype}")
+        if self.name == "multilabel" and array.ndim == 1:
+            raise ValueError(f"{name}: multilabel targets are one row of 0/1 per sample, shape ({n_samples}, {n_out}); "
+                             f"got one value per sample (for one class per sample use task='classification')")
         if self.name == "regression" and array.ndim == 1:
             if n_out != 1:
                 raise ValueError(f"{name} has one value per sample but the network has {n_out} outputs: give ({n_samples}, {n_out})")
@@ -202,11 +229,37 @@ class Task:
             return targets, None
         if self.name == "multilabel":
             return targets, (targets > 0.5).astype(np.int64)
+        if n_out == 1:  # a target column of one sigmoid output: class 1 where the target exceeds 1/2
+            return targets, (targets[:, 0] > 0.5).astype(np.int64)
         return targets, targets.argmax(axis=1)
 
     def check_target_values(self, targets: np.ndarray, name: str = "y") -> None:
-        """Probabilities in [0, 1] for a cost with a logarithm; log-likelihood rows sum to 1."""
+        """Targets the head can mean: probabilities in [0, 1] for a cost with a logarithm or a
+        classifier with outputs in (0, 1); rows that sum to 1 for log-likelihood and for a
+        softmax classifier (its outputs always do); one class per row for a classifier with
+        sigmoid outputs (several are multilabel)."""
         head = self.head
+        if self.name == "classification" and head.bounded:
+            rows = targets.shape[0]
+            many = np.count_nonzero(targets > 0.5, axis=1) > 1
+            if targets.shape[1] > 1 and np.any(many):
+                raise ValueError(
+                    f"{name}: {int(np.count_nonzero(many))} of {rows} target rows mark more than one class; a "
+                    f"classifier picks one class per sample: for several labels per sample use task='multilabel'"
+                )
+            outside = np.any((targets < 0) | (targets > 1), axis=1)
+            if np.any(outside):
+                raise ValueError(
+                    f"{name}: the {head.activation.name} outputs lie in (0, 1), so class targets must be in [0, 1]; "
+                    f"{int(np.count_nonzero(outside))} of {rows} rows have values outside"
+                )
+            if isinstance(head.activation, Softmax) and not isinstance(head.cost, LogLikelihood):
+                off = np.abs(targets.sum(axis=1, dtype=np.float64) - 1) > ROW_SUM_TOLERANCE
+                if np.any(off):
+                    raise ValueError(
+                        f"{name}: softmax outputs sum to 1, so target rows must too; {int(np.count_nonzero(off))} "
+                        f"of {rows} rows do not"
+                    )
         if not (isinstance(head.cost, (CrossEntropy, LogLikelihood))):
             return
         outside = np.any((targets < 0) | (targets > 1), axis=1)
@@ -261,3 +314,12 @@ class Task:
         r2 = float(r2_score(y, a)) if y.shape[0] >= 2 else float("nan")
         return {"mse": float(mean_squared_error(y, a)), "mae": float(mean_absolute_error(y, a)), "r2": r2}
 
+
+def _probabilities(array: np.ndarray) -> bool:
+    """True for numbers in [0, 1] (a target column), False for anything else (labels)."""
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        return False
+    if np.iscomplexobj(array):
+        return False
+    with np.errstate(invalid="ignore"):
+        return bool(np.all((array >= 0) & (array <= 1)))

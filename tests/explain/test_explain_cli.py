@@ -80,3 +80,19 @@ def test_bad_weight_files_give_one_line_and_exit_2(tmp_path, capsys, content, me
 def test_bad_options_give_one_line_and_exit_2(capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 2 and err.count("\n") == 1 and message in err, err
+
+
+def test_a_saturated_step_says_why_the_textbook_terms_do_not_add_up(tmp_path, capsys):
+    import json
+
+    from bprop.cli import main
+
+    (tmp_path / "sat.json").write_text(json.dumps({
+        "weights": [[[1, 0], [0, 1]], [[1, 0], [0, 1]]], "biases": [0, 0], "hidden": "identity",
+        "output": "softmax", "cost": "cross_entropy", "inputs": [[200, -200]], "targets": [[0, 1]]}))
+    assert main(["explain", "--weights", str(tmp_path / "sat.json"), "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("Saturated: some a^L round to exactly 0 or 1") == 2  # the cost and BP1
+    assert "800" in out  # the exact cost: ln a_2 = -400 and ln(1 - a_1) = -400
+    assert main(["graph", "--weights", str(tmp_path / "sat.json"), "-o", str(tmp_path / "g.svg")]) == 2
+    assert "'bprop explain' shows this step exactly" in capsys.readouterr().err

@@ -153,7 +153,8 @@ def test_refuses_big_networks_batches_and_other_layers():
 
 
 def test_batch_trace_shows_matrices_and_the_mean():
-    net = Network([2, 3, 2], hidden="tanh", output="sigmoid", cost="quadratic", seed=0, dtype="float64")
+    net = Network([2, 3, 2], hidden="tanh", output="sigmoid", cost="quadratic", seed=0, dtype="float64",
+                  task="multilabel")  # the row [1, 1] marks two labels
     trace = trace_step(net, np.arange(6.0).reshape(3, 2) / 10, np.array([[0, 1], [1, 0], [1, 1]]), eta=0.5)
     text = terminal_text(trace, width=200)
     assert "(x3)" in text and "one row per sample" in text and "factor 1/3" in text

@@ -50,15 +50,17 @@ def random_net(output, cost, depth, n_out, offset, seed):
     return net
 
 
-def targets(kind, m, n_out, rng, cost=""):
+def targets(kind, m, n_out, rng, cost="", output=""):
     labels = rng.integers(0, max(n_out, 2), m)
     if kind == "index":
         return labels
     if kind == "one-hot":
         return np.eye(n_out)[labels] if n_out > 1 else labels.reshape(-1, 1).astype(float)
-    soft = rng.uniform(0.05, 0.95, (m, n_out))  # soft targets: every cost term present
-    if cost == "log_likelihood" and n_out > 1:
-        soft /= soft.sum(axis=1, keepdims=True)  # distributions, as the fused a - y assumes
+    # soft targets, every cost term present, one class per row (a classifier's targets)
+    soft = rng.uniform(0.05, 0.45, (m, n_out))
+    soft[np.arange(m), rng.integers(0, n_out, m)] = rng.uniform(0.55, 0.95, m)
+    if output == "softmax":
+        soft /= soft.sum(axis=1, keepdims=True)  # distributions: softmax outputs sum to 1
     return soft
 
 
@@ -87,7 +89,7 @@ def test_graph_gradients_equal_backprop(output, cost, depth):
     for m in (1, 3):
         x = rng.normal(0.0, 1.0, (m, 3))
         for kind in ("index", "one-hot", "soft"):
-            y = targets(kind, m, n_out, rng, cost)
+            y = targets(kind, m, n_out, rng, cost, output)
             graph = network_graph(net, x, y)
             assert graph.cost.data == pytest.approx(net.total_cost(x, y), rel=1e-12, abs=1e-14)
             assert_same_gradients(graph.backward(), net.backprop(x, y))
@@ -95,9 +97,9 @@ def test_graph_gradients_equal_backprop(output, cost, depth):
 
 def test_softmax_log_likelihood_refuses_targets_not_summing_to_one_in_both():
     net = Network([3, 3], output="softmax", cost="log_likelihood", seed=0, dtype="float64")
-    x, y = np.array([[0.3, -0.2, 0.5]]), np.array([[0.2, 0.7, 0.6]])
+    x, y = np.array([[0.3, -0.2, 0.5]]), np.array([[0.2, 0.7, 0.4]])
     for call in (lambda: network_graph(net, x, y), lambda: net.backprop(x, y)):
-        with pytest.raises(ValueError, match="must sum to 1; 1 of 1 rows"):
+        with pytest.raises(ValueError, match="must sum to 1; 1 of 1 rows do not \\(e.g. row 0 sums to 1.3\\)"):
             call()
 
 

@@ -29,12 +29,12 @@ RTOL = {np.float32: 1e-5, np.float64: 1e-10}
 SLOPE = 0.1
 
 
-def rows(gap, cost):
+def rows(gap, cost, output=""):
     """Logits z (3 rows, 3 outputs) about ``gap`` apart and targets: right and confident, wrong
     and confident, and a soft target (a distribution for log-likelihood). The 0.375 keeps
     every z off the ReLU kink at 0; all values are exact in float32."""
     z = np.array([[gap / 2 + 0.375, -gap / 2 - 0.375, 0.25]] * 3)
-    soft = [0.2, 0.5, 0.3] if cost == "log_likelihood" else [0.25, 0.75, 0.5]
+    soft = [0.2, 0.5, 0.3] if output == "softmax" else [0.25, 0.75, 0.5]  # softmax targets sum to 1
     y = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], soft])
     return z, y
 
@@ -96,7 +96,7 @@ def assert_rows_close(got, ref, dtype, what):
 def test_costs_and_bp1_are_exact_at_every_gap(output, cost, dtype):
     net = make_net(output, cost, dtype)
     for gap in GAPS:
-        z, y = rows(gap, cost)
+        z, y = rows(gap, cost, output)
         z = z.astype(dtype)  # the reference sees the very numbers the network does
         refs = [reference(output, cost, tuple(map(float, zr)), tuple(map(float, yr))) for zr, yr in zip(z, y)]
         ref_costs = np.array([c for c, _ in refs])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import bprop
-from bprop import Network, Scale, Standardize
+from bprop import Dense, Network, Scale, Standardize
 from bprop.cli import main
 
 
@@ -70,7 +70,7 @@ def test_labels_1_to_k_are_sorted_into_classes():
 
 @pytest.mark.parametrize("y,message", [
     (np.zeros((4, 3)), "must sum to 1; 4 of 4 rows do not"),
-    (np.array([[1.2, -0.2, 0.0]] * 4), "probabilities in \\[0, 1\\]; 4 of 4 rows"),
+    (np.array([[1.2, -0.2, 0.0]] * 4), "class targets must be in \\[0, 1\\]; 4 of 4 rows"),
 ])
 def test_log_likelihood_targets_must_be_distributions(y, message):
     """Once: all-zero rows gave {'cost': 0.0, 'accuracy': 1.0}; negative ones a cost of -0.52, then NaN."""
@@ -204,3 +204,94 @@ def test_bprop_train_with_cross_entropy_learns_the_digits(capsys):
     out = capsys.readouterr().out
     accuracy = float(out.split("test accuracy ")[1].split("%")[0])
     assert accuracy >= 95.0, out
+
+
+# -- found by a newcomer's review -------------------------------------------------------------
+
+
+def test_a_target_column_scores_like_the_label_vector_for_one_sigmoid_output():
+    """A (m, 1) column (or a one-column DataFrame) was scored by its argmax, always 0: 54% for 100%."""
+    import pandas as pd
+
+    x = np.random.default_rng(0).normal(size=(200, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(int)
+    net = Network([4, 8, 1], output="sigmoid", cost="cross_entropy", seed=0)
+    net.fit(x, y, epochs=30, eta=0.5, verbose=False)
+    expected = np.mean(net.predict(x) == y)
+    for given in (y, y[:, None], pd.DataFrame({"label": y})):
+        assert net.evaluate(x, given)["accuracy"] == expected
+    strings = np.where(y == 1, "yes", "no")[:, None]  # a column of words: labels, not probabilities
+    other = Network([4, 8, 1], output="sigmoid", cost="cross_entropy", seed=0)
+    other.fit(x, strings, epochs=2, verbose=False)
+    assert other.classes.tolist() == ["no", "yes"]
+
+
+def test_labels_outside_the_classes_are_refused_after_a_fit_on_output_indices():
+    """Once: a net fitted on 0..2 scored y + 1, y * 10 or 7-for-2 as if they were the same labels."""
+    x = np.random.default_rng(1).normal(size=(60, 4))
+    y = np.arange(60) % 3
+    net = Network([4, 5, 3], seed=0)
+    net.fit(x, y, epochs=1, verbose=False)
+    np.testing.assert_array_equal(net.classes, [0, 1, 2])
+    for bad in (y + 1, y * 10, np.where(y == 2, 7, y)):
+        with pytest.raises(ValueError, match="labels outside the network's classes"):
+            net.evaluate(x, bad)
+    before = [w.copy() for w in net.weights]
+    with pytest.raises(ValueError, match="labels outside the network's classes"):
+        net.fit(x, y + 1, epochs=1, verbose=False)
+    assert all(np.array_equal(a, b) for a, b in zip(before, net.weights))
+    fresh = Network([4, 3], seed=0)
+    with pytest.raises(ValueError, match="class index 7 is out of range 0..2: this network has no classes yet"):
+        fresh.total_cost(np.ones((3, 4)), [0, 1, 7])
+
+
+@pytest.mark.parametrize("y,message", [
+    (np.array([1, "a", 2.5] * 4, dtype=object), "numbers or strings of one kind, got both"),
+    (np.array(["a", "b", None] * 4, dtype=object), "a missing class label \\(None\\) at row 2"),
+])
+def test_mixed_or_missing_labels_are_refused(y, message):
+    with pytest.raises(ValueError, match=message):
+        Network([2, 3], seed=0).fit(np.zeros((12, 2)), y, verbose=False)
+
+
+@pytest.mark.parametrize("kwargs,y,message", [
+    (dict(output="sigmoid", cost="cross_entropy"), [[1, 1, 0], [0, 1, 0]], "1 of 2 target rows mark more than one class"),
+    (dict(output="softmax", cost="cross_entropy"), [[1, 1, 1], [0, 1, 0]], "mark more than one class"),
+    (dict(output="softmax", cost="quadratic"), [[0.5, 0.2, 0.2], [0, 1, 0]], "softmax outputs sum to 1"),
+    (dict(output="sigmoid", cost="quadratic"), [[5.0, 0, 0], [0, 1, 0]], "class targets must be in \\[0, 1\\]"),
+    (dict(output="sigmoid", cost="cross_entropy", task="multilabel"), [0, 1], "one row of 0/1 per sample"),
+])
+def test_targets_a_classifier_cannot_mean_are_refused(kwargs, y, message):
+    with pytest.raises(ValueError, match=message):
+        Network([2, 3], seed=0, **kwargs).total_cost(np.zeros((2, 2)), y)
+
+
+def test_softmax_cross_entropy_stays_exact_in_float32_at_huge_gaps():
+    """float32 log-space arithmetic lost 3e-5 at a gap of 1000 and gave NaN near 1e38."""
+    net = Network([Dense(3, 3, "softmax", weights=np.eye(3), biases=np.zeros(3))], cost="cross_entropy")
+    grads = net.backprop(np.array([[1000.0, 0, 0]], np.float32), [[0.0, 1, 0]]).biases[0]
+    np.testing.assert_allclose(grads, [2.0, -1.5, -0.5], rtol=1e-6)
+    for cost, value, bp1 in (("log_likelihood", 4e38, [1, -1]), ("cross_entropy", 8e38, [2, -2]), ("quadratic", 1.0, [0, 0])):
+        two = Network([Dense(2, 2, "softmax", weights=np.eye(2), biases=np.zeros(2))], cost=cost)
+        x, y = np.array([[2e38, -2e38]], np.float32), [[0.0, 1.0]]
+        with np.errstate(over="ignore"):  # the float32 forward pass itself overflows z - max z
+            assert two.total_cost(x, y) == pytest.approx(value, rel=1e-6)
+            np.testing.assert_allclose(two.backprop(x, y).biases[0], bp1, atol=1e-6)
+
+
+def test_a_csv_separated_by_semicolons(tmp_path):
+    from bprop.datasets import read_table
+
+    (tmp_path / "s.csv").write_text("a;b;label\n1.5;2;x\n3;4;y\n5;6;x\n")
+    table = read_table(tmp_path / "s.csv", target="label")
+    assert table.x.tolist() == [[1.5, 2.0], [3.0, 4.0], [5.0, 6.0]] and table.y.tolist() == ["x", "y", "x"]
+
+
+def test_gradcheck_and_predict_proba_on_multi_output_heads(tmp_path, capsys):
+    assert main(["gradcheck", "--output-activation", "identity", "--cost", "quadratic"]) == 0
+    assert "passed" in capsys.readouterr().out
+    net = Network([3, 4, 10], seed=0)
+    net.save(tmp_path / "m.npz")
+    np.save(tmp_path / "x.npy", np.zeros((5, 3)))
+    assert main(["predict", str(tmp_path / "m.npz"), str(tmp_path / "x.npy"), "--proba"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 5  # one line per input, 10 probabilities each

@@ -38,7 +38,10 @@ def run(args) -> int:
     rng = np.random.default_rng(args.seed)
     x = rng.standard_normal((batch, args.sizes[0]))
     n_out = args.sizes[-1]
-    y = rng.integers(0, n_out, batch) if n_out > 1 else rng.integers(0, 2, batch)
+    if net.task.name == "classification":  # class labels: the network's output indices
+        y = rng.integers(0, net.task.n_classes, batch)
+    else:  # values to regress, or 0/1 rows for multilabel: targets the head can mean
+        y = rng.uniform(0.05, 0.95, (batch, n_out)) if net.head.bounded else rng.standard_normal((batch, n_out))
     report = gradcheck(net, x, y, eps=eps)
 
     console = Console()

@@ -172,7 +172,14 @@ def network_cost(args, console):
     from ..graph.network import network_graph
 
     net, x, y, title, names = build_network(args)
-    graph = network_graph(net, x, y)
+    try:
+        graph = network_graph(net, x, y)
+    except ValueError as error:
+        if "log is defined only for positive numbers" not in str(error):
+            raise
+        raise ValueError(f"{error}: an output has saturated to exactly 0 or 1, and the graph takes ln a as the seeds "
+                         "write it; 'bprop explain' shows this step exactly (bprop computes it from the logits "
+                         "in log space)") from None
     grads = graph.backward()
     reference = net.backprop(x, y)
     difference = max(

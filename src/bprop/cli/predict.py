@@ -98,8 +98,9 @@ def run(args) -> int:
     try:
         with np.printoptions(precision=6, suppress=True):
             for prediction, row in zip(predictions, a):
-                text = prediction if np.ndim(prediction) == 0 else np.array2string(prediction, separator=" ")
-                print(f"{text}  {np.array2string(row, separator=' ')}" if args.proba else text)
+                text = prediction if np.ndim(prediction) == 0 else np.array2string(
+                    prediction, separator=" ", max_line_width=10**9)
+                print(f"{text}  {np.array2string(row, separator=' ', max_line_width=10**9)}" if args.proba else text)
             sys.stdout.flush()
     except BrokenPipeError:  # e.g. 'bprop predict ... | head': the reader left, nothing is wrong
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

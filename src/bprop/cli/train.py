@@ -7,7 +7,7 @@ from .options import add_network_options, parse_sizes
 
 #: The default network for each data set: sizes and training settings.
 DEFAULTS = {
-    "digits": {"sizes": [64, 256, 10], "hidden": "relu", "eta": 0.5, "batch_size": 10, "epochs": 40, "optimizer": "sgd"},
+    "digits": {"sizes": [64, 256, 10], "hidden": "relu", "eta": 0.2, "batch_size": 10, "epochs": 40, "optimizer": "sgd"},
     "mnist": {"sizes": [784, 100, 10], "hidden": "relu", "eta": 0.1, "batch_size": 32, "epochs": 20, "optimizer": "sgd"},
 }
 

@@ -129,8 +129,10 @@ def _read_csv(path: str, target, header: bool | None) -> Table:
         raise ValueError(f"{path}: no such file")
     try:
         with open_regular(path, "rb") as handle:  # a pipe or device is refused, never read
+            separator = _separator(handle.read(SNIFF_BYTES))
+            handle.seek(0)
             raw = pd.read_csv(handle, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                              skip_blank_lines=True)
+                              skip_blank_lines=True, sep=separator)
     except pd.errors.EmptyDataError:
         raise ValueError(f"{path}: the file is empty") from None
     except UnicodeDecodeError as error:
@@ -185,6 +187,24 @@ def _read_csv(path: str, target, header: bool | None) -> Table:
         if y.dtype == np.float64 and np.all(y == np.round(y)):
             y = y.astype(np.int64)
     return Table(x, y, [names[i] for i in feature_columns], None if column is None else names[column])
+
+
+#: Bytes read from the start of a CSV to tell its separator.
+SNIFF_BYTES = 64 * 1024
+
+
+def _separator(head: bytes) -> str:
+    """The CSV's field separator: ',' unless its first lines are consistently split by ';' or tabs."""
+    import csv
+
+    text = head.decode("utf-8-sig", errors="replace")
+    lines = [line for line in text.splitlines()[:20] if line.strip()]
+    if len(lines) > 1 and not text.endswith("\n"):
+        lines = lines[:-1]  # a line cut by the byte limit
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
 
 
 def _is_number(cell) -> bool:

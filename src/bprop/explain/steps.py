@@ -171,6 +171,20 @@ def cost_term_expression(trace: StepTrace, i: int, j: int, f: NumberFormat) -> s
     return None
 
 
+SATURATION_NOTE = (
+    "Saturated: some a^L round to exactly 0 or 1 here, so the textbook expressions on this page "
+    "(ln a, ln(1 - a), 1 / (a(1 - a))) cannot be evaluated as written and their terms do not add up; "
+    "the values shown are exact: bprop computes the cost and δ^L from the logits z^L in log space "
+    "(ln a = z - lse(z), softplus; bprop.heads)."
+)
+
+
+def saturated(trace: StepTrace) -> bool:
+    """True when an output in (0, 1) has rounded to exactly 0 or 1 (the textbook route breaks down)."""
+    a = trace.output.a
+    return trace.output.activation.output_range == (0.0, 1.0) and bool(np.any((a == 0) | (a == 1)))
+
+
 FUSED_RULES = {
     ("softmax", "log_likelihood"): "softmax + log-likelihood",
     ("sigmoid", "cross_entropy"): "sigmoid + cross-entropy",
@@ -262,6 +276,8 @@ def cost_section(trace: StepTrace, f: NumberFormat) -> Section:
     m = trace.batch_size
     section = Section(key="cost", title=f"Cost ({trace.cost.name})", equation="cost", formulas=[trace.cost.formula])
     section.notes.append("Targets: y = " + _vector_text(trace.targets, f) + ".")
+    if saturated(trace) and trace.cost.needs_probabilities:
+        section.notes.append(SATURATION_NOTE)
     n_out = trace.output.n_out
     if _show_lines(trace, n_out + 1):
         for i in range(m):
@@ -296,6 +312,8 @@ def bp1_section(trace: StepTrace, f: NumberFormat) -> Section:
     if m > 1:
         section.notes.append(f"C is the mean over the batch of {m}, so every δ and ∂C/∂a carries the factor 1/{m}.")
     rule = out.delta_rule
+    if saturated(trace) and rule != "fused":
+        section.notes.append(SATURATION_NOTE)
     lines = _show_lines(trace, out.n_out * (3 if rule != "jacobian" else out.n_out + 2))
     if rule == "fused":
         pair = FUSED_RULES.get((out.activation.name, trace.cost.name), f"{out.activation.name} + {trace.cost.name}")
