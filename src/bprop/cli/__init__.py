@@ -13,10 +13,10 @@ import argparse
 import sys
 
 from . import draw, evaluate, explain, gradcheck, plot, predict, summary, train
-from . import graph
+from . import graph, playground
 
 #: The subcommands, in the order ``bprop --help`` lists them.
-COMMANDS = [train, evaluate, predict, plot, gradcheck, summary, explain, draw, graph]
+COMMANDS = [train, evaluate, predict, plot, gradcheck, summary, explain, draw, graph, playground]
 
 
 def build_parser() -> argparse.ArgumentParser:
