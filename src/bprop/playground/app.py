@@ -15,6 +15,8 @@ import logging
 import math
 from pathlib import Path
 
+import numpy as np
+
 from starlette.applications import Starlette
 from starlette.responses import FileResponse
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -59,9 +61,10 @@ class Connection:
                 continue
             started = loop.time()
             try:
-                for _ in range(session.settings["speed"]):
-                    session.step()
-                train, test = session.record_losses()
+                with np.errstate(all="ignore"):
+                    for _ in range(session.settings["speed"]):
+                        session.step()
+                    train, test = session.record_losses()
             except Exception as error:  # e.g. overflow in a diverging network
                 log.exception("playground: training step failed")
                 session.playing = False
@@ -76,7 +79,9 @@ class Connection:
                 if reason:
                     session.playing = False
                     session.stopped_reason = reason
-            await self.send(session.frame(with_numbers=session.inspecting or not session.playing))
+            with np.errstate(all="ignore"):
+                frame = session.frame(with_numbers=session.inspecting or not session.playing)
+            await self.send(frame)
             await asyncio.sleep(max(0.0, started + 1 / FRAMES_PER_SECOND - loop.time()))
 
 
@@ -108,7 +113,8 @@ def create_app() -> Starlette:
                 try:
                     message = parse(received.get("text"))
                     request = message["type"]
-                    replies = handle(connection.session, message)
+                    with np.errstate(all="ignore"):
+                        replies = handle(connection.session, message)
                 except (ProtocolError, ValueError) as error:
                     await connection.send(error_reply(error, request))
                     continue

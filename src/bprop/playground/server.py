@@ -43,6 +43,8 @@ def serve(port: int = 0, open_browser: bool = True, announce=print) -> None:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn has shut down gracefully and re-raised the Ctrl-C
     finally:
         sock.close()
     announce("bprop playground: stopped")

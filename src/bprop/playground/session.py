@@ -32,9 +32,10 @@ MAX_MODEL_BYTES = 2_000_000
 
 
 def encode_bytes(values: np.ndarray, lo: float, hi: float) -> str:
-    """Values quantized to 0..255 over [lo, hi], base64 (the page's heatmap format)."""
-    span = hi - lo if hi > lo else 1.0
-    q = np.clip(np.rint((values - lo) / span * 255), 0, 255).astype(np.uint8)
+    """Values quantized to 0..255 over [lo, hi], base64 (the page's heatmap format); NaN -> 0."""
+    span = hi - lo if hi > lo and np.isfinite(hi - lo) else 1.0
+    with np.errstate(all="ignore"):
+        q = np.nan_to_num(np.clip(np.rint((values - lo) / span * 255), 0, 255)).astype(np.uint8)
     return base64.b64encode(q.tobytes()).decode("ascii")
 
 
@@ -44,12 +45,17 @@ def activation_range(name: str, values: np.ndarray) -> tuple[float, float]:
         return -1.0, 1.0
     if name in ("sigmoid", "softmax"):
         return 0.0, 1.0
-    m = float(np.max(np.abs(values))) if values.size else 1.0
+    finite = np.abs(values[np.isfinite(values)])
+    m = min(float(finite.max()), 1e300) if finite.size else 1.0
     return -max(m, 1e-9), max(m, 1e-9)
 
 
 def tolist(array) -> list:
-    return np.asarray(array, dtype=np.float64).tolist()
+    """Nested lists of floats for JSON; NaN and infinities (a diverged network) become None."""
+    array = np.asarray(array, dtype=np.float64)
+    if np.all(np.isfinite(array)):
+        return array.tolist()
+    return np.where(np.isfinite(array), array, None).tolist()
 
 
 class Session:
@@ -209,6 +215,9 @@ class Session:
         return train, test
 
     def diverged(self) -> bool:
+        """True when a weight or the last training loss is NaN or infinite."""
+        if self.history and not math.isfinite(self.history[-1][1]):
+            return True
         return not all(np.all(np.isfinite(w)) for w in self.net.weights)
 
     def should_stop(self, test_loss: float, train_loss: float) -> str:
