@@ -27,7 +27,7 @@ const LUT = (() => {
 
 const pg = window.pg = {
   ws: null, settings: null, defaults: null, state: null, frame: null, numbers: null,
-  stats: { frames: 0, drawn: 0, lastStep: 0, started: performance.now() },
+  stats: { frames: 0, drawn: 0, lastStep: 0, drawMs: 0, started: performance.now() },
   hover: null, lastHoverMs: null, playing: false, selected: { set: "train", index: 0 },
 };
 
@@ -239,7 +239,7 @@ function buildNetwork() {
         div.appendChild(label);
       }
       if (l > 0) {
-        div.addEventListener("mouseenter", () => hoverStart({ kind: "neuron", l, j }, div));
+        div.addEventListener("mouseenter", (event) => hoverStart({ kind: "neuron", l, j }, div, event));
         div.addEventListener("mouseleave", hoverEnd);
       }
       net.appendChild(div);
@@ -291,7 +291,7 @@ function buildNetwork() {
         hit.setAttribute("d", d);
         hit.setAttribute("class", "hit");
         hit.id = `hit-${l}-${j}-${k}`;
-        hit.addEventListener("mouseenter", () => { path.classList.add("hot"); hoverStart({ kind: "link", l, j, k }, hit); });
+        hit.addEventListener("mouseenter", (event) => { path.classList.add("hot"); hoverStart({ kind: "link", l, j, k }, hit, event); });
         hit.addEventListener("mouseleave", () => { path.classList.remove("hot"); hoverEnd(); });
         svg.appendChild(hit);
         pg.links[l - 1][j].push(path);
@@ -302,6 +302,7 @@ function buildNetwork() {
 
 // ---------------------------------------------------------------- frames
 function onFrame(m) {
+  const t0 = performance.now();
   pg.frame = m;
   pg.stats.frames++;
   $("stepcount").textContent = m.step;
@@ -318,6 +319,7 @@ function onFrame(m) {
   drawLossCurve(m);
   drawConfusion(m);
   pg.stats.drawn++;
+  pg.stats.drawMs += performance.now() - t0;
   pg.stats.lastStep = m.step;
 }
 function paint(canvas, bytes, colorOf) {
@@ -448,9 +450,13 @@ function pickSample(event) {
 }
 
 // ---------------------------------------------------------------- hover cards
-function hoverStart(target, element) {
-  pg.hoverStarted = performance.now();
-  pg.hover = { target, element };
+// Latencies (for bench/playground.py): from the mouse event to the card showing numbers
+// (pg.lastHoverMs), and, while playing, to the card showing numbers the server computed
+// after the hover began (pg.hoverFreshMs).
+function hoverStart(target, element, event) {
+  pg.hoverStarted = event ? event.timeStamp : performance.now();
+  pg.hoverFreshMs = null;
+  pg.hover = { target, element, fresh: !pg.playing };
   if (pg.playing) send({ type: "inspect", on: true });
   renderCard();
 }
@@ -461,7 +467,10 @@ function hoverEnd() {
 }
 function onNumbers(m) {
   pg.numbers = m;
-  if (pg.hover) renderCard();
+  if (pg.hover) {
+    renderCard();
+    if (!pg.hover.fresh) { pg.hover.fresh = true; pg.hoverFreshMs = performance.now() - pg.hoverStarted; }
+  }
 }
 function renderCard() {
   const card = $("card"), n = pg.numbers, h = pg.hover;
