@@ -19,9 +19,14 @@ import re
 _TOKEN = re.compile(
     r"(?P<space>\s+)"
     r"|(?P<num>\d+(?:\.\d+)?(?:e[+-]?\d+)?)"
+    r"|(?P<word>[A-Za-z]{3,}(?:-[A-Za-z]{3,})+)"  # hyphenated words: log-likelihood
     r"|(?P<name>[A-Za-z\u0370-\u03ff\u2202\u2207'\u2032]+)"
     r"|(?P<op>.)"
 )
+_SPACE = '<mspace width="0.3em"/>'
+#: Single-letter symbols followed by ^ or _ in prose notes: a^0, w^2, x_k.
+_NOTE_SUP = re.compile(r"(?<![A-Za-z])([A-Za-z\u0370-\u03ff])\^(\d+|[A-Za-z](?![A-Za-z]))")
+_NOTE_SUB = re.compile(r"(?<![A-Za-z])([A-Za-z\u0370-\u03ff](?:<sup>[^<]*</sup>)?)_(\d+|[A-Za-z](?![A-Za-z]))")
 #: A bare (unparenthesized) script: letters, digits, commas, dots, signs.
 _SCRIPT = re.compile(r"[0-9A-Za-z,.+\-]+")
 _MINUS = {"-": "\u2212"}
@@ -39,11 +44,21 @@ def symbol(text: str) -> str:
     return expression(text)
 
 
+def text_html(text: str) -> str:
+    """Prose with a little notation (notes, titles) as escaped HTML: a^0 -> a<sup>0</sup>, x_k -> x<sub>k</sub>."""
+    out = _NOTE_SUP.sub(r"\1<sup>\2</sup>", html.escape(str(text)))
+    return _NOTE_SUB.sub(r"\1<sub>\2</sub>", out)
+
+
 def _row(text: str) -> str:
     parts, pos = [], 0
     while pos < len(text):
+        start = pos
         base, pos = _base(text, pos)
         if base is None:
+            # A space between two words or numbers is kept; around operators MathML spaces itself.
+            if parts and not parts[-1].startswith("<mo>") and pos < len(text) and not _is_operator(text, pos):
+                parts.append(_SPACE)
             continue
         sup = sub = None
         while pos < len(text) and text[pos] in "^_":
@@ -71,6 +86,10 @@ def _row(text: str) -> str:
     return "<mrow>" + "".join(parts) + "</mrow>"
 
 
+def _is_operator(text: str, pos: int) -> bool:
+    return _TOKEN.match(text, pos).lastgroup == "op"
+
+
 def _base(text: str, pos: int):
     """(MathML of the token at pos, the position after it); (None, pos') for spaces."""
     match = _TOKEN.match(text, pos)
@@ -80,6 +99,8 @@ def _base(text: str, pos: int):
         return None, end
     if kind == "num":
         return f"<mn>{value}</mn>", end
+    if kind == "word":
+        return f"<mtext>{html.escape(value)}</mtext>", end
     if kind == "name":
         if len(value) > 1 and value.endswith(("'", "\u2032")) and len(value.rstrip("'\u2032")) == 1:
             return f"<mi>{html.escape(value[0])}</mi><mo>\u2032</mo>", end

@@ -371,6 +371,7 @@ class Session:
                 "w": tolist(layer.weights),
                 "dw": tolist(gw),
                 "step": tolist(self.optimizer.eta * gw),
+                "bstep": tolist(self.optimizer.eta * gb),
                 "activation": layer.activation.name,
             }
             if layer.activation.elementwise:
@@ -400,7 +401,7 @@ class Session:
     def explain(self) -> dict:
         """The ``bprop explain`` trace of one SGD step on the selected sample, as sections of MathML."""
         from ..explain import build_sections, trace_step
-        from ..explain.mathml import expression, symbol
+        from ..explain.mathml import expression, symbol, text_html
 
         view = self.dense_view()
         x, t = self.selected_sample()
@@ -408,10 +409,10 @@ class Session:
         sections = []
         for section in build_sections(trace, digits=6):
             sections.append({
-                "title": section.title,
+                "title": text_html(section.title),
                 "equation": section.equation,
                 "formulas": [expression(text) for text in section.formulas],
-                "notes": section.notes,
+                "notes": [text_html(text) for text in section.notes],
                 "lines": [{"equation": line.equation, "symbol": symbol(line.symbol),
                            "expression": expression(line.expression), "value": float(line.value)}
                           for line in section.lines],

@@ -516,7 +516,7 @@ function neuronCard(n, l, j) {
   } else {
     html += `<div class="eq"><span class="tag">BP3</span>∂C/∂b<sup>${l}</sup><sub>${j + 1}</sub> = Σ<sub>x</sub> δ<sup>${l}</sup><sub>${j + 1},x</sub> = ${fmt(layer.db[j])} (the deltas carry the 1/m of the batch mean)</div>`;
   }
-  html += `<div class="eq"><span class="tag">step</span>b ← b − η ∂C/∂b: η ∂C/∂b = ${fmt(n.eta)} × ${f(layer.db[j])}</div>`;
+  html += `<div class="eq"><span class="tag">step</span>η ∂C/∂b = ${fmt(n.eta)} × ${f(layer.db[j])} = ${fmt(layer.bstep[j])}; b ← b − η ∂C/∂b</div>`;
   return html;
 }
 function linkCard(n, l, j, k) {
@@ -542,9 +542,9 @@ function showTrace(m) {
   $("explain-title").textContent = `One SGD step on ${m.set === "train" ? "training" : "test"} sample #${m.index} (the trace of 'bprop explain')`;
   let html = m.note ? `<p class="note">${escapeHtml(m.note)}</p>` : "";
   for (const s of m.sections) {
-    html += `<section><h3>${escapeHtml(s.title)} <span class="eqtag">[${escapeHtml(s.equation)}]</span></h3>`;
+    html += `<section><h3>${s.title} <span class="eqtag">[${escapeHtml(s.equation)}]</span></h3>`;
     if (s.formulas.length) html += `<ul>${s.formulas.map((x) => `<li>${x}</li>`).join("")}</ul>`;
-    for (const note of s.notes) html += `<p class="hint">${escapeHtml(note)}</p>`;
+    for (const note of s.notes) html += `<p class="hint">${note}</p>`;  // escaped by the server (mathml.text_html)
     if (s.lines.length) {
       html += "<table>";
       for (const line of s.lines) html += `<tr><td class="hint">${escapeHtml(line.equation)}</td><td>${line.symbol}</td><td>= ${line.expression}</td><td class="value">= ${fmt(line.value)}</td></tr>`;
