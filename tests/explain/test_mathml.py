@@ -2,7 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
-from bprop.explain import build_sections, get_example
+from bprop.explain import build_sections, get_example, to_html
 from bprop.explain.mathml import expression, symbol, text_html
 
 
@@ -34,3 +34,11 @@ def test_every_line_of_a_trace_is_well_formed_mathml():
             for text in section.formulas + [line.symbol for line in section.lines] + [line.expression for line in section.lines]:
                 root = ET.fromstring(expression(text))
                 assert root.tag == "math" and len(root)
+
+
+def test_html_trace_is_typeset_with_a_picture_of_the_network():
+    page = to_html(get_example("seed000").trace())
+    assert page.count("<math>") > 40 and "<code>" not in page
+    assert "w<sup>l</sup><sub>jk</sub>" in page
+    assert 'src="data:image/svg+xml;base64,' in page and "<script" not in page
+    assert 'src="data:' not in to_html(get_example("seed000").trace(), picture=False)

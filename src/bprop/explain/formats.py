@@ -155,6 +155,9 @@ th, td { padding: 0.15rem 0.6rem; border-bottom: 1px solid #eee; text-align: lef
 td.value { text-align: right; font-family: monospace; color: #063; }
 td.num { text-align: right; font-family: monospace; }
 td code { white-space: pre-wrap; }
+math { font-size: 1.1em; }
+figure.network img { max-width: 40rem; }
+figure.network figcaption { color: #666; font-size: 0.9rem; }
 """
 
 _SUP = re.compile(r"\^([0-9A-Za-z+\-]+)")
@@ -168,8 +171,12 @@ def _html_symbol(text: str) -> str:
     return _SUB.sub(r"<sub>\1</sub>", text)
 
 
-def to_html(trace: StepTrace, digits: int = 9) -> str:
-    """The trace as a standalone HTML page (no scripts, inline style)."""
+def to_html(trace: StepTrace, digits: int = 9, picture: bool = True) -> str:
+    """The trace as a standalone HTML page (no scripts, inline style): the math typeset
+    as MathML (``mathml.py``, as in the playground), and with ``picture`` a drawing of the
+    network with its ∂C/∂w (``bprop.drawing``, when matplotlib can draw it)."""
+    from .mathml import expression, symbol, text_html
+
     f = NumberFormat(digits)
     e = html.escape
     out = [
@@ -177,23 +184,25 @@ def to_html(trace: StepTrace, digits: int = 9) -> str:
         f"<title>{e(title_of(trace))}</title>", f"<style>{_STYLE}</style>", "</head>", "<body>",
         f"<h1>{e(title_of(trace))}</h1>",
     ]
-    out += [f"<p>{e(text)}</p>" for text in describe(trace)]
+    out += [f"<p>{text_html(text)}</p>" for text in describe(trace)]
+    if picture:
+        out += _html_picture(trace)
     for section in build_sections(trace, digits):
         out.append(f'<section id="{e(section.key)}">')
-        out.append(f'<h2>{e(section.title)} <span class="eq">[{e(section.equation)}]</span></h2>')
+        out.append(f'<h2>{text_html(section.title)} <span class="eq">[{e(section.equation)}]</span></h2>')
         if section.formulas:
             out.append('<ul class="formulas">')
-            out += [f"<li><code>{e(formula)}</code></li>" for formula in section.formulas]
+            out += [f"<li>{expression(formula)}</li>" for formula in section.formulas]
             out.append("</ul>")
-        out += [f'<p class="note">{e(note)}</p>' for note in section.notes]
+        out += [f'<p class="note">{text_html(note)}</p>' for note in section.notes]
         if section.lines:
             out.append("<table>")
             out.append("<thead><tr><th>eq</th><th>quantity</th><th>= with the numbers</th><th>= value</th></tr></thead>")
             out.append("<tbody>")
             for line in section.lines:
                 out.append(
-                    f"<tr><td>{e(line.equation)}</td><td>{_html_symbol(line.symbol)}</td>"
-                    f"<td><code>{e(line.expression)}</code></td><td class=\"value\">{e(f(line.value))}</td></tr>"
+                    f"<tr><td>{e(line.equation)}</td><td>{symbol(line.symbol)}</td>"
+                    f"<td>{expression(line.expression)}</td><td class=\"value\">{e(f(line.value))}</td></tr>"
                 )
             out.append("</tbody></table>")
         for matrix in section.matrices:
@@ -201,6 +210,29 @@ def to_html(trace: StepTrace, digits: int = 9) -> str:
         out.append("</section>")
     out += ["</body>", "</html>"]
     return "\n".join(out) + "\n"
+
+
+def _html_picture(trace: StepTrace) -> list[str]:
+    """The network of the trace drawn by ``bprop.drawing`` (weights, activations, ∂C/∂w), as an
+    inline SVG image; nothing when it cannot be drawn (too big, or matplotlib missing)."""
+    import base64
+
+    from ..drawing import draw_network
+    from .examples import network_from_arrays
+
+    try:
+        net = network_from_arrays([layer.weights for layer in trace.layers], [layer.biases for layer in trace.layers],
+                                  trace.layers[0].activation.name, trace.output.activation.name, trace.cost.name)
+        figure = draw_network(net, x=trace.x, y=trace.targets, gradients=True)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="svg")
+    except (ValueError, ImportError):
+        return []
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return ['<figure class="network">',
+            f'<img alt="the network: weights as lines, activations and ∂C/∂w of this step" src="data:image/svg+xml;base64,{data}">',
+            "<figcaption>The network before the step: line width |w|, colour the sign; ∂C/∂w of this step on each line.</figcaption>",
+            "</figure>"]
 
 
 def _html_matrix(matrix: Matrix, f: NumberFormat) -> list[str]:

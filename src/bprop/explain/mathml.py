@@ -26,7 +26,7 @@ _TOKEN = re.compile(
 _SPACE = '<mspace width="0.3em"/>'
 #: Single-letter symbols followed by ^ or _ in prose notes: a^0, w^2, x_k.
 _NOTE_SUP = re.compile(r"(?<![A-Za-z])([A-Za-z\u0370-\u03ff])\^(\d+|[A-Za-z](?![A-Za-z]))")
-_NOTE_SUB = re.compile(r"(?<![A-Za-z])([A-Za-z\u0370-\u03ff](?:<sup>[^<]*</sup>)?)_(\d+|[A-Za-z](?![A-Za-z]))")
+_NOTE_SUB = re.compile(r"(?<![A-Za-z])([A-Za-z\u0370-\u03ff](?:<sup>[^<]*</sup>)?)_(\d+|[A-Za-z]{1,2}(?![A-Za-z]))")
 #: A bare (unparenthesized) script: letters, digits, commas, dots, signs.
 _SCRIPT = re.compile(r"[0-9A-Za-z,.+\-]+")
 _MINUS = {"-": "\u2212"}
