@@ -5,7 +5,6 @@ same weights and data; hostile messages must get an error and leave the session 
 """
 
 import base64
-import io
 import json
 import warnings
 
@@ -379,3 +378,15 @@ def test_multiclass_and_slow_pair_note(client):
     assert state["sizes"][-1] == 3 and len(frame["confusion"]["train"]) == 3
     state, _ = client.config({"dataset": "circle", "head": "sigmoid_quadratic"})
     assert state["sizes"][-1] == 1 and "slowly" in state["note"]
+
+
+def test_explain_draws_the_computational_graph_of_tiny_networks_only(client):
+    client.config(dict(XOR, hidden=[3]))
+    client.send({"type": "explain"})
+    trace, _ = client.until("trace")
+    svg = base64.b64decode(trace["graph_svg"]).decode()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    client.config(XOR)  # 35 parameters
+    client.send({"type": "explain"})
+    trace, _ = client.until("trace")
+    assert trace["graph_svg"] is None and trace["sections"]

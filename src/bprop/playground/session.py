@@ -27,6 +27,8 @@ from .settings import DATA_FIELDS, HIDDEN_ACTIVATIONS, HEADS, MAX_LAYERS, MAX_NE
 
 #: Side of the grid on which every neuron's output is drawn.
 GRID = 40
+#: Networks up to this many weights and biases get their computational graph drawn by "explain".
+MAX_GRAPH_PARAMETERS = 30
 #: Largest model file accepted by "load".
 MAX_MODEL_BYTES = 2_000_000
 
@@ -422,7 +424,23 @@ class Session:
         if view.regularizer is not None:
             note = "The trace shows the data cost C_0 only; training adds the regularizer's gradient to dC/dw."
         return {"type": "trace", "sections": sections, "note": note, "set": self.selected[0],
-                "index": self.selected[1], "cost_before": trace.cost_value, "cost_after": trace.cost_after}
+                "index": self.selected[1], "cost_before": trace.cost_value, "cost_after": trace.cost_after,
+                "graph_svg": self.graph_svg(view, x, t)}
+
+    def graph_svg(self, view: Network, x: np.ndarray, t: np.ndarray) -> str | None:
+        """The computational graph of this sample's cost (``bprop.graph``, an independent backprop)
+        as base64 SVG, for networks of at most MAX_GRAPH_PARAMETERS parameters; else None."""
+        if view.n_params > MAX_GRAPH_PARAMETERS:
+            return None
+        from ..graph import network_graph
+        from ..graph.render import render
+
+        graph = network_graph(view, x, t)
+        graph.backward()
+        with tempfile.TemporaryDirectory() as folder:
+            path = render(graph.cost, os.path.join(folder, "graph.svg"), title="the cost of the selected sample as a graph")
+            with open(path, "rb") as handle:
+                return base64.b64encode(handle.read()).decode("ascii")
 
     # -- files ---------------------------------------------------------------------------
 

@@ -555,6 +555,7 @@ function showTrace(m) {
     }
     html += "</section>";
   }
+  if (m.graph_svg) html += `<section><h3>The computational graph of this step <span class="eqtag">[bprop.graph: backprop a second way, one scalar at a time]</span></h3><img class="graph" alt="computational graph" src="data:image/svg+xml;base64,${m.graph_svg}"></section>`;
   body.innerHTML = html;
   panel.hidden = false;
   panel.scrollIntoView({ behavior: "smooth", block: "start" });
