@@ -390,3 +390,28 @@ def test_explain_draws_the_computational_graph_of_tiny_networks_only(client):
     client.send({"type": "explain"})
     trace, _ = client.until("trace")
     assert trace["graph_svg"] is None and trace["sections"]
+
+
+def test_live_settings_keep_the_network_and_others_rebuild_it(client):
+    client.config(XOR)
+    client.send({"type": "step"})
+    client.until("frame")
+    state, frame = client.config(dict(XOR, eta=0.05, batch=4, speed=3))
+    assert frame["step"] == 1 and frame["eta"] == 0.05
+    client.send({"type": "select", "set": "train", "index": 0, "mode": "batch"})
+    numbers, _ = client.until("numbers")
+    assert len(numbers["batch"]) == 4
+    state, frame = client.config(dict(XOR, eta=0.05, batch=4, activation="sigmoid"))
+    assert frame["step"] == 0 and state["activations"] == ["sigmoid", "sigmoid", "softmax"]
+
+
+def test_no_hidden_layer_is_logistic_regression(client):
+    state, frame = client.config(dict(XOR, hidden=[], head="sigmoid_ce"))
+    assert state["sizes"] == [2, 1]
+    client.send({"type": "step"})
+    stepped, _ = client.until("stepped")
+    after, _ = client.until("frame")
+    x, labels = np.array(state["points"]["train"]["xy"]), np.array(state["points"]["train"]["label"])
+    net = network_of(frame, state)
+    gradients = net.backprop(x[stepped["batch"]], labels[stepped["batch"]].reshape(-1, 1).astype(float))
+    assert np.array_equal(np.array(after["weights"][0]), np.array(frame["weights"][0]) - np.multiply(gradients.weights[0], 0.1))

@@ -136,15 +136,8 @@ def handle(session: Session, message: dict) -> list[dict]:
         if not isinstance(text, str):
             raise ProtocolError("csv must be the text of the file")
         points = datasets.parse_csv(text, regression=session.settings["problem"] == "regression")
-        settings = validate(dict(session.settings, dataset=datasets.UPLOAD), has_upload=True)
-        old = session.upload
-        session.set_upload(points)
-        try:
-            session.settings = dict(session.settings, dataset="")  # force new data
-            session.apply(settings)
-        except Exception:
-            session.upload = old
-            raise
+        session.playing = False
+        session.use_upload(points, validate(dict(session.settings, dataset=datasets.UPLOAD), has_upload=True))
         return [session.describe(), session.frame(with_numbers=True)]
     if kind == "export":
         _fields(message, ("format",))

@@ -23,7 +23,7 @@ from .. import optimizers, regularizers
 from ..layers import Dense, Dropout
 from ..network import Network
 from . import datasets
-from .settings import DATA_FIELDS, HIDDEN_ACTIVATIONS, HEADS, MAX_LAYERS, MAX_NEURONS, head_of, slow_pair_note
+from .settings import DATA_FIELDS, HEADS, HIDDEN_ACTIVATIONS, LIVE_FIELDS, MAX_LAYERS, MAX_NEURONS, head_of, slow_pair_note
 
 #: Side of the grid on which every neuron's output is drawn.
 GRID = 40
@@ -81,15 +81,19 @@ class Session:
         self.settings = settings
         if not old or any(old[k] != settings[k] for k in DATA_FIELDS):
             self._make_data()
-        if not old or any(old[k] != settings[k] for k in ("features", "hidden", "activation", "head", "dropout",
-                                                              "seed", "problem", "dataset", "optimizer",
-                                                              "regularization", "reg_rate", "data_seed",
-                                                              "points", "train_ratio", "noise")):
+        if not old or any(old[k] != settings[k] for k in settings if k not in LIVE_FIELDS):
             self.reset()
         else:
             self.optimizer.eta = self.current_eta()
             self.batch_order = None  # a new batch size takes effect from the next batch
             self._next_batch()
+
+    def use_upload(self, points: datasets.Points, settings: dict) -> None:
+        """Make uploaded points the data set (``settings`` has dataset "upload"): new data, new network."""
+        self.upload = points
+        self.settings = settings
+        self._make_data()
+        self.reset()
 
     def _make_data(self) -> None:
         s = self.settings
@@ -543,9 +547,6 @@ class Session:
         self.net.biases = biases
         self.history = []
         self.record_losses()
-
-    def set_upload(self, points: datasets.Points) -> None:
-        self.upload = points
 
 
 def _finite(value: float):

@@ -53,10 +53,10 @@ DEFAULTS = {
     "seed": 0,
 }
 
-#: Fields that, when changed, need new data / a new network.
+#: Fields that, when changed, need new data.
 DATA_FIELDS = ("problem", "dataset", "noise", "train_ratio", "points", "data_seed")
-NETWORK_FIELDS = ("features", "hidden", "activation", "head", "dropout", "seed", "problem", "dataset",
-                  "optimizer", "regularization", "reg_rate")
+#: Fields a running network follows without a reset; any other change builds a new network.
+LIVE_FIELDS = ("eta", "batch", "schedule", "schedule_every", "stop_epochs", "stop_loss", "speed")
 
 
 def _int(name, value, lo, hi):
@@ -146,5 +146,5 @@ def slow_pair_note(settings: dict) -> str:
     activation, cost = head_of(settings)
     if cost == "quadratic" and activation == "sigmoid":
         return ("sigmoid + quadratic cost learns slowly when an output saturates: BP1 gives "
-                "δ^L = (a − y) σ'(z^L) and σ'(z) ≈ 0 there. Cross-entropy cancels σ' (δ^L = a − y).")
+                "δᴸ = (a − y) σ′(zᴸ) and σ′(z) ≈ 0 there. Cross-entropy cancels σ′ (δᴸ = a − y).")
     return ""
