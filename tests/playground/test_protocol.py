@@ -46,6 +46,8 @@ class Client:
             replies.append(reply)
             if reply["type"] == kind:
                 return reply, replies
+            if reply["type"] == "error":
+                raise AssertionError(f"waiting for {kind!r}, got the error {reply['message']!r}")
         raise AssertionError(f"no {kind!r} reply in {len(replies)} messages")
 
     def config(self, settings):

@@ -208,9 +208,10 @@ class Session:
         return result
 
     def losses(self) -> tuple[float, float]:
-        cost = self.net.cost
-        train = cost.value(self.net.feedforward(self.x_train), self.t_train)
-        test = cost.value(self.net.feedforward(self.x_test), self.t_test) if len(self.test_idx) else float("nan")
+        """The cost C (``Network.total_cost``: mean C_x plus any regularization term) on the
+        training and the test set."""
+        train = self.net.total_cost(self.x_train, self.t_train)
+        test = self.net.total_cost(self.x_test, self.t_test) if len(self.test_idx) else float("nan")
         return train, test
 
     def record_losses(self) -> tuple[float, float]:
@@ -311,7 +312,7 @@ class Session:
         if a.shape[1] == 2:
             p = a[:, 1] / np.maximum(a.sum(axis=1), 1e-12)
             return {"kind": "binary", "data": encode_bytes(p, 0.0, 1.0)}
-        labels = self.net.labels_from_outputs(a)
+        labels = labels_of(a)
         confidence = a.max(axis=1) / np.maximum(a.sum(axis=1), 1e-12)
         return {"kind": "classes", "classes": base64.b64encode(labels.astype(np.uint8).tobytes()).decode("ascii"),
                 "data": encode_bytes(confidence, 0.0, 1.0)}
@@ -322,7 +323,7 @@ class Session:
         result = {}
         for name, x, idx in (("train", self.x_train, self.train_idx), ("test", self.x_test, self.test_idx)):
             true = self.points.labels[idx]
-            predicted = self.net.predict(x) if len(idx) else np.zeros(0, dtype=np.int64)
+            predicted = labels_of(self.net.feedforward(x)) if len(idx) else np.zeros(0, dtype=np.int64)
             matrix = np.zeros((k, k), dtype=np.int64)
             np.add.at(matrix, (true, np.clip(predicted, 0, k - 1)), 1)
             result[name] = matrix.tolist()
@@ -547,6 +548,13 @@ class Session:
         self.net.biases = biases
         self.history = []
         self.record_losses()
+
+
+def labels_of(a: np.ndarray) -> np.ndarray:
+    """The class each output row picks (m,): a > 1/2 for one output neuron, else the largest a_j."""
+    if a.shape[1] == 1:
+        return (a[:, 0] > 0.5).astype(np.int64)
+    return a.argmax(axis=1)
 
 
 def _finite(value: float):
