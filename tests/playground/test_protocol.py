@@ -417,3 +417,15 @@ def test_no_hidden_layer_is_logistic_regression(client):
     net = network_of(frame, state)
     gradients = net.backprop(x[stepped["batch"]], labels[stepped["batch"]].reshape(-1, 1).astype(float))
     assert np.array_equal(np.array(after["weights"][0]), np.array(frame["weights"][0]) - np.multiply(gradients.weights[0], 0.1))
+
+
+def test_a_page_of_another_site_cannot_connect(app):
+    from starlette.websockets import WebSocketDisconnect
+
+    with TestClient(app) as test_client:
+        with pytest.raises(WebSocketDisconnect):
+            with test_client.websocket_connect("/ws", headers={"origin": "http://evil.example"}) as ws:
+                ws.receive_json()
+        with test_client.websocket_connect("/ws", headers={"origin": "http://testserver"}) as ws:
+            assert Client(ws).alive()
+    assert not app.state.connections

@@ -85,6 +85,16 @@ class Connection:
             await asyncio.sleep(max(0.0, started + 1 / FRAMES_PER_SECOND - loop.time()))
 
 
+def same_origin(headers) -> bool:
+    """True when the WebSocket comes from this server's own page (or from a client that sends
+    no Origin, such as a script): a page of another site open in the same browser is refused."""
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    host = headers.get("host", "")
+    return origin in (f"http://{host}", f"https://{host}")
+
+
 async def page(request):
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
@@ -94,6 +104,9 @@ def create_app() -> Starlette:
 
     async def socket(websocket: WebSocket):
         connections: set = websocket.app.state.connections
+        if not same_origin(websocket.headers):
+            await websocket.close(code=1008)  # another web site's page must not drive this server
+            return
         await websocket.accept()
         if len(connections) >= MAX_SESSIONS:
             await websocket.send_text(json.dumps(error_reply(ValueError(
