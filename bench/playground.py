@@ -11,9 +11,9 @@ It starts `python -m bprop playground --no-browser --port N`, opens the page in 
 Chromium through Playwright (never `playwright install`), presses play at several
 "steps / frame" settings and counts, in the page, the frames drawn and the step
 counter shown. Hover latency is measured in the page, from the mouseenter event's
-timestamp to the card filled with numbers: paused (the numbers of the current
-weights are already in the page) and while playing (until numbers the server computed
-after the hover began arrive). The machine and its load (1-minute load average before
+timestamp to the card filled with numbers: paused, and while playing, until the card
+shows the numbers of the weights drawn when the hover began or newer (small networks
+receive them with every frame; bigger ones ask for them). The machine and its load (1-minute load average before
 and after) are recorded.
 """
 

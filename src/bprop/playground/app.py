@@ -29,6 +29,9 @@ from .settings import DEFAULTS, validate
 
 STATIC = Path(__file__).with_name("static")
 FRAMES_PER_SECOND = 30
+#: Networks up to this many parameters send the hover numbers with every frame (about 0.5 ms
+#: for 2-8-8-2), so a hover card shows numbers of the very weights drawn; bigger ones on request.
+NUMBERS_EVERY_FRAME = 5000
 #: Most tabs served at once (each holds a network and its data).
 MAX_SESSIONS = 32
 
@@ -80,7 +83,8 @@ class Connection:
                     session.playing = False
                     session.stopped_reason = reason
             with np.errstate(all="ignore"):
-                frame = session.frame(with_numbers=session.inspecting or not session.playing)
+                frame = session.frame(with_numbers=session.inspecting or not session.playing
+                                      or session.net.n_params <= NUMBERS_EVERY_FRAME)
             await self.send(frame)
             await asyncio.sleep(max(0.0, started + 1 / FRAMES_PER_SECOND - loop.time()))
 

@@ -456,9 +456,20 @@ function pickSample(event) {
 function hoverStart(target, element, event) {
   pg.hoverStarted = event ? event.timeStamp : performance.now();
   pg.hoverFreshMs = null;
-  pg.hover = { target, element, fresh: !pg.playing };
+  // Fresh: numbers of the weights drawn when the hover began (or newer). Small networks get
+  // them with every frame; bigger ones ask for them.
+  const drawnStep = pg.frame ? pg.frame.step : 0;
+  pg.hover = { target, element, fresh: false, drawnStep };
   if (pg.playing) send({ type: "inspect", on: true });
   renderCard();
+  markFresh();
+}
+function markFresh() {
+  const h = pg.hover;
+  if (h && !h.fresh && pg.numbers && pg.numbers.step >= h.drawnStep && !$("card").hidden) {
+    h.fresh = true;
+    pg.hoverFreshMs = performance.now() - pg.hoverStarted;
+  }
 }
 function hoverEnd() {
   pg.hover = null;
@@ -469,7 +480,7 @@ function onNumbers(m) {
   pg.numbers = m;
   if (pg.hover) {
     renderCard();
-    if (!pg.hover.fresh) { pg.hover.fresh = true; pg.hoverFreshMs = performance.now() - pg.hoverStarted; }
+    markFresh();
   }
 }
 function renderCard() {
