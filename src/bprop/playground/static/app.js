@@ -427,7 +427,7 @@ function drawConfusion(m) {
 }
 function setPlaying(on) {
   pg.playing = on;
-  $("play").innerHTML = on ? "&#x23f8; pause" : "&#x25b6; play";
+  $("play").innerHTML = on ? "&#x25a0; pause" : "&#x25b6; play";
 }
 
 // ---------------------------------------------------------------- selecting a sample
