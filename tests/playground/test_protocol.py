@@ -316,9 +316,12 @@ def test_csv_upload_becomes_the_data_set(client):
     rows = "\n".join(f"{x},{-x},{int(x > 0)}" for x in np.linspace(-4, 4, 40))
     client.send({"type": "upload", "csv": "x1,x2,label\n" + rows})
     state, _ = client.until("state")
+    client.until("frame")
     assert state["settings"]["dataset"] == "upload" and state["has_upload"]
     xy = state["points"]["train"]["xy"] + state["points"]["test"]["xy"]
     assert len(xy) == 40 and state["classes"] == 2
+    message = client.error_for({"type": "config", "settings": dict(state["settings"], problem="regression")})
+    assert "class labels" in message
 
 
 def test_export_npz_loads_with_bprop_load_and_back(client, tmp_path):

@@ -77,6 +77,10 @@ class Session:
 
     def apply(self, settings: dict) -> None:
         """Adopt checked settings: new data and/or a new network when they changed."""
+        if settings["dataset"] == datasets.UPLOAD and self.upload is not None:
+            if self.upload.regression != (settings["problem"] == "regression"):
+                kind = "regression targets" if self.upload.regression else "class labels"
+                raise ValueError(f"the uploaded CSV holds {kind}; upload it again for a {settings['problem']} problem")
         old = self.settings
         self.settings = settings
         if not old or any(old[k] != settings[k] for k in DATA_FIELDS):
