@@ -191,3 +191,14 @@ def test_malformed_websocket_messages_show_errors_and_the_page_keeps_working(pag
     page.click("#explain")
     page.wait_for_selector("#explain-body math")
     assert "BP2" in page.inner_text("#explain-panel")
+
+
+def test_a_bad_link_shows_the_error_and_starts_from_the_defaults(browser, server):
+    page = browser.new_page()
+    try:
+        page.goto(server + "#hidden=99,2&dataset=upload")
+        page.wait_for_function("window.pg && pg.state && pg.frame")
+        assert "from 1 to 32" in page.inner_text("#error")
+        assert js(page, "pg.state.settings.hidden") == [4, 2] and "hidden=4%2C2" in page.url
+    finally:
+        page.close()

@@ -62,6 +62,7 @@ function receive(m) {
     case "hello":
       pg.defaults = m.defaults;
       pg.settings = Object.assign({}, m.defaults, settingsFromHash());
+      if (pg.settings.dataset === "upload") pg.settings.dataset = DATASETS[pg.settings.problem === "regression" ? "regression" : "classification"][0][0];
       send({ type: "config", settings: pg.settings });
       break;
     case "state": onState(m); break;
@@ -72,7 +73,13 @@ function receive(m) {
     case "trace": showTrace(m); break;
     case "file": download(m); break;
     case "pong": if (pg.onPong) pg.onPong(m); break;
-    case "error": showError(m.message); break;
+    case "error":
+      showError(m.message);
+      if (!pg.state && m.request === "config") {  // a bad link: start from the defaults instead
+        pg.settings = Object.assign({}, pg.defaults);
+        send({ type: "config", settings: pg.settings });
+      }
+      break;
   }
 }
 let errorTimer = null;
