@@ -28,7 +28,7 @@ def main():
             browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1400, "height": 760})
             page.goto(url + "#dataset=spiral&noise=10&features=x1,x2,x1sq,x2sq,sinx1,sinx2&hidden=8,8,4"
-                      "&activation=tanh&eta=0.03&speed=20&optimizer=adam&points=500")
+                      "&activation=tanh&eta=0.01&speed=20&optimizer=adam&points=500")
             page.wait_for_function("window.pg && pg.frame && pg.state")
             page.click("#play")
             page.wait_for_function("pg.frame.step >= 6000", timeout=120_000)
