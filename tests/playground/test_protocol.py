@@ -432,3 +432,17 @@ def test_a_page_of_another_site_cannot_connect(app):
         with test_client.websocket_connect("/ws", headers={"origin": "http://testserver"}) as ws:
             assert Client(ws).alive()
     assert not app.state.connections
+
+
+def test_with_dropout_hover_shows_the_network_without_its_masks(client):
+    state, frame = client.config(dict(XOR, dropout=0.25))
+    client.send({"type": "select", "set": "train", "index": 3, "mode": "sample"})
+    numbers, _ = client.until("numbers")
+    x, targets = train_data(state)
+    gradients = network_of(frame, state).backprop(x[3:4], targets[3:4])  # Dense layers only
+    assert numbers["dropout"] == 0.25
+    for entry, gw in zip(numbers["layers"], gradients.weights):
+        assert np.array_equal(entry["dw"], gw)
+    client.send({"type": "step"})
+    after, _ = client.until("frame")
+    assert after["step"] == 1 and after["weights"] != frame["weights"]

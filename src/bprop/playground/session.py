@@ -392,7 +392,7 @@ class Session:
         out_act = view.output_activation
         result = {
             "type": "numbers", "mode": self.mode, "step": self.steps, "eta": self.optimizer.eta,
-            "optimizer": self.settings["optimizer"],
+            "optimizer": self.settings["optimizer"], "dropout": self.settings["dropout"],
             "cost": view.cost.name, "layers": layers,
             "regularizer": None if view.regularizer is None else {
                 "name": view.regularizer.name, "lambda": view.regularizer.lmbda, "n": view.regularizer.n},

@@ -507,6 +507,9 @@ function sym(base, sup, sub) {
   return `<math><msubsup><mi>${base}</mi><mn>${sub}</mn><mn>${sup}</mn></msubsup></math>`;
 }
 function sampleLine(n) {
+  return sampleText(n) + (n.dropout > 0 ? `<div class="muted">without dropout: training drops each hidden neuron with p = ${n.dropout} (random masks), so its steps differ</div>` : "");
+}
+function sampleText(n) {
   if (n.mode === "batch") return `<div class="muted">the next mini-batch (${n.batch.length} samples): z, a are batch means; ∂C/∂b, ∂C/∂w of the batch-mean cost</div>`;
   return `<div class="muted">${n.set === "train" ? "training" : "test"} sample #${n.index}: x = (${n.x.map(fmt).join(", ")}), y = (${n.y.map(fmt).join(", ")})</div>`;
 }
