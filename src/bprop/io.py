@@ -38,6 +38,11 @@ Reads are bounded, in this order, before any array is decompressed:
   check the config against those shapes (``check=``) before any data is read;
 * data are read in bounded chunks and the CRC-32 is checked.
 
+Before a long job, :func:`check_writable` tells whether its output can be written
+(the folder exists and is writable; the path is no folder, device or write-protected
+file), naming the path as the user gave it. Every error of a save names that path too,
+never the temporary file.
+
 Writes are atomic: the data go to a temporary file in the destination folder,
 which is flushed, fsync'ed and then renamed over the destination with
 ``os.replace``.  A crash or an exception mid-write leaves the old file untouched.
@@ -73,6 +78,7 @@ __all__ = [
     "atomic_open",
     "atomic_write",
     "check_expansion",
+    "check_writable",
     "load_arrays",
     "load_npy",
     "load_npz",
@@ -305,13 +311,16 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_open: mode must be 'wb' or 'w', got {mode!r}")
-    path = _write_target(os.fspath(path))
+    given = os.fspath(path)
+    check_writable(given)
+    path = _write_target(given)
     folder = os.path.dirname(os.path.abspath(path))
     name = os.path.basename(path)
     replaced = _check_destination(path)
     _remove_stale_temp_files(folder, name)
 
-    fd, tmp_path = _create_temp_file(folder, name)
+    with _naming(given):
+        fd, tmp_path = _create_temp_file(folder, name)
     lock = _lock_temp_file(fd)  # held until the rename: marks the temporary file as live
     try:
         if replaced is not None:
@@ -327,17 +336,77 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
         raise
 
     try:
-        with f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_path, path)
+        with _naming(given, tmp_path):
+            with f:
+                yield f
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp_path, path)
     except BaseException:
         _remove_quietly(tmp_path)
         raise
     finally:
         _unlock(lock)
     _fsync_folder(folder)
+
+
+@contextlib.contextmanager
+def _naming(path: str, temporary: str | None = None) -> Iterator[None]:
+    """An OSError of the temporary file (creating it, a full disk, the rename) names the user's
+    ``path`` instead; with ``temporary`` given, errors that name another file pass through."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno is None or (temporary is not None and error.filename not in (None, temporary)):
+            raise
+        raise type(error)(error.errno, f"cannot write {path}: {error.strerror}") from None
+
+
+class OutputPathError(ValueError):
+    """A file cannot be written where the user asked (found before any work).
+
+    Attributes:
+        path: the path as given.
+        problem: what is wrong, in words.
+    """
+
+    def __init__(self, path: str, problem: str, what: str | None = None):
+        self.path, self.problem = path, problem
+        super().__init__(f"cannot write {what + ' ' if what else ''}{path}: {problem}")
+
+
+def check_writable(path: str | os.PathLike, what: str | None = None) -> None:
+    """Check, before any work, that a save to ``path`` can happen: its folder exists and is a
+    writable folder, and ``path`` is not a folder, a device or a write-protected file.
+
+    Call it for every output a long job will write at its end (``bprop train --save``,
+    ``--history``, ``--checkpoint``, ``-o``), so that a typo fails at once rather than
+    after the work. A symbolic link is checked where it points (saves follow it).
+
+    Args:
+        path: the file to be written.
+        what: how the user named it, e.g. "--save"; starts the message.
+
+    Raises:
+        OutputPathError (a ValueError): the folder is missing, not a folder or not
+            writable, or ``path`` is a folder; names ``path`` as given.
+        FileFormatError: ``path`` exists and is not a regular file (a device, a pipe).
+        PermissionError: ``path`` is a write-protected file.
+    """
+    given = os.fspath(path)
+    if not given:
+        raise OutputPathError(given, "the path is empty", what)
+    target = _write_target(given)
+    folder = os.path.dirname(os.path.abspath(target))
+    if os.path.isdir(target):
+        raise OutputPathError(given, "it is a folder; give a file path (a folder is not a regular file)", what)
+    if not os.path.exists(folder):
+        raise OutputPathError(given, f"the folder {folder} does not exist", what)
+    if not os.path.isdir(folder):
+        raise OutputPathError(given, f"{folder} is not a folder", what)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputPathError(given, f"the folder {folder} is not writable", what)
+    _check_destination(target)
 
 
 def _write_target(path: str) -> str:

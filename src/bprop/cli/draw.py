@@ -26,7 +26,9 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ..drawing import check_drawable, draw_network
+    from ..io import check_writable
 
+    check_writable(args.output, "-o")  # before any work
     example = example_from_args(args)  # --model, --weights, --sizes or a preset; data invented from --seed if missing
     net, x, y = example.build(), example.inputs, example.targets
     check_drawable(net.sizes)

@@ -30,7 +30,10 @@ def run(args) -> int:
     from ..serialization import load_model
     from . import data as own
     from .train import format_scores, load_data
+    from ..io import check_writable
 
+    if args.report_png:
+        check_writable(args.report_png, "--report-png")  # before any work
     net = load_model(args.model)
     if args.data is not None:
         if args.dataset is not None:

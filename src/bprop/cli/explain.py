@@ -70,8 +70,12 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from ..explain import print_trace, write_trace
 
+    from ..io import check_writable
+
     if not 3 <= args.digits <= 15:
         raise ValueError(f"--digits must be between 3 and 15, got {args.digits}")
+    if args.output is not None:
+        check_writable(args.output, "-o")  # before any work
     trace = example_from_args(args).trace()
     if args.output is None:
         if args.format == "terminal":

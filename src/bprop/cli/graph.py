@@ -77,6 +77,10 @@ def run(args) -> int:
         out = "graph.svg"
     if out is not None and not out.lower().endswith(SUFFIXES):
         raise ValueError(f"cannot tell the format of {out!r}; use one of: {', '.join(SUFFIXES)}")
+    if out is not None:
+        from ..io import check_writable
+
+        check_writable(out, "-o")  # before any work
     if args.example in EXPRESSIONS:
         if args.sizes or args.weights:
             raise ValueError(f"--example {args.example} is a fixed expression; leave out --sizes and --weights")
@@ -223,11 +227,13 @@ def print_trace(console, output) -> None:
 
 
 def write(output, path: str, title: str, digits: int) -> None:
-    from pathlib import Path
-
+    """Write the graph to ``path`` atomically: DOT text, or a picture (``graph.render``)."""
     from ..graph import render, to_dot
+    from ..io import atomic_open
 
     if path.lower().endswith(".dot"):
-        Path(path).write_text(to_dot(output, digits=digits), encoding="utf-8")
+        text = to_dot(output, digits=digits)
+        with atomic_open(path, "w") as handle:
+            handle.write(text)
     else:
         render(output, path, title=title, digits=digits)

@@ -23,7 +23,10 @@ def run(args) -> int:
     from ..plots import plot_history
     from ..training import History
 
+    from ..io import check_writable
+
     output = args.output or os.path.splitext(args.history)[0] + ".png"
+    check_writable(output, "-o")  # before any work
     history = History.load(args.history)
     plot_history(history, output, title=args.title or os.path.basename(args.history))
     print(f"wrote {output}")

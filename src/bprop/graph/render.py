@@ -258,7 +258,8 @@ def render(
 
     SVG keeps its text as text (searchable, selectable). PNG uses ``dpi`` (default
     150, lowered for big graphs to keep the image under about 8000 pixels a side).
-    Returns the path written.
+    The file is written atomically (``bprop.io.atomic_open``: the old file stays if
+    anything fails). Returns the path written.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -274,9 +275,11 @@ def render(
         dpi = max(50.0, min(150.0, 8000.0 / max(width, height)))
     # svg.fonttype "none" writes <text> elements instead of glyph outlines;
     # the hash salt and absent date make the SVG identical run to run.
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "bprop"}):
+    from ..io import atomic_open
+
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "bprop"}), atomic_open(path) as handle:
         metadata = {"Date": None} if suffix == ".svg" else {"Software": None}
-        fig.savefig(path, format=suffix[1:], dpi=dpi, facecolor="white", metadata=metadata)
+        fig.savefig(handle, format=suffix[1:], dpi=dpi, facecolor="white", metadata=metadata)
     return path
 
 
