@@ -5,7 +5,7 @@ from .divergence import DivergenceError
 from .early_stopping import EarlyStopping
 from .history import History
 from .schedules import HalveOnPlateau, StepDecay
-from .trainer import Trainer, TrainingInterrupted, read_checkpoint
+from .trainer import BlasThreadsWarning, Trainer, TrainingInterrupted, blas_threads, read_checkpoint
 
 __all__ = [
     "Trainer",
@@ -18,4 +18,6 @@ __all__ = [
     "StepDecay",
     "HalveOnPlateau",
     "read_checkpoint",
+    "blas_threads",
+    "BlasThreadsWarning",
 ]

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..schema import Field, check_fields, integer, number, optional
 from ..validation import positive_int
-from .callbacks import Callback
+from .callbacks import Callback, format_metric
 from .schedules import check_monitor, improved, metric
 
 
@@ -63,6 +63,9 @@ class EarlyStopping(Callback):
         if self.wait >= self.patience:
             self.stopped_epoch = epoch + 1
             trainer.stop_training = True
+            trainer.report(f"early stopping after epoch {epoch + 1}: {self.monitor} has not improved for "
+                           f"{self.patience} epoch{'s' if self.patience > 1 else ''} (best {format_metric(self.monitor, self.best)} at epoch "
+                           f"{self.best_epoch})")
 
     def on_train_end(self, trainer):
         # Not after an interruption or a divergence: the network then matches its checkpoint
@@ -70,6 +73,9 @@ class EarlyStopping(Callback):
         if self.restore_best and self.best_params and not trainer.interrupted and not trainer.diverged:
             for (param, _), best in zip(trainer.net.trainable_parameters(), self.best_params):
                 param[...] = best
+            if self.best_epoch != len(trainer.history):  # the last epoch's weights are not the best
+                trainer.report(f"restored the weights of epoch {self.best_epoch}, the best by {self.monitor} "
+                               f"({format_metric(self.monitor, self.best)})")
 
     def state_dict(self):
         state = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,

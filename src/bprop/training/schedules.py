@@ -13,7 +13,7 @@ import numbers
 
 from ..schema import Field, check_fields, integer, number, optional
 from ..validation import positive_int
-from .callbacks import Callback
+from .callbacks import Callback, format_metric
 
 
 class StepDecay(Callback):
@@ -24,6 +24,8 @@ class StepDecay(Callback):
         factor: multiplier, 0 < factor < 1 (default 0.5).
     """
 
+    changes_eta = True
+
     def __init__(self, every: int, factor: float = 0.5):
         self.every = positive_int("StepDecay every", every)
         if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
@@ -32,7 +34,10 @@ class StepDecay(Callback):
 
     def on_epoch_end(self, trainer, epoch, logs):
         if (epoch + 1) % self.every == 0:
+            old = trainer.optimizer.eta
             trainer.optimizer.eta *= self.factor
+            trainer.report(f"eta {old:.4g} -> {trainer.optimizer.eta:.4g} after epoch {epoch + 1} "
+                           f"(StepDecay: x{self.factor:g} every {self.every} epoch{'s' if self.every > 1 else ''})")
 
     def __repr__(self):
         return f"StepDecay(every={self.every}, factor={self.factor:g})"
@@ -51,6 +56,8 @@ class HalveOnPlateau(Callback):
     Attributes:
         best, wait, halvings: the state, saved in checkpoints.
     """
+
+    changes_eta = True
 
     def __init__(self, patience: int = 10, max_halvings: int = 7, monitor: str = "val_accuracy", factor: float = 0.5):
         self.patience = positive_int("HalveOnPlateau patience", patience)
@@ -80,11 +87,19 @@ class HalveOnPlateau(Callback):
         if self.wait < self.patience:
             return
         self.wait = 0
+        plateau = (f"{self.monitor} has not improved for {self.patience} epoch{'s' if self.patience > 1 else ''} "
+                   f"(best {format_metric(self.monitor, self.best)})")
         if self.halvings >= self.max_halvings:
             trainer.stop_training = True
+            trainer.report(f"stopping after epoch {epoch + 1}: {plateau}, and eta was already "
+                           f"{'halved' if self.factor == 0.5 else 'reduced'} {self.max_halvings} times")
             return
+        old = trainer.optimizer.eta
         trainer.optimizer.eta *= self.factor
         self.halvings += 1
+        change = "halved" if self.factor == 0.5 else f"x{self.factor:g}"
+        trainer.report(f"eta {change} after epoch {epoch + 1} ({self.halvings} of {self.max_halvings}): "
+                       f"{old:.4g} -> {trainer.optimizer.eta:.4g}; {plateau}")
 
     def state_dict(self):
         return {"best": self.best, "wait": self.wait, "halvings": self.halvings}

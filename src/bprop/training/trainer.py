@@ -29,9 +29,17 @@ Checkpoints (``checkpoint=PATH``) hold everything needed to continue exactly:
 weights, optimizer state, the generator's state, callbacks' state, the history,
 and, when written mid-epoch, the epoch's permutation and batch position. A run
 resumed with ``fit(..., resume=PATH)`` ends with weights bit-identical to an
-uninterrupted run. During ``fit``, SIGINT (Ctrl-C) and SIGTERM finish the current
-batch, write the checkpoint (when a path was given) and raise
-``TrainingInterrupted``; the previous signal handlers are restored afterwards.
+uninterrupted run at the same BLAS thread count, which the checkpoint records
+(``blas_threads``; resuming under another count warns with ``BlasThreadsWarning``).
+During ``fit``, SIGINT (Ctrl-C) and SIGTERM finish the current batch, write the
+checkpoint (when a path was given) and raise ``TrainingInterrupted``, which carries
+the history and the parameters of the last finished epoch (what ``bprop train``
+writes to --save and --history); a second signal stops at once (KeyboardInterrupt).
+The previous signal handlers are restored afterwards.
+
+Events a user should see (divergence here; early stopping and learning-rate changes
+in their callbacks) are announced with ``report(message)`` to the callbacks, which
+``ProgressBar`` prints: the loop itself prints nothing.
 
 Divergence (see ``divergence``): a training cost or parameter that becomes NaN or
 inf stops ``fit`` with ``DivergenceError``; the network, the optimizer and the
@@ -48,10 +56,10 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import signal
 import threading
 import time
+import warnings
 
 import numpy as np
 
@@ -96,10 +104,22 @@ def default_norm_interval(n_batches: int, forms_gradient: bool) -> int:
 
 class TrainingInterrupted(KeyboardInterrupt):
     """Training stopped on SIGINT/SIGTERM (or a KeyboardInterrupt from a callback)
-    after finishing a batch. ``checkpoint`` is the file written, or None."""
+    after finishing a batch.
 
-    def __init__(self, epoch: int, batch: int, checkpoint: str | None, signum: int | None = None):
+    Attributes:
+        epoch, batch: where it stopped (0-based epoch; batches of it done).
+        checkpoint: the checkpoint file written, or None.
+        signum: the signal (None for a KeyboardInterrupt raised by a callback).
+        history: the History of the finished epochs.
+        finished_params: copies of the trainable parameters after the last finished
+            epoch (``history``'s last), in ``net.trainable_parameters()`` order; None
+            when no epoch finished in this call (or it resumed mid-epoch).
+    """
+
+    def __init__(self, epoch: int, batch: int, checkpoint: str | None, signum: int | None = None, *,
+                 history=None, finished_params=None):
         self.epoch, self.batch, self.checkpoint, self.signum = epoch, batch, checkpoint, signum
+        self.history, self.finished_params = history, finished_params
         where = f"epoch {epoch + 1}, after batch {batch}"
         saved = f"; checkpoint saved to {checkpoint}" if checkpoint else "; no checkpoint path was given"
         super().__init__(f"training interrupted in {where}{saved}")
@@ -128,8 +148,9 @@ class Trainer:
         handle_signals: catch SIGINT/SIGTERM during fit (main thread only).
         settings: JSON data stored in checkpoints (the CLI keeps its options there).
 
-    Attributes visible to callbacks: net, optimizer, epochs, epoch, batch_size,
-    n_batches, history, stop_training, interrupted, diverged.
+    Attributes visible to callbacks: net, optimizer, epochs, epoch, batch, batch_size,
+    n_samples, n_batches, history, stop_training, interrupted, diverged; methods
+    ``report(message)`` (announce an event) and ``running_scores()``.
 
     Raises:
         ValueError: a bad setting (here) or bad data, callbacks that monitor a
@@ -207,16 +228,37 @@ class Trainer:
         self.epoch = 0
         self.batch = 0
         self.n_batches = 0
+        self.n_samples = 0
         self._order: np.ndarray | None = None
         self._totals = self._fresh_totals()
         self._scores: RunningScores | None = None
         self._interrupt: int | None = None
+        self._epoch_start: dict | None = None
 
     # -- events ---------------------------------------------------------------------
 
     def _emit(self, event: str, *args) -> None:
         for callback in self.callbacks:
             getattr(callback, event)(self, *args)
+
+    def report(self, message: str) -> None:
+        """Announce an event in one line (early stopping, a new eta, divergence): every
+        callback's ``on_message`` gets it; ``ProgressBar`` prints it (nothing when verbose=False)."""
+        self._emit("on_message", message)
+
+    def running_scores(self) -> tuple[float | None, float | None]:
+        """The epoch's running training cost and accuracy (None for regression) so far.
+
+        They cover the batches scored up to now: the loop scores a block of rows at a time
+        (``scores.RunningScores``), so they lag the training by at most one block;
+        (None, None) before the epoch's first block is scored.
+        """
+        scores = self._scores
+        if scores is None or not scores.begin:
+            return None, None
+        rows = scores.begin  # rows scored this epoch (from its start, also when resumed mid-epoch)
+        accuracy = self._totals["correct"] / rows if self.net.task.name != "regression" else None
+        return self._totals["cost"] / rows, accuracy
 
     def _fresh_totals(self) -> dict:
         """The running sums of the epoch in progress (saved in mid-epoch checkpoints)."""
@@ -257,7 +299,7 @@ class Trainer:
 
         n = x.shape[0]
         batch_size = min(self.batch_size, n)
-        self.n_batches = -(-n // batch_size)
+        self.n_samples, self.n_batches = n, -(-n // batch_size)
         callback_state = None
         if resume is not None:
             callback_state = self._restore(resume, n, x.shape[1])  # checked completely before it changes anything
@@ -277,7 +319,8 @@ class Trainer:
         try:
             while self.epoch < self.epochs and not self.stop_training:
                 epoch = self.epoch
-                snapshot = self._snapshot()  # the last finite state, put back if the epoch diverges
+                # the last finite state: put back if the epoch diverges, saved on an interruption
+                snapshot = self._epoch_start = self._snapshot()
                 self._emit("on_epoch_begin", epoch)
                 started = time.perf_counter()
                 if self.batch == 0:
@@ -340,13 +383,11 @@ class Trainer:
 
     def _check_checkpoint_target(self) -> None:
         """The checkpoint's folder exists and the settings it will hold are JSON."""
+        from ..io import check_writable
+
         if self.checkpoint is None:
             return
-        folder = os.path.dirname(os.path.abspath(self.checkpoint))
-        if not os.path.isdir(folder):
-            raise ValueError(f"checkpoint {self.checkpoint!r}: the folder {folder} does not exist")
-        if os.path.isdir(self.checkpoint):
-            raise ValueError(f"checkpoint {self.checkpoint!r} is a folder; give a file path, e.g. run.ckpt")
+        check_writable(self.checkpoint, "the checkpoint")
 
         def plain(value):
             if isinstance(value, np.generic):
@@ -473,6 +514,9 @@ class Trainer:
         note = ""
         if self.checkpoint:
             note = f"; the checkpoint {self.checkpoint} was not written for this epoch"
+        where = f"epoch {epoch}" + ("" if bad.batch is None else f", batch {bad.batch + 1} of {self.n_batches}")
+        self.report(f"diverged in {where}: {bad.quantity} is {bad.value}; the weights went back to the start of "
+                    f"epoch {epoch}" + (" (where it resumed)" if snapshot["batch"] else ""))
         return DivergenceError(
             epoch=epoch, batch=None if bad.batch is None else bad.batch + 1, n_batches=self.n_batches,
             quantity=bad.quantity, value=bad.value, eta=eta, optimizer=self.optimizer.name,
@@ -516,7 +560,7 @@ class Trainer:
 
         def handler(signum, frame):
             if self._interrupt is not None:  # a second signal: stop at once
-                raise KeyboardInterrupt
+                raise KeyboardInterrupt(signal.Signals(signum).name)
             self._interrupt = signum
 
         previous = {}
@@ -540,7 +584,17 @@ class Trainer:
         if self.checkpoint:
             self._check_parameters(self.batch - 1)  # diverged: DivergenceError, not a NaN checkpoint
             self.save_checkpoint(self.checkpoint)
-        raise TrainingInterrupted(self.epoch, self.batch, self.checkpoint, signum)
+        raise TrainingInterrupted(self.epoch, self.batch, self.checkpoint, signum, history=self.history,
+                                  finished_params=self._finished_params())
+
+    def _finished_params(self) -> list | None:
+        """Copies of the parameters after the last finished epoch, or None (see TrainingInterrupted)."""
+        if self.epoch == 0:
+            return None
+        if self.batch == 0:  # stopped between epochs: the parameters are those of the epoch just ended
+            return [param.copy() for param, _ in self.net.trainable_parameters()]
+        start = self._epoch_start
+        return None if start is None or start["batch"] else [param.copy() for param in start["params"]]
 
     # -- checkpoints ----------------------------------------------------------------
 
@@ -592,6 +646,7 @@ class Trainer:
             "history": self.history.epochs,
             "callbacks": callbacks,
             "settings": self.settings,
+            "blas_threads": blas_threads(),
         }
         save_arrays(path, arrays, config, kind=CHECKPOINT_KIND)
 
@@ -627,7 +682,15 @@ class Trainer:
         self._totals = staged["totals"] if staged["batch"] else self._fresh_totals()
         self.history = History(staged["history"])
         self.stop_training = staged["stop_training"]
-        self.settings = staged["settings"] if staged["settings"] is not None else self.settings
+        if not self.settings and staged["settings"] is not None:  # settings given to this run win (new paths)
+            self.settings = staged["settings"]
+        threads = blas_threads()
+        if staged["blas_threads"] is not None and threads is not None and staged["blas_threads"] != threads:
+            warnings.warn(BlasThreadsWarning(
+                f"{path} was written with {staged['blas_threads']} BLAS thread{'s' if staged['blas_threads'] > 1 else ''}, "
+                f"this process uses {threads}: the resumed run will not be bit-identical to an uninterrupted one "
+                f"(BLAS sums in another order); set OPENBLAS_NUM_THREADS={staged['blas_threads']} (or "
+                f"OMP_NUM_THREADS / MKL_NUM_THREADS) to match"), stacklevel=2)
         return staged["callbacks"]
 
     def _check_same_network(self, model) -> None:
@@ -744,7 +807,8 @@ class Trainer:
             raise ValueError(f"the checkpoint holds unexpected arrays {unexpected[:10]}")
         return {"params": params, "rng": rng, "optimizer": optimizer, "epoch": epoch, "batch": batch,
                 "order": order, "totals": totals, "history": history, "stop_training": config["stop_training"],
-                "settings": config.get("settings"), "callbacks": states}
+                "settings": config.get("settings"), "callbacks": states,
+                "blas_threads": config.get("blas_threads")}
 
     def _stateful_callbacks(self) -> list:
         """The callbacks with a state to checkpoint (schedules, early stopping), in order."""
@@ -793,7 +857,28 @@ CHECKPOINT_FIELDS: dict[str, Field] = {
     "history": Field(list_of(_history_row)),
     "callbacks": Field(list_of(_callback_entry, max_length=1000)),
     "settings": Field(optional(_json_object), required=False),
+    "blas_threads": Field(optional(integer(1, 1 << 16)), required=False),
 }
+
+
+class BlasThreadsWarning(RuntimeWarning):
+    """A checkpoint is resumed under another BLAS thread count than it was written with."""
+
+
+def blas_threads() -> int | None:
+    """The number of threads of the BLAS NumPy calls (threadpoolctl; the largest when several
+    BLAS libraries are loaded), or None when it cannot be told.
+
+    Bit-identity holds at a fixed count: a BLAS splits a matrix product across its threads,
+    and another split sums in another order (different last bits).
+    """
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    counts = [info.get("num_threads") for info in threadpool_info() if info.get("user_api") == "blas"]
+    counts = [count for count in counts if isinstance(count, int) and count > 0]
+    return max(counts) if counts else None
 
 
 def _check_totals(totals: dict, n_layers: int, n: int, n_batches: int) -> dict:
