@@ -148,6 +148,8 @@ TAMPERED = {
     "settings 5": (config_change("settings", value=5), "'settings' must be a JSON object"),
     "another network": (config_change("model", "layers", 0, "n_out", value=9), "differs from this one"),
     "batch size 'ten'": (config_change("batch_size", value="ten"), "'batch_size' must be an integer"),
+    "BLAS threads 0": (config_change("blas_threads", value=0), "'blas_threads' must be in \\[1, 65536\\]"),
+    "BLAS threads 'all'": (config_change("blas_threads", value="all"), "'blas_threads' must be an integer"),
 }
 
 
@@ -193,6 +195,10 @@ def cli_checkpoint(tmp_path_factory):
     ("hidden", "evil", "unknown activation 'evil'"),
     ("optimizer", "nope", "'optimizer' must be one of"),
     ("monitor_test", "yes", "'monitor_test' must be true or false"),
+    ("save", 5, "'save' must be a string"),
+    ("history", ["h.json"], "'history' must be a string"),
+    ("checkpoint", "x" * 5000, "'checkpoint' is a string of 5000 characters"),
+    ("data_dir", {"evil": 1}, "'data_dir' must be a string"),
     ("epochs", 10**30, None),
 ])
 def test_tampered_cli_settings_give_one_line(cli_checkpoint, tmp_path, key, value, message):

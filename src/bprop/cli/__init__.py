@@ -4,7 +4,8 @@ Each command module defines ``register(subparsers)``, which adds its parser and
 sets ``func`` to the function that runs it. Errors a user can cause (bad input,
 unknown names, missing files) print one line and exit with status 2. A run that
 fails after valid input exits with status 1 (``bprop train`` when training
-diverges: ``DivergenceError``); an interrupted one with 130.
+diverges: ``DivergenceError``); an interrupted one with 130 (Ctrl-C), or 143 when
+``bprop train`` is stopped by SIGTERM.
 """
 
 from __future__ import annotations

@@ -13,10 +13,29 @@ DEFAULTS = {
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 
-#: Options that describe the run; a checkpoint stores them so --resume needs none.
+#: Options that describe the run: its settings, its data source and its output files. A checkpoint
+#: stores them, so 'bprop train --resume CKPT' needs none.
 SETTINGS = ("dataset", "sizes", "hidden", "output", "cost", "init", "seed", "dtype", "eta", "batch_size", "epochs",
             "l2", "l1", "dropout", "optimizer", "momentum", "schedule", "early_stopping", "monitor_test",
-            "data", "target", "header", "validation_data", "validation_split", "test_data", "task", "scale")
+            "data", "target", "header", "validation_data", "validation_split", "test_data", "task", "scale",
+            "data_dir", "save", "history", "checkpoint")
+
+#: What a resumed run may change: train longer, read the MNIST files from another folder, write its
+#: files elsewhere. Every other setting is the run's own; given with another value it is refused.
+RESUME_MAY_CHANGE = ("epochs", "data_dir", "save", "history", "checkpoint")
+
+#: Settings checkpoints written before they were stored lack (read as None).
+LATER_SETTINGS = ("data_dir", "save", "history", "checkpoint")
+
+#: Paths stored absolute, so that a run resumed from another folder finds (and writes) the same files.
+PATH_SETTINGS = ("data", "validation_data", "test_data", "data_dir", "save", "history", "checkpoint")
+
+#: Defaults the parser leaves unset (None), so that --resume can tell an option given from a default.
+UNSET_DEFAULTS = {"seed": 0, "dtype": "float32", "validation_split": 0.2, "scale": "standardize",
+                  "monitor_test": False}
+
+#: The option of each setting whose name is not the key's (for messages).
+OPTION_NAMES = {"output": "--output-activation", "header": "--header/--no-header"}
 
 
 def register(subparsers) -> None:
@@ -27,13 +46,16 @@ def register(subparsers) -> None:
         "per-epoch training and validation cost and accuracy, then the test accuracy. With no options it trains a "
         "64-256-10 network on the 8x8 handwritten digits bundled with scikit-learn (no download). "
         "'--data FILE --target COLUMN' trains on your own CSV/NPY/NPZ data (classification or regression). "
-        "Ctrl-C (or SIGTERM) finishes the current batch, writes the --checkpoint file and exits; "
-        "'bprop train --resume FILE' continues exactly where it stopped. "
+        "Every output file (--save, --history, --checkpoint) is checked before any work. "
+        "Ctrl-C (or SIGTERM) finishes the current batch and writes what was asked: the --checkpoint, --save with "
+        "the weights of the last finished epoch (the best one with --early-stopping) and --history with the "
+        "epochs so far; 'bprop train --resume FILE' then continues exactly where it stopped, with the run's "
+        "settings, data and output files (a larger --epochs or new file paths may be given). "
         "Examples: 'bprop train --epochs 5', 'bprop train --hidden tanh --optimizer momentum --momentum 0.8 --epochs 3', "
         "'bprop train --cost cross_entropy --epochs 3 --quiet'. "
         "Exit status: 0 trained; 1 training diverged (a NaN or inf cost or weight, e.g. --eta far too large: "
         "nothing is written to --save or --history, and --checkpoint keeps its last finite epoch); "
-        "2 bad options or data, refused before training; 130 interrupted.",
+        "2 bad options or data, refused before training; 130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM.",
     )
     data = parser.add_argument_group("data")
     data.add_argument("--dataset", default=None, choices=sorted(DEFAULTS), help="data set (default: digits)")
@@ -67,12 +89,15 @@ def register(subparsers) -> None:
     files = parser.add_argument_group("files")
     files.add_argument("--save", default=None, metavar="MODEL", help="save the trained network (load with 'bprop evaluate/predict')")
     files.add_argument("--checkpoint", default=None, metavar="PATH", help="write a checkpoint every epoch and on Ctrl-C/SIGTERM")
-    files.add_argument("--resume", default=None, metavar="PATH", help="continue the run saved in this checkpoint (its settings are reused)")
+    files.add_argument("--resume", default=None, metavar="PATH",
+                       help="continue the run saved in this checkpoint: its settings, data and output files are "
+                       "reused; --epochs, --data-dir, --save, --history and --checkpoint may be given anew")
     files.add_argument("--history", default=None, metavar="PATH", help="save the per-epoch metrics as .json or .csv")
 
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
     add_network_options(parser)
-    parser.set_defaults(func=run)
+    # Unset until run() resolves them, so that --resume can tell a given option from a default.
+    parser.set_defaults(func=run, **{key: None for key in UNSET_DEFAULTS})
 
 
 #: The pixel scale of each data set: its models take raw pixels and scale them themselves.
@@ -147,7 +172,7 @@ def settings_fields() -> dict:
         "cost": Field(optional(registered(COSTS))),
         "init": Field(optional(registered(INITIALIZERS))),
         "seed": Field(optional(integer(0, (1 << 63) - 1))),
-        "dtype": Field(choice("float32", "float64")),
+        "dtype": Field(optional(choice("float32", "float64"))),
         "eta": Field(positive),
         "batch_size": Field(optional(integer(1))),
         "epochs": Field(optional(integer(1))),
@@ -158,7 +183,7 @@ def settings_fields() -> dict:
         "momentum": Field(optional(number(0, 1, high_open=True))),
         "schedule": Field(optional(string())),
         "early_stopping": Field(optional(integer(1))),
-        "monitor_test": Field(boolean()),
+        "monitor_test": Field(optional(boolean())),
         "data": Field(optional(path)),
         "target": Field(optional(_target)),
         "header": Field(optional(boolean())),
@@ -167,6 +192,10 @@ def settings_fields() -> dict:
         "test_data": Field(optional(path)),
         "task": Field(optional(choice("classification", "regression"))),
         "scale": Field(optional(_scale)),
+        "data_dir": Field(optional(path)),
+        "save": Field(optional(path)),
+        "history": Field(optional(path)),
+        "checkpoint": Field(optional(path)),
     }
 
 
@@ -176,17 +205,52 @@ def check_settings(settings) -> dict:
 
     if not isinstance(settings, dict):
         raise ValueError("this checkpoint was not written by 'bprop train' (no settings)")
-    missing = [key for key in SETTINGS if key not in settings]
+    missing = [key for key in SETTINGS if key not in settings and key not in LATER_SETTINGS]
     if missing:
         raise ValueError(f"this checkpoint was not written by 'bprop train' (no settings {missing})")
     checked = check_fields(settings, settings_fields(), "the checkpoint's settings")
+    for key in LATER_SETTINGS:
+        checked.setdefault(key, None)
     if checked["schedule"] is not None:
         parse_schedule(checked["schedule"])
     return checked
 
 
+def option_name(key: str) -> str:
+    """The command-line option of a setting: 'batch_size' -> '--batch-size'."""
+    return OPTION_NAMES.get(key, "--" + key.replace("_", "-"))
+
+
+def stored_settings(args) -> dict:
+    """The settings a checkpoint keeps (SETTINGS), with the paths made absolute."""
+    import os
+
+    settings = {key: getattr(args, key) for key in SETTINGS}
+    for key in PATH_SETTINGS:
+        if settings[key] is not None:
+            settings[key] = os.path.abspath(settings[key])
+    if isinstance(settings["target"], str) and str(settings["data"]).lower().endswith(".npy"):
+        settings["target"] = os.path.abspath(settings["target"])  # for an .npy, the file of targets
+    return settings
+
+
+def _same_setting(key: str, given, stored) -> bool:
+    import os
+
+    if given == stored:
+        return True
+    if isinstance(given, str) and isinstance(stored, str) and (key in PATH_SETTINGS or key == "target"):
+        return os.path.abspath(given) == os.path.abspath(stored)
+    return False
+
+
 def _apply_checkpoint_settings(args) -> None:
-    """On --resume, take the run's settings from the checkpoint (an explicit --epochs may extend it)."""
+    """On --resume, take the run's settings, data source and files from the checkpoint.
+
+    Options a resumed run may change (RESUME_MAY_CHANGE: more --epochs, new file paths)
+    replace the stored ones; any other option given with a value other than the run's
+    is refused, naming it, before anything is read or written.
+    """
     from ..io import FileFormatError
     from ..schema import boolean, integer
     from ..training import read_checkpoint
@@ -198,17 +262,142 @@ def _apply_checkpoint_settings(args) -> None:
         stopped = boolean()(config.get("stop_training", False))
     except ValueError as error:
         raise FileFormatError(args.resume, str(error)) from None
-    epochs = args.epochs
+    given = {key: getattr(args, key) for key in SETTINGS if getattr(args, key) is not None}
+    refused = [key for key, value in given.items()
+               if key not in RESUME_MAY_CHANGE and not _same_setting(key, value, settings[key])]
+    if refused:
+        def shown(value):
+            return ",".join(map(str, value)) if isinstance(value, list) else "unset" if value is None else str(value)
+
+        names = ", ".join(option_name(key) for key in refused)
+        runs = "; ".join(f"{option_name(key)} {shown(settings[key])}" for key in refused)
+        raise ValueError(f"{names} cannot change when resuming: the run in {args.resume} has {runs}. Leave "
+                         f"{'it' if len(refused) == 1 else 'them'} out (a resumed run keeps its settings and data; "
+                         f"only {', '.join(option_name(key) for key in RESUME_MAY_CHANGE)} may be given anew), "
+                         "or start a new run without --resume")
     for key in SETTINGS:
-        setattr(args, key, settings[key])
-    if epochs is not None:
-        args.epochs = epochs
+        if key not in given:
+            setattr(args, key, settings[key])
+    if args.checkpoint is None:  # a checkpoint written by fit(checkpoint=...) alone: keep writing to it
+        args.checkpoint = args.resume
     if done >= (args.epochs or 0) or stopped:
         print(f"{args.resume}: the run already ended after {done} epochs"
-              + ("" if stopped else f"; pass --epochs above {done} to train on"))
+              + (" (stopped by early stopping or its schedule)" if stopped else f"; pass --epochs above {done} to train on"))
+
+
+def check_outputs(args) -> None:
+    """Before any data is read: every file the run will write can be written, and no two are one."""
+    import os
+
+    from ..io import check_writable
+
+    if args.history and not args.history.lower().endswith((".json", ".csv")):
+        raise ValueError(f"--history must end in .json or .csv, got {args.history!r}")
+    outputs = [(option, path) for option, path in (("--save", args.save), ("--history", args.history),
+                                                  ("--checkpoint", args.checkpoint)) if path]
+    for option, path in outputs:
+        check_writable(path, option)
+    seen = {}
+    for option, path in outputs + ([("--resume", args.resume)] if args.resume else []):
+        real = os.path.realpath(path)
+        if real in seen and not {seen[real], option} == {"--checkpoint", "--resume"}:
+            raise ValueError(f"{seen[real]} and {option} name the same file {path}; give each its own")
+        seen.setdefault(real, option)
 
 
 def run(args) -> int:
+    """'bprop train': SIGTERM as well as Ctrl-C stops it with a message (the trainer's handlers
+    take over during training); warnings are printed as one line each."""
+    import signal
+    import sys
+    import threading
+    import warnings
+
+    def one_line(message, category, filename, lineno, file=None, line=None):
+        print(f"bprop train: warning: {message}", file=sys.stderr)
+
+    def terminate(signum, frame):
+        raise KeyboardInterrupt("SIGTERM")
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, terminate) if main_thread else None
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = one_line
+            return _train(args)
+    except KeyboardInterrupt as error:  # a second signal, or one outside training
+        return _stopped_at_once(args, error)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _stopped_at_once(args, error: KeyboardInterrupt) -> int:
+    """Stopped by a signal outside the trainer's care (a second Ctrl-C, or before training)."""
+    import os
+    import shlex
+    import sys
+    import time
+
+    name = error.args[0] if error.args and error.args[0] in ("SIGINT", "SIGTERM") else "SIGINT"
+    unwritten = [f"{option} {path}" for option, path in (("--save", getattr(args, "save", None)),
+                                                          ("--history", getattr(args, "history", None))) if path]
+    lines = [f"bprop train: stopped at once by {name}{' (Ctrl-C)' if name == 'SIGINT' else ''}"
+             + (f"; not written: {', '.join(unwritten)}" if unwritten else "")]
+    checkpoint = getattr(args, "checkpoint", None)
+    if checkpoint and os.path.isfile(checkpoint):
+        written = time.strftime("%H:%M:%S", time.localtime(os.path.getmtime(checkpoint)))
+        lines.append(f"the checkpoint {checkpoint} (last written at {written}) is intact; "
+                     f"continue with: bprop train --resume {shlex.quote(checkpoint)}")
+    else:
+        lines.append("no checkpoint was written" + ("" if checkpoint else " (give --checkpoint PATH to be able to resume)"))
+    print("\n".join(lines), file=sys.stderr)
+    return 143 if name == "SIGTERM" else 130
+
+
+def _interrupted(args, net, stop, early_stopping) -> int:
+    """After the first Ctrl-C/SIGTERM: write what the user asked for, say exactly what was written."""
+    import shlex
+    import signal
+
+    from ..training.callbacks import format_metric
+
+    signame = {signal.SIGINT: "Ctrl-C (SIGINT)", signal.SIGTERM: "SIGTERM"}.get(stop.signum, "Ctrl-C")
+    finished = len(stop.history) if stop.history is not None else 0
+    where = f"after epoch {stop.epoch}" if stop.batch == 0 else f"in epoch {stop.epoch + 1}, after batch {stop.batch}"
+    print(f"bprop train: interrupted by {signame} {where}; {finished} epoch{'s' if finished != 1 else ''} finished",
+          flush=True)
+    if stop.checkpoint:
+        at = f"epoch {stop.epoch + 1}, batch {stop.batch}" if stop.batch else f"the end of epoch {stop.epoch}"
+        print(f"  checkpoint {stop.checkpoint}: written (at {at}; a resumed run continues exactly there)", flush=True)
+    else:
+        print("  no checkpoint: this run has no --checkpoint, so it cannot be resumed", flush=True)
+    if args.save:
+        params, which = stop.finished_params, f"the weights after epoch {finished}, the last finished"
+        if early_stopping is not None and early_stopping.best_params:
+            params = early_stopping.best_params
+            which = (f"the weights of epoch {early_stopping.best_epoch}, the best so far by {early_stopping.monitor} "
+                     f"({format_metric(early_stopping.monitor, early_stopping.best)})")
+        if params is None:
+            print(f"  model {args.save}: not written (no epoch finished"
+                  + (" since the run resumed mid-epoch)" if finished else ")"), flush=True)
+        else:
+            for (param, _), value in zip(net.trainable_parameters(), params):
+                param[...] = value
+            net.save(args.save)
+            print(f"  model {args.save}: written, {which}", flush=True)
+    if args.history:
+        if finished:
+            stop.history.save(args.history)
+            print(f"  history {args.history}: written, {'epoch 1' if finished == 1 else f'epochs 1-{finished}'}", flush=True)
+        else:
+            print(f"  history {args.history}: not written (no epoch finished)", flush=True)
+    if stop.checkpoint:
+        print(f"continue with: bprop train --resume {shlex.quote(stop.checkpoint)}", flush=True)
+    return 143 if stop.signum == signal.SIGTERM else 130
+
+
+def _train(args) -> int:
     import sys
     import time
 
@@ -221,6 +410,10 @@ def run(args) -> int:
 
     if args.resume:
         _apply_checkpoint_settings(args)
+    for key, default in UNSET_DEFAULTS.items():
+        if getattr(args, key) is None:
+            setattr(args, key, default)
+    check_outputs(args)
     if args.data is not None and args.dataset is not None:
         raise ValueError("give --dataset (a bundled data set) or --data (your own file), not both")
     own = own_data(args) if args.data is not None else None
@@ -246,8 +439,6 @@ def run(args) -> int:
     args.epochs = args.epochs if args.epochs is not None else defaults["epochs"]
     if args.l1 is not None and args.l2 is not None:
         raise ValueError("give --l1 or --l2, not both")
-    if args.history and not args.history.lower().endswith((".json", ".csv")):
-        raise ValueError(f"--history must end in .json or .csv, got {args.history!r}")
 
     regularizer = L2(args.l2) if args.l2 is not None else L1(args.l1) if args.l1 is not None else None
     if args.momentum is not None and args.optimizer not in ("momentum", "nesterov"):
@@ -264,8 +455,10 @@ def run(args) -> int:
     monitor = "val_cost" if own is not None and own.task == "regression" else "val_accuracy"
     if args.schedule:
         callbacks.append(parse_schedule(args.schedule, monitor))
+    early_stopping = None
     if args.early_stopping is not None:
-        callbacks.append(EarlyStopping(monitor, patience=args.early_stopping))
+        early_stopping = EarlyStopping(monitor, patience=args.early_stopping)
+        callbacks.append(early_stopping)
 
     # Check every setting (names, sizes, hyperparameters) before loading, or downloading, any data.
     positive_int("--batch-size", args.batch_size)
@@ -290,7 +483,7 @@ def run(args) -> int:
         print(f"{net!r}, batch size {args.batch_size}, {args.epochs} epochs, seed {args.seed}; {', '.join(extras)}")
         if args.resume:
             print(f"resuming from {args.resume}")
-    settings = {key: getattr(args, key) for key in SETTINGS}
+    settings = stored_settings(args)
     started = time.perf_counter()
     try:
         history = net.fit(train.x, train.y, epochs=args.epochs, batch_size=args.batch_size, eta=args.eta,
@@ -299,10 +492,7 @@ def run(args) -> int:
                           callbacks=callbacks, verbose=not args.quiet, checkpoint=args.checkpoint,
                           resume=args.resume, settings=settings)
     except TrainingInterrupted as stop:
-        print(f"bprop train: {stop}")
-        if stop.checkpoint:
-            print(f"continue with: bprop train --resume {stop.checkpoint}")
-        return 130
+        return _interrupted(args, net, stop, early_stopping)
     except DivergenceError as error:
         # Status 1, not the 2 of a refused option: the options were valid, the run failed.
         # Nothing below runs, so --save and --history stay as they were.
