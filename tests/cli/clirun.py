@@ -26,9 +26,14 @@ def bprop(*args, cwd=None, timeout: float = 90, **env):
     return done.returncode, done.stdout, done.stderr
 
 
-def signalled(args, signals, *, cwd=None, after_line=1, wait_for=None, pause=0.0, timeout: float = 90):
+def signalled(args, signals, *, cwd=None, after_line=1, wait_for=None, together=False, timeout: float = 90):
     """Start 'bprop train ARGS', wait for its ``after_line``-th epoch line (and the file ``wait_for``),
-    send ``signals`` (``pause`` seconds apart); return (returncode, stdout, stderr)."""
+    send ``signals``; return (returncode, stdout, stderr).
+
+    ``together``: send them while the process is stopped (SIGSTOP ... SIGCONT), so that it
+    receives them at the same moment: the second then always finds the first being handled
+    (sent while it runs, the process may have finished before the second arrives).
+    """
     process = subprocess.Popen([sys.executable, "-m", "bprop", "train", *map(str, args)], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=environment(), cwd=cwd)
     deadline = time.monotonic() + timeout
@@ -43,16 +48,27 @@ def signalled(args, signals, *, cwd=None, after_line=1, wait_for=None, pause=0.0
         while wait_for is not None and not os.path.exists(wait_for):
             assert time.monotonic() < deadline, f"{wait_for} never appeared"
             time.sleep(0.01)
-        for index, signum in enumerate(signals):
-            if index:
-                time.sleep(pause)
+        if together:
+            process.send_signal(signal.SIGSTOP)
+            while stopped_state(process.pid) != "T":
+                assert time.monotonic() < deadline, "the process did not stop"
+                time.sleep(0.005)
+        for signum in signals:
             process.send_signal(signum)
+        if together:
+            process.send_signal(signal.SIGCONT)
         out, err = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
     return process.returncode, "".join(lines) + out, err
+
+
+def stopped_state(pid: int) -> str:
+    """The state letter of /proc/PID/stat (T: stopped)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
 
 
 def same_weights(a, b) -> bool:

@@ -20,7 +20,7 @@ EPOCH = re.compile(r"epoch +(\d+)/40  train cost \d\.\d{4} acc +\d+\.\d\d%  val 
 
 def test_schedule_early_stopping_and_restore_each_print_one_unwrapped_line_in_a_log():
     # stdout is a pipe (not a terminal) and COLUMNS=40: rich would wrap at 40 columns if it wrapped at all.
-    code, out, err = run_bprop("train", "--sizes", "64,8,10", "--epochs", "40", "--schedule", "step:3",
+    code, out, err = run_bprop("train", "--sizes", "64,8,10", "--eta", "0.5", "--epochs", "40", "--schedule", "step:3",
                                "--early-stopping", "2", COLUMNS="40")
     assert code == 0, err
     lines = out.splitlines()

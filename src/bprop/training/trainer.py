@@ -464,7 +464,9 @@ class Trainer:
             try:
                 self._emit("on_batch_end", batch, self.n_batches)
             except KeyboardInterrupt:
-                self._interrupt = self._interrupt or signal.SIGINT
+                if self._interrupt is not None:  # a second signal, arrived during a callback: stop at once
+                    raise
+                self._interrupt = signal.SIGINT
             if self._interrupt is not None:
                 totals["seconds"] += time.perf_counter() - started
                 self._check_interrupt()
