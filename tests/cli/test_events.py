@@ -84,7 +84,7 @@ def test_verbose_false_prints_nothing_while_callbacks_still_get_the_events(capsy
     assert collect.messages[0].startswith("eta halved after epoch ") and "(1 of 1): 0.5 -> 0.25; val_accuracy" in \
         collect.messages[0]
     assert collect.messages[1].startswith("stopping after epoch ")
-    assert "and eta was already halved 1 times" in collect.messages[1]
+    assert "and eta was already halved 1 time" in collect.messages[1]
 
 
 def test_the_progress_bar_shows_running_scores_speed_and_both_etas():

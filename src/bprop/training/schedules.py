@@ -91,8 +91,9 @@ class HalveOnPlateau(Callback):
                    f"(best {format_metric(self.monitor, self.best)})")
         if self.halvings >= self.max_halvings:
             trainer.stop_training = True
+            times = f"{self.max_halvings} time{'s' if self.max_halvings != 1 else ''}"
             trainer.report(f"stopping after epoch {epoch + 1}: {plateau}, and eta was already "
-                           f"{'halved' if self.factor == 0.5 else 'reduced'} {self.max_halvings} times")
+                           f"{'halved' if self.factor == 0.5 else 'reduced'} {times}")
             return
         old = trainer.optimizer.eta
         trainer.optimizer.eta *= self.factor
