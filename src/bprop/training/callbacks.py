@@ -146,10 +146,12 @@ class ProgressBar(Callback):
         self._show_eta = any(callback.changes_eta for callback in trainer.callbacks)
         self._progress = Progress(
             TextColumn("[bold]epoch {task.fields[epoch]}"),
-            BarColumn(bar_width=24),
+            BarColumn(bar_width=10),
             MofNCompleteColumn(),
-            TextColumn("batches  {task.fields[scores]}  epoch ETA {task.fields[epoch_eta]}  "
-                       "run ETA {task.fields[run_eta]}"),
+            # About 115 columns for MNIST: narrower than a 120-column terminal, so the "^C" a
+            # terminal echoes stays on the bar's line, which stopping the bar then clears.
+            TextColumn("batches  {task.fields[scores]}  ETA epoch {task.fields[epoch_eta]}, "
+                       "run {task.fields[run_eta]}"),
             console=self.console,
             transient=True,
             auto_refresh=False,  # redrawn from on_batch_end, no refresh thread
