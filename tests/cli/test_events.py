@@ -100,6 +100,7 @@ def test_the_progress_bar_shows_running_scores_speed_and_both_etas():
     drawn = re.findall(r"epoch 1/2 \S+ +(\d+)/100 batches  cost (\d\.\d{4})  acc (\d+\.\d\d)%  ([\d,]+) samples/s  "
                        r"ETA epoch (\d:\d\d:\d\d), run (\d:\d\d:\d\d)", screen)
     assert drawn, screen[-2000:]
+    assert "-:--:--" not in screen  # every frame drawn with its own fields (none with an epoch's blank ones)
     for done, cost, acc, speed, epoch_eta, run_eta in drawn:
         assert int(done) >= 4096 // 50 and 0 < float(cost) < 1 and 50 < float(acc) <= 100
         assert int(speed.replace(",", "")) > 0

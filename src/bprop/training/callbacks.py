@@ -174,14 +174,16 @@ class ProgressBar(Callback):
     def on_batch_end(self, trainer, batch, n_batches):
         if (batch + 1) % self._every == 0 or batch + 1 == n_batches:
             now = time.monotonic()
-            redraw = now >= self._next_redraw
-            if redraw and not self._shown:
-                self._progress.start()  # the bar appears (transient: gone again at stop)
+            if now < self._next_redraw:
+                self._progress.update(self._task, completed=batch + 1)
+                return
+            self._progress.update(self._task, completed=batch + 1, **self._fields(trainer, batch + 1))
+            if self._shown:
+                self._progress.refresh()
+            else:
+                self._progress.start()  # the bar appears, drawn with these fields (transient: gone at stop)
                 self._shown = True
-            fields = self._fields(trainer, batch + 1) if redraw else {}
-            self._progress.update(self._task, completed=batch + 1, refresh=redraw, **fields)
-            if redraw:
-                self._next_redraw = now + self.REDRAW_SECONDS
+            self._next_redraw = now + self.REDRAW_SECONDS
 
     def _fields(self, trainer, done: int) -> dict:
         """The running scores, samples per second and both ETAs, after ``done`` batches."""
