@@ -109,5 +109,8 @@ def test_kill_9_during_saves_leaves_a_whole_file_and_no_temp_after_the_next_save
         if path.exists():  # whole: the writer's last complete save, or ours from the round before
             assert bprop.io.load_arrays(path, kind="model")[0]["w"].shape in ((3_000_000,), (3,))
         bprop.io.save_arrays(path, {"w": np.zeros(3)}, {}, kind="model")
-        assert temp_files(tmp_path) == []
+        # Every temp file with data is gone. A writer killed between creating its temp file and
+        # locking it leaves an empty one, which may belong to a live writer until it is
+        # STALE_EMPTY_SECONDS old (removed then); nothing is lost either way.
+        assert [name for name in temp_files(tmp_path) if (tmp_path / name).stat().st_size > 0] == []
     print(f"temp files left by 5 kill -9s: {left}")
