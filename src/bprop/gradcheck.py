@@ -138,7 +138,7 @@ def gradcheck(net, x, y, eps: float = 1e-6) -> GradcheckReport:
     def objective() -> float:
         cost = work.head.value(work.forward_logits(x, training=bool(dropouts)), targets)
         if work.regularizer is not None:
-            cost += work.penalty(work._penalty_n(m))
+            cost += work._penalty_term(m)
         return cost
 
     started = time.perf_counter()

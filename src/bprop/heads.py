@@ -157,7 +157,7 @@ class OutputHead:
     # -- BP1 ---------------------------------------------------------------------
 
     def delta(self, z: np.ndarray, a: np.ndarray, y: np.ndarray, out: np.ndarray | None = None,
-              target_index: np.ndarray | None = None) -> np.ndarray:
+              target_index: np.ndarray | None = None, row_weights: np.ndarray | None = None) -> np.ndarray:
         """BP1: delta^L = ∂C/∂z^L of the batch-mean cost, (m, n_L), into ``out`` when given.
 
         Args:
@@ -167,11 +167,15 @@ class OutputHead:
                 the flat index i n_L + label_i of each row's 1 in an (m, n_L) array, (m,).
                 BP1 is then a^L - y with the target entry written as -Σ_(k≠label) a_k
                 (exactly 1 - a_label, where a rounded a_label gives 0), without reading y.
+            row_weights: for the weighted mean cost C = Σ_x w_x C_x / Σ_x w_x, each row's
+                w_x / Σ_x w_x, (m,) of z's dtype: row x's ∂C_x/∂z^L is scaled by it instead
+                of by 1/m (None: the plain mean, every w_x = 1).
         """
         dtype = z.dtype
         m = dtype.type(z.shape[0])
         if target_index is not None:  # the training hot path: sums of outputs, no logarithm
-            return one_hot_log_likelihood_delta(a, target_index, m, out)
+            scale = None if row_weights is None else row_weights[:, None]
+            return one_hot_log_likelihood_delta(a, target_index, m, out, scale)
         # Every other pair in float64 (see ``terms``), a^L recomputed from z^L at that precision.
         z, y = np.asarray(z, dtype=np.float64), np.asarray(y, dtype=np.float64)
         a = self.outputs(z)
@@ -195,7 +199,10 @@ class OutputHead:
             else:
                 result = act.backward(z, a, d)
         result = result.astype(dtype)
-        result /= m
+        if row_weights is None:
+            result /= m
+        else:
+            result *= row_weights[:, None]
         if out is None:
             return result
         np.copyto(out, result)
@@ -287,13 +294,14 @@ def softmax_nll_at_labels(z: np.ndarray, labels: np.ndarray) -> float:
     return float((np.log1p(others) + (top - at_label)).sum(dtype=np.float64))
 
 
-def one_hot_log_likelihood_delta(a: np.ndarray, target_index: np.ndarray, m, out=None) -> np.ndarray:
+def one_hot_log_likelihood_delta(a: np.ndarray, target_index: np.ndarray, m, out=None, scale=None) -> np.ndarray:
     """(a - y) / m for one-hot y given by ``target_index`` (flat indices of the 1s in a C-ordered
     (m, n) array), with the target entries -Σ_(k≠label) a_k / m: the sum of the other outputs,
-    never 1 - a_label. Five NumPy calls, about 2 us at batch 10."""
+    never 1 - a_label. Five NumPy calls, about 2 us at batch 10. ``scale``: row factors (m, 1)
+    (w_x / Σ w, ``OutputHead.delta``) in place of 1/m."""
     if out is None:
         out = np.empty(a.shape, dtype=a.dtype)  # C order: target_index counts in it
-    delta = np.multiply(a, 1 / m, out=out)
+    delta = np.multiply(a, 1 / m if scale is None else scale, out=out)
     flat = delta.reshape(-1)  # a view of the C-ordered buffer
     flat[target_index] = 0
     others = kernels.row_sum(delta)  # Σ_(k≠label) a_k / m, a sum of non-negatives (one gemv when m is large)

@@ -27,6 +27,7 @@ from . import activations, costs, heads, preprocessing as preprocessing_module, 
 from .layers import Dense, Dropout, Layer
 from .tasks import Task
 from .validation import as_inputs, float_dtype, positive_int, seed_value
+from .weights import check_sample_weight, row_weights, weighted_mean
 
 
 class Gradients(NamedTuple):
@@ -360,12 +361,21 @@ class Network:
         """n for the penalty: the training-set size, or m samples before any fit."""
         return self.regularizer.n or m
 
-    def total_cost(self, x, y) -> float:
-        """The cost C over (x, y): the batch mean of C_x plus the regularization term."""
+    def _penalty_term(self, m) -> float:
+        """The regularization term with n = ``regularizer.n`` (set by fit: the training-set size,
+        or Σ w_x with sample weights, ``bprop.weights``), else m (a count or a sum of weights)."""
+        return self.regularizer.penalty(list(self.weights), self._penalty_n(m))
+
+    def total_cost(self, x, y, sample_weight=None) -> float:
+        """The cost C over (x, y): the batch mean of C_x plus the regularization term.
+
+        ``sample_weight`` (m,): the weighted mean Σ w_x C_x / Σ w_x instead, with n = Σ w_x
+        in the regularization term before any fit (``bprop.weights``)."""
         x, targets, _ = self.prepare(x, y)
-        cost = self.head.value(self.forward_logits(x), targets)
+        weights = check_sample_weight(sample_weight, x.shape[0])
+        cost = weighted_mean(self.head.losses(self.forward_logits(x), targets), weights)
         if self.regularizer is not None:
-            cost += self.penalty(self._penalty_n(x.shape[0]))
+            cost += self._penalty_term(x.shape[0] if weights is None else float(weights.sum()))
         return cost
 
     def evaluate(self, x, y, batch_size: int = 4096) -> dict:
@@ -393,13 +403,13 @@ class Network:
         n = x.shape[0]
         cost = total_cost / n
         if self.regularizer is not None:
-            cost += self.penalty(self._penalty_n(n))
+            cost += self._penalty_term(n)
         return {"cost": cost, **self.task.scores(np.concatenate(logits), targets, labels)}
 
     # -- backward -------------------------------------------------------------------
 
     def _backprop(self, x: np.ndarray, targets: np.ndarray, penalty: bool = True, sgd=None,
-                  target_index: np.ndarray | None = None) -> np.ndarray:
+                  target_index: np.ndarray | None = None, row_weights: np.ndarray | None = None) -> np.ndarray:
         """Fill every layer's gradients for one batch; return z^L (m, n_L), a buffer
         the next training batch overwrites.
 
@@ -410,12 +420,13 @@ class Network:
         update as soon as its delta is known, instead of storing gradients; the
         caller folds any L2 term into ``sgd.decay``. ``target_index`` (softmax +
         log-likelihood with one-hot targets: the flat index of each row's 1) lets BP1
-        skip the targets (``OutputHead.delta``).
+        skip the targets (``OutputHead.delta``). ``row_weights`` (m,): w_x / Σ w_x of a
+        weighted batch (``bprop.weights``), BP1's row factors in place of 1/m.
         """
         self._forward(x, training=True)
         output_layer = self.layers[-1]
         # BP1: delta^L (m, n_L), with the 1/m of the batch-mean cost.
-        delta = output_layer.output_delta(self.head, targets, target_index)
+        delta = output_layer.output_delta(self.head, targets, target_index, row_weights)
         grad = output_layer.backward_delta(delta, len(self.layers) > 1, sgd)
         # BP2 down the stack; the first layer needs no gradient w.r.t. the data.
         for index in range(len(self.layers) - 2, -1, -1):
@@ -432,12 +443,14 @@ class Network:
         for layer in self.dense_layers:
             self.regularizer.add_gradient(layer.params["weights"], layer.grads["weights"], n)
 
-    def backprop(self, x, y) -> Gradients:
+    def backprop(self, x, y, sample_weight=None) -> Gradients:
         """Gradients of the batch-mean cost C for every weight and bias.
 
         Args:
             x: inputs, shape (m, n_0).
             y: class labels (m,) or targets (m, n_L) (see ``bprop.tasks``).
+            sample_weight: optional weights w_x >= 0 (m,): the gradients of the weighted
+                mean Σ w_x C_x / Σ w_x (``bprop.weights``), as ``total_cost`` computes it.
         Returns:
             Gradients(weights=[dC/dw^l, (n_l, n_(l-1))], biases=[dC/db^l, (n_l,)]),
             fresh arrays the caller owns; index l - 1 holds layer l.
@@ -448,7 +461,12 @@ class Network:
         gradient of ``total_cost``.
         """
         x, targets, _ = self.prepare(x, y)
-        self._backprop(x, targets)
+        weights = check_sample_weight(sample_weight, x.shape[0])
+        if weights is None:
+            self._backprop(x, targets)
+        else:
+            self._backprop(x, targets, penalty=False, row_weights=row_weights(weights, self.dtype))
+            self._add_penalty_gradients(weights.sum())
         dense = self.dense_layers
         gradients = Gradients(
             [layer.grads["weights"].copy() for layer in dense],
@@ -480,6 +498,8 @@ class Network:
             monitor: {name: (x, y)} more sets scored every epoch, e.g. {"test": (x_t, y_t)}.
             checkpoint: a path for checkpoints (every epoch and on Ctrl-C/SIGTERM).
             resume: a checkpoint path to continue from (same data and settings).
+            sample_weight: weights w_x >= 0 (m,): train on the weighted mean cost
+                Σ w_x C_x / Σ w_x, L2/L1 with n = Σ w_x (``bprop.weights``).
             See ``bprop.training.Trainer`` for the rest.
         Raises:
             ValueError: bad data or options (unknown ones are named), before anything
@@ -492,14 +512,15 @@ class Network:
         from .training import Trainer
 
         known = set(inspect.signature(Trainer.__init__).parameters) - {"self", "net", "epochs", "batch_size", "eta"}
-        known.add("resume")
+        known.update(("resume", "sample_weight"))
         unknown = sorted(set(options) - known)
         if unknown:
             raise ValueError(f"unknown fit option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
                              f"valid options are: epochs, batch_size, eta, {', '.join(sorted(known))}")
         resume = options.pop("resume", None)
+        sample_weight = options.pop("sample_weight", None)
         trainer = Trainer(self, epochs=epochs, batch_size=batch_size, eta=eta, **options)
-        return trainer.fit(x, y, resume=resume)
+        return trainer.fit(x, y, resume=resume, sample_weight=sample_weight)
 
     # -- files ----------------------------------------------------------------------
 

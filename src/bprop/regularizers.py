@@ -42,7 +42,9 @@ class Regularizer:
 
     def __init__(self, lmbda: float, n: int | None = None):
         self.lmbda = positive_float(f"{self.name} lambda", lmbda)
-        self.n = None if n is None else positive_int("regularizer n", n)
+        # n: the number of training samples, or their summed weights (``bprop.weights``).
+        self.n = None if n is None else (positive_int("regularizer n", n) if isinstance(n, (int, np.integer))
+                                         else positive_float("regularizer n", n))
 
     def penalty(self, weights: list[np.ndarray], n: int) -> float:
         """The term added to the cost C, summed over the weight matrices."""

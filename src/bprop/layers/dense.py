@@ -165,12 +165,13 @@ class Dense(Layer):
         self.activation.backward(z, a, grad_output, out=delta)  # delta^l = dC/dz^l, (m, n_l)
         return self.backward_delta(delta, need_input_grad, sgd)
 
-    def output_delta(self, head, targets: np.ndarray, target_index: np.ndarray | None = None) -> np.ndarray:
+    def output_delta(self, head, targets: np.ndarray, target_index: np.ndarray | None = None,
+                     row_weights: np.ndarray | None = None) -> np.ndarray:
         """BP1 for this layer as the output layer L: delta^L = dC/dz^L, (m, n_L), from the
-        network's ``heads.OutputHead`` (``target_index``: see ``OutputHead.delta``)."""
+        network's ``heads.OutputHead`` (``target_index``, ``row_weights``: see ``OutputHead.delta``)."""
         x, z, a = self._require_cache()
         delta = self._work.get("delta", x.shape[0], self.n_out, z.dtype)
-        return head.delta(z, a, targets, out=delta, target_index=target_index)
+        return head.delta(z, a, targets, out=delta, target_index=target_index, row_weights=row_weights)
 
     def backward_delta(self, delta: np.ndarray, need_input_grad: bool = True, sgd: SGDStep | None = None) -> np.ndarray | None:
         """Given delta^l = dC/dz^l (m, n_l), fill BP3 and BP4; return dC/da^(l-1).

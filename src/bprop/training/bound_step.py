@@ -55,10 +55,12 @@ class BoundSGDStep:
         """True when ``run`` uses the bound layer steps (False: it calls ``_backprop``)."""
         return self.steps is not None
 
-    def run(self, sgd: SGDStep, target_index: np.ndarray | None = None) -> np.ndarray:
+    def run(self, sgd: SGDStep, target_index: np.ndarray | None = None,
+            row_weights: np.ndarray | None = None) -> np.ndarray:
         """Train on the batch in the buffers; return z^L (m, n_L), overwritten next batch.
 
-        ``target_index``: see ``heads.OutputHead.delta`` (one-hot softmax + log-likelihood)."""
+        ``target_index``, ``row_weights``: see ``heads.OutputHead.delta`` (one-hot softmax +
+        log-likelihood; sample weights)."""
         steps = self.steps
         if steps is not None:
             for step in steps:
@@ -67,13 +69,15 @@ class BoundSGDStep:
                     steps = self.steps
                     break
         if steps is None:
-            return self.net._backprop(self.inputs, self.targets, penalty=False, sgd=sgd, target_index=target_index)
+            return self.net._backprop(self.inputs, self.targets, penalty=False, sgd=sgd, target_index=target_index,
+                                      row_weights=row_weights)
         for step in steps:
             step.forward()
         top = steps[-1]
         # BP1: delta^L (m, n_L), with the 1/m of the batch-mean cost, into the output layer's
         # buffer (activations and costs write into ``out`` when given one).
-        self.net.head.delta(top.z, top.a, self.targets, out=top.delta, target_index=target_index)
+        self.net.head.delta(top.z, top.a, self.targets, out=top.delta, target_index=target_index,
+                            row_weights=row_weights)
         grad = top.backward_delta(sgd)
         # BP2 down the stack; the first layer computes no gradient w.r.t. the data.
         for index in range(len(steps) - 2, -1, -1):

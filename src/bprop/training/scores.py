@@ -41,12 +41,13 @@ class RunningScores:
         batch_size: the largest batch ``add`` will get.
         one_hot: every target row is the one-hot row of its label
             (``validation.are_one_hot``), so the cost may be read from the labels.
+        weights: sample weights (n,) or None: the cost total is then Σ_x w_x C_x.
     """
 
     def __init__(self, net, targets: np.ndarray, labels: np.ndarray | None, batch_size: int,
-                 one_hot: bool = False):
-        self.net, self.targets, self.labels = net, targets, labels
-        self.one_hot = one_hot and net.head.scores_from_labels
+                 one_hot: bool = False, weights: np.ndarray | None = None):
+        self.net, self.targets, self.labels, self.weights = net, targets, labels, weights
+        self.one_hot = one_hot and weights is None and net.head.scores_from_labels
         self.batch_size = batch_size
         rows = max(batch_size, min(BLOCK_ROWS, targets.shape[0]))
         self.block = np.empty((rows, targets.shape[1]), dtype=targets.dtype)
@@ -92,8 +93,10 @@ class RunningScores:
         labels = None if self.labels is None else self.labels[index]
         if self.one_hot:
             cost = net.head.total_at_labels(z, labels)
-        else:
+        elif self.weights is None:
             cost = float(net.head.losses(z, self.targets[index]).sum(dtype=np.float64))
+        else:  # Σ_x w_x C_x (the trainer divides by Σ w_x)
+            cost = float(np.dot(self.weights[index], net.head.losses(z, self.targets[index]).astype(np.float64)))
         return cost, None if labels is None else net.task.n_right(z, labels)
 
     def _first_non_finite(self, count: int) -> NonFiniteValue:

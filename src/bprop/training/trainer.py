@@ -67,6 +67,7 @@ from .. import kernels, optimizers
 from ..costs import LogLikelihood
 from ..schema import Field, boolean, check_fields, choice, integer, list_of, number, optional, short, string
 from ..validation import are_one_hot, as_inputs, first_non_finite_parameter, flag, positive_float, positive_int
+from ..weights import check_sample_weight, row_weights
 from .bound_step import BoundSGDStep
 from .callbacks import Callback, ProgressBar
 from .divergence import DivergenceError, NonFiniteValue
@@ -232,6 +233,7 @@ class Trainer:
         self._order: np.ndarray | None = None
         self._totals = self._fresh_totals()
         self._scores: RunningScores | None = None
+        self._weights: np.ndarray | None = None
         self._interrupt: int | None = None
         self._epoch_start: dict | None = None
 
@@ -268,8 +270,12 @@ class Trainer:
 
     # -- the loop -------------------------------------------------------------------
 
-    def fit(self, x, y, resume=None):
+    def fit(self, x, y, resume=None, sample_weight=None):
         """Train on (x, y); with ``resume=PATH`` continue the run saved in that checkpoint.
+
+        ``sample_weight``: weights w_x >= 0 (n,): each batch trains on the weighted mean
+        Σ w_x C_x / Σ w_x, the regularizer's n is Σ w_x and train_cost is the weighted
+        mean (``bprop.weights``); None or all ones: the plain mean.
 
         Raises:
             ValueError: bad data or settings, before anything changes.
@@ -287,6 +293,7 @@ class Trainer:
             preprocessing.fit(as_inputs(x, net.n_inputs, net.dtype))
         classes = net.classes if net.classes is not None else net.task.learn_classes(y)
         x, targets, labels = net.prepare(x, y, classes, preprocessing)
+        weights = check_sample_weight(sample_weight, x.shape[0])
         sets = []
         if self.validation is not None:
             sets.append(("val", self._prepare_pair(self.validation, "validation", classes, preprocessing)))
@@ -305,12 +312,14 @@ class Trainer:
             callback_state = self._restore(resume, n, x.shape[1])  # checked completely before it changes anything
         net.classes, net.preprocessing = classes, preprocessing
         if net.regularizer is not None:
-            net.regularizer.n = n  # seed 002: lambda / n with n the training-set size
+            # seed 002: lambda / n with n the training-set size (weighted: Σ w_x)
+            net.regularizer.n = n if weights is None else float(weights.sum())
         x_buffer = np.empty((batch_size, x.shape[1]), dtype=x.dtype)
         t_buffer = np.empty((batch_size, targets.shape[1]), dtype=targets.dtype)
         # class labels given: the cost read from the labels, and BP1 without the targets
         one_hot = labels is not None and labels.ndim == 1 and are_one_hot(targets, labels)
-        self._scores = RunningScores(net, targets, labels, batch_size, one_hot)
+        self._scores = RunningScores(net, targets, labels, batch_size, one_hot, weights)
+        self._weights = weights
 
         self._emit("on_train_begin")
         if callback_state is not None:
@@ -419,7 +428,7 @@ class Trainer:
         if one_hot_labels is not None and net.head.fused and isinstance(net.cost, LogLikelihood):
             target_index = one_hot_labels[order] + (np.arange(n) % batch_size) * net.n_outputs
         # Read once per epoch: schedules change eta between epochs only.
-        fused = optimizer.fused_step(net.regularizer, n)
+        fused = optimizer.fused_step(net.regularizer, n if self._weights is None else float(self._weights.sum()))
         # A sampled batch stays on the fused path when the largest layer's gradient norm is
         # cheaper from its Gram matrices than formed (small batches); otherwise it stores the
         # gradients, whose norms are then free, and steps with them.
@@ -441,6 +450,7 @@ class Trainer:
                 tb, batch_index = targets.take(index, axis=0, out=t_buffer[:m], mode="clip"), None
             else:
                 tb, batch_index = t_buffer[:m], target_index[batch * batch_size : batch * batch_size + m]
+            batch_weights = None if self._weights is None else row_weights(self._weights[index], x.dtype)
             sample_norms = every and batch % every == 0
             if fused is not None and (not sample_norms or norms_when_fused):
                 # Plain SGD: each layer applies its update inside backward (BP3/BP4 fused with
@@ -449,11 +459,14 @@ class Trainer:
                 step = bound_steps.get(m)
                 if step is None:
                     step = bound_steps[m] = BoundSGDStep(net, x_buffer[:m], t_buffer[:m])
-                z = step.run(fused, batch_index)
+                if batch_weights is None:
+                    z = step.run(fused, batch_index)
+                else:
+                    z = step.run(fused, batch_index, row_weights=batch_weights)
                 if sample_norms:
                     self._add_norms([layer.gradient_norms() for layer in dense])
             else:
-                z = net._backprop(xb, tb, penalty=False, target_index=batch_index)
+                z = net._backprop(xb, tb, penalty=False, target_index=batch_index, row_weights=batch_weights)
                 if sample_norms:
                     self._add_norms([(kernels.norm(layer.grads["weights"]), kernels.norm(layer.grads["biases"]))
                                      for layer in dense])
@@ -535,7 +548,7 @@ class Trainer:
     def _epoch_logs(self, n, sets, started) -> dict:
         net, totals = self.net, self._totals
         self._scores.flush(totals)
-        train_cost = totals["cost"] / n
+        train_cost = totals["cost"] / (n if self._weights is None else float(self._weights.sum()))
         if net.regularizer is not None:
             train_cost += net.penalty()
         logs = {"epoch": self.epoch + 1, "train_cost": train_cost}
