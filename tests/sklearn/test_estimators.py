@@ -1,0 +1,236 @@
+"""bprop's scikit-learn estimators in the tools a practitioner uses first, and the
+behaviour the issue promises: partial_fit and warm starts keep the optimizer state,
+weights equal repeated rows, labels of any kind round-trip through the model file."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits, make_classification, make_regression
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.class_weight import compute_sample_weight
+
+import bprop
+from bprop.sklearn import MLPClassifier, MLPRegressor
+
+
+@pytest.fixture(scope="module")
+def digits():
+    x, y = load_digits(return_X_y=True)
+    return x[:600] / 16, y[:600]
+
+
+def same_parameters(a, b):
+    return all(np.array_equal(p, q) for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_))
+
+
+def test_cross_val_score_learns_the_digits(digits):
+    x, y = digits
+    scores = cross_val_score(MLPClassifier(hidden_layer_sizes=(32,), max_epochs=20, learning_rate=0.01,
+                                           batch_size=32, random_state=0), x, y, cv=3)
+    assert scores.shape == (3,) and scores.min() > 0.8
+
+
+def test_pipeline_with_a_scaler(digits):
+    x, y = digits
+    model = Pipeline([("scale", StandardScaler()),
+                      ("mlp", MLPClassifier(hidden_layer_sizes=(32,), max_epochs=20, learning_rate=0.01,
+                                            batch_size=32, random_state=0))])
+    model.fit(x[:400], y[:400])
+    assert model.score(x[400:], y[400:]) > 0.8  # scikit-learn's MLP: 0.845 on this split
+    assert isinstance(model.named_steps["mlp"].network_, bprop.Network)
+
+
+def test_grid_search_picks_among_candidates(digits):
+    x, y = digits
+    search = GridSearchCV(MLPClassifier(max_epochs=15, random_state=0),
+                          {"hidden_layer_sizes": [(8,), (32,)], "learning_rate": [0.001, 0.01]}, cv=2)
+    search.fit(x, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_params_["learning_rate"] == 0.01  # 15 epochs at 0.001 learn far less
+    assert search.best_estimator_.network_.sizes[1] == search.best_params_["hidden_layer_sizes"][0]
+
+
+def test_clone_copies_parameters_and_no_fitted_state(digits):
+    x, y = digits
+    model = MLPClassifier(hidden_layer_sizes=(7,), optimizer="sgd", alpha=0.0, l1=1e-3, max_epochs=2,
+                          random_state=3).fit(x, y)
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    assert not hasattr(copy, "network_") and not hasattr(copy, "classes_")
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "momentum", "sgd"])
+def test_k_partial_fits_equal_one_fit_of_k_epochs_bit_for_bit(digits, optimizer):
+    x, y = digits
+    settings = dict(hidden_layer_sizes=(16,), optimizer=optimizer, learning_rate=0.01, batch_size=64,
+                    random_state=7, tol=0.0, n_iter_no_change=100)
+    stepwise = MLPClassifier(**settings)
+    for _ in range(4):
+        stepwise.partial_fit(x, y, classes=np.arange(10))
+    whole = MLPClassifier(max_epochs=4, **settings).fit(x, y)
+    assert stepwise.n_iter_ == whole.n_iter_ == 4
+    assert same_parameters(stepwise, whole)
+    assert stepwise.loss_curve_ == whole.loss_curve_
+    if optimizer == "adam":
+        assert stepwise._optimizer.t == whole._optimizer.t == 4 * 10  # Adam's steps carried over
+
+
+def test_warm_start_continues_the_optimizer_state():
+    x, y = make_regression(120, 5, n_targets=2, random_state=0)
+    settings = dict(hidden_layer_sizes=(10,), learning_rate=0.01, random_state=1, batch_size=32, tol=0.0,
+                    n_iter_no_change=100, dtype="float64")
+    warm = MLPRegressor(max_epochs=2, warm_start=True, **settings).fit(x, y)
+    warm.set_params(max_epochs=3).fit(x, y)
+    whole = MLPRegressor(max_epochs=5, **settings).fit(x, y)
+    assert same_parameters(warm, whole) and warm.n_iter_ == 5
+    cold = MLPRegressor(max_epochs=3, **settings).fit(x, y)
+    cold.fit(x, y)  # warm_start=False: a new network each fit
+    assert cold.n_iter_ == 3
+
+
+def test_partial_fit_needs_classes_first_and_refuses_new_labels(digits):
+    x, y = digits
+    model = MLPClassifier(max_epochs=1)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        model.partial_fit(x, y)
+    model.partial_fit(x[y < 5], y[y < 5], classes=np.arange(10))
+    with pytest.raises(ValueError, match="not fitted with"):
+        model.partial_fit(x, y + 10)
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_sample_weight_two_equals_a_repeated_row(Estimator):
+    if Estimator is MLPClassifier:
+        x, y = make_classification(40, 6, n_informative=4, n_classes=3, random_state=0)
+    else:
+        x, y = make_regression(40, 6, random_state=0)
+        y = y / 100
+    w = np.ones(40, dtype=int)
+    w[[0, 5, 9]] = 2
+    w[[3, 4]] = 0
+    repeated = np.repeat(np.arange(40), w)
+    settings = dict(hidden_layer_sizes=(12,), max_epochs=40, learning_rate=0.01, random_state=0, dtype="float64",
+                    alpha=0.01)
+    weighted = Estimator(**settings).fit(x, y, sample_weight=w)
+    plain = Estimator(**settings).fit(x[repeated], y[repeated])
+    method = "predict_proba" if Estimator is MLPClassifier else "predict"
+    np.testing.assert_allclose(getattr(weighted, method)(x), getattr(plain, method)(x), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(weighted.loss_curve_, plain.loss_curve_, rtol=1e-10)
+
+
+def test_class_weight_is_a_sample_weight_per_class():
+    x, y = make_classification(60, 5, n_classes=2, weights=[0.8], random_state=1)
+    settings = dict(hidden_layer_sizes=(8,), max_epochs=10, random_state=0, dtype="float64")
+    balanced = MLPClassifier(class_weight="balanced", **settings).fit(x, y)
+    by_hand = MLPClassifier(**settings).fit(x, y, sample_weight=compute_sample_weight("balanced", y))
+    np.testing.assert_array_equal(balanced.predict_proba(x), by_hand.predict_proba(x))
+    as_dict = MLPClassifier(class_weight={0: 1.0, 1: 3.0}, **settings).fit(x, y)
+    by_hand = MLPClassifier(**settings).fit(x, y, sample_weight=np.where(y == 1, 3.0, 1.0))
+    np.testing.assert_array_equal(as_dict.predict_proba(x), by_hand.predict_proba(x))
+    with pytest.raises(ValueError, match="not among classes_"):
+        MLPClassifier(class_weight={"cat": 2.0}, **settings).fit(x, y)
+
+
+def test_string_labels_round_trip_through_predict_and_the_model_file(tmp_path, digits):
+    x, y = digits
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+    labels = names[y]
+    model = MLPClassifier(hidden_layer_sizes=(32,), max_epochs=30, learning_rate=0.01, random_state=0)
+    model.fit(x, labels)
+    assert list(model.classes_) == sorted(names)
+    predicted = model.predict(x)
+    assert predicted.dtype.kind == "U" and np.mean(predicted == labels) > 0.9
+    path = tmp_path / "digits.npz"
+    model.network_.save(path)
+    loaded = bprop.load(path)
+    assert list(loaded.classes) == sorted(names)
+    np.testing.assert_array_equal(loaded.predict(x), predicted)
+    np.testing.assert_array_equal(loaded.predict_proba(x), model.network_.predict_proba(x))
+
+
+def test_binary_labels_use_one_sigmoid_and_probabilities_sum_to_one():
+    x, y = make_classification(80, 4, random_state=2)
+    labels = np.where(y == 1, "yes", "no")
+    model = MLPClassifier(hidden_layer_sizes=(8,), max_epochs=30, learning_rate=0.01, random_state=0).fit(x, labels)
+    assert model.network_.sizes[-1] == 1 and model.network_.cost.name == "cross_entropy"
+    proba = model.predict_proba(x)
+    assert proba.shape == (80, 2) and np.allclose(proba.sum(axis=1), 1)
+    np.testing.assert_array_equal(model.predict(x), model.classes_[proba.argmax(axis=1)])
+    softmax = MLPClassifier(hidden_layer_sizes=(8,), output_activation="softmax", max_epochs=3).fit(x, labels)
+    assert softmax.network_.sizes[-1] == 2 and softmax.network_.cost.name == "log_likelihood"
+
+
+def test_multilabel_and_multioutput():
+    x, y = make_classification(100, 6, random_state=0)
+    multi = np.stack([y, 1 - y, (x[:, 0] > 0).astype(int)], axis=1)
+    model = MLPClassifier(hidden_layer_sizes=(16,), max_epochs=60, learning_rate=0.01, random_state=0).fit(x, multi)
+    assert model.network_.task.name == "multilabel" and list(model.classes_) == [0, 1, 2]
+    assert model.predict(x).shape == (100, 3) and model.predict_proba(x).shape == (100, 3)
+    assert model.score(x, multi) > 0.7
+    xr, yr = make_regression(100, 5, n_targets=3, random_state=0)
+    regressor = MLPRegressor(hidden_layer_sizes=(16,), max_epochs=200, learning_rate=0.01, random_state=0)
+    regressor.fit(xr, yr / 100)
+    assert regressor.predict(xr).shape == (100, 3) and regressor.predict(xr).dtype == np.float64
+    assert regressor.score(xr, yr / 100) > 0.8
+
+
+def test_pandas_frames_and_series():
+    x, y = make_classification(60, 4, random_state=0)
+    frame = pd.DataFrame(x, columns=["a", "b", "c", "d"])
+    model = MLPClassifier(hidden_layer_sizes=(8,), max_epochs=5, random_state=0)
+    model.fit(frame, pd.Series(np.where(y == 1, "b", "a")), sample_weight=pd.Series(np.ones(60) * 2))
+    assert list(model.feature_names_in_) == ["a", "b", "c", "d"]
+    assert set(model.predict(frame)) <= {"a", "b"}
+
+
+def test_fitted_attributes_and_curves(digits):
+    x, y = digits
+    model = MLPClassifier(hidden_layer_sizes=(20, 12), max_epochs=12, early_stopping=True, n_iter_no_change=50,
+                          random_state=0).fit(x, y)
+    assert [c.shape for c in model.coefs_] == [(64, 20), (20, 12), (12, 10)]
+    assert [b.shape for b in model.intercepts_] == [(20,), (12,), (10,)]
+    np.testing.assert_array_equal(model.coefs_[0], model.network_.weights[0].T)
+    assert model.n_iter_ == 12 and len(model.loss_curve_) == 12
+    assert len(model.validation_scores_) == len(model.validation_loss_curve_) == 12
+    assert model.best_validation_score_ == max(model.validation_scores_)
+    assert model.best_loss_ == min(model.loss_curve_)
+    assert len(model.history_["train_cost"]) == 12
+    report = bprop.gradcheck(model.network_, x[:5], y[:5])
+    assert report.max_relative_error < 1e-5
+
+
+def test_fit_is_silent_unless_verbose(capsys, digits):
+    x, y = digits
+    MLPClassifier(hidden_layer_sizes=(8,), max_epochs=3).fit(x, y)
+    assert capsys.readouterr().out == ""
+    MLPClassifier(hidden_layer_sizes=(8,), max_epochs=3, verbose=True).fit(x, y)
+    assert "epoch" in capsys.readouterr().out
+
+
+def test_pickle_round_trip(digits):
+    x, y = digits
+    model = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(8,), max_epochs=3, random_state=0))
+    model.fit(x, y)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict_proba(x), model.predict_proba(x))
+    restored.named_steps["mlpclassifier"].partial_fit(x, y)  # the optimizer state came along
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(optimizer="lbfgs"), "optimizer must be one of"),
+    (dict(hidden_layer_sizes=(0,)), "hidden_layer_sizes"),
+    (dict(batch_size=0), "batch_size"),
+    (dict(learning_rate=0.0), "learning_rate"),
+    (dict(alpha=1e-4, l1=1e-4), "alpha .L2. or l1"),
+    (dict(activation="swish"), "swish"),
+    (dict(dtype="float16"), "dtype"),
+])
+def test_bad_parameters_get_clear_errors(params, message):
+    x, y = make_classification(30, 4, random_state=0)
+    with pytest.raises(ValueError, match=message):
+        MLPClassifier(max_epochs=1, **params).fit(x, y)
