@@ -546,6 +546,14 @@ class Network:
 
         save_model(self, path)
 
+    def to_onnx(self, path) -> None:
+        """Export to an ONNX model at ``path`` (atomic): Gemm with the weights as stored, the
+        activations, the stored preprocessing; input "x" (batch, n_0), output "a" = a^L.
+        Needs the ``onnx`` extra; see ``bprop.onnx_export``."""
+        from .onnx_export import save_onnx
+
+        save_onnx(self, path)
+
     # -- utilities ------------------------------------------------------------------
 
     def copy(self, dtype=None) -> "Network":

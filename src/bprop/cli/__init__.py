@@ -14,10 +14,10 @@ import argparse
 import sys
 
 from . import draw, evaluate, explain, gradcheck, plot, predict, summary, train
-from . import graph, playground
+from . import export, graph, playground
 
 #: The subcommands, in the order ``bprop --help`` lists them.
-COMMANDS = [train, evaluate, predict, plot, gradcheck, summary, explain, draw, graph, playground]
+COMMANDS = [train, evaluate, predict, plot, gradcheck, summary, explain, draw, graph, playground, export]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,28 @@
+"""bprop export: write a saved model as an ONNX graph that ONNX runtimes run."""
+
+from __future__ import annotations
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="export a saved model to ONNX",
+        description="Write a bprop model file as a standard ONNX graph (Gemm with the weights as stored, the "
+        "activations, the stored preprocessing; input 'x', output 'a' = the output activations). "
+        "Example: 'bprop export digits.npz -o digits.onnx'. Needs the onnx extra: pip install 'bprop[onnx]'.",
+    )
+    parser.add_argument("model", help="a model file saved by bprop (net.save or bprop train --save)")
+    parser.add_argument("-o", "--output", required=True, help="the ONNX file to write, e.g. model.onnx")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..serialization import load_model
+
+    net = load_model(args.model)
+    try:
+        net.to_onnx(args.output)
+    except ImportError as error:
+        raise ValueError(str(error)) from None
+    print(f"wrote {args.output}: {net.sizes} ({net.dtype.name}), input 'x', output 'a'")
+    return 0

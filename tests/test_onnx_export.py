@@ -1,0 +1,88 @@
+"""ONNX export: onnxruntime's outputs equal bprop's for every activation and output,
+in float32 and float64, with the stored preprocessing."""
+
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+
+from bprop import Dense, Dropout, Network, Scale, Standardize
+
+TOLERANCES = {"float32": dict(rtol=1e-5, atol=1e-6), "float64": dict(rtol=1e-12, atol=1e-12)}
+
+
+def run_onnx(path, x):
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(["a"], {"x": x})[0]
+
+
+def export_and_compare(net, x, path):
+    net.to_onnx(path)
+    model = onnx.load(str(path))
+    onnx.checker.check_model(model, full_check=True)
+    x = np.asarray(x, dtype=net.dtype)
+    got = run_onnx(path, x)
+    assert got.dtype == net.dtype
+    np.testing.assert_allclose(got, net.predict_proba(x), **TOLERANCES[net.dtype.name])
+    return model
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu", "leaky_relu", "identity"])
+@pytest.mark.parametrize("output, cost, n_out", [
+    ("softmax", "log_likelihood", 4), ("sigmoid", "cross_entropy", 1), ("sigmoid", "cross_entropy", 3),
+    ("identity", "quadratic", 2), ("tanh", "quadratic", 2), ("relu", "quadratic", 2),
+    ("leaky_relu", "quadratic", 2),
+])
+def test_every_activation_and_output(tmp_path, dtype, hidden, output, cost, n_out):
+    rng = np.random.default_rng(0)
+    task = "regression" if output not in ("softmax", "sigmoid") else None
+    net = Network([6, 9, 7, n_out], hidden=hidden, output=output, cost=cost, seed=1, dtype=dtype, task=task)
+    x = rng.normal(size=(33, 6)) * 3
+    export_and_compare(net, x, tmp_path / "net.onnx")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("preprocessing", [Scale(1 / 255), "standardize"])
+def test_the_stored_preprocessing_is_in_the_graph(tmp_path, dtype, preprocessing):
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, size=(50, 5)).astype(np.float64)
+    y = rng.integers(0, 3, size=50)
+    net = Network([5, 8, 3], seed=0, dtype=dtype, preprocessing=preprocessing)
+    net.fit(x, y, epochs=2, batch_size=10, verbose=False)
+    model = export_and_compare(net, x, tmp_path / "pre.onnx")
+    ops = [node.op_type for node in model.graph.node]
+    assert ("Mul" in ops) if isinstance(preprocessing, Scale) else ("Sub" in ops and "Div" in ops)
+
+
+def test_dropout_layers_are_the_identity_and_classes_go_to_the_metadata(tmp_path):
+    net = Network(layers=[Dense(4, 6, "relu"), Dropout(0.5), Dense(6, 2, "softmax")], seed=0,
+                  classes=["cat", "dog"])
+    model = export_and_compare(net, np.random.default_rng(2).normal(size=(10, 4)), tmp_path / "d.onnx")
+    props = {p.key: p.value for p in model.metadata_props}
+    assert props["bprop.classes"] == '["cat", "dog"]' and props["bprop.task"] == "classification"
+    assert [node.op_type for node in model.graph.node].count("Gemm") == 2
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_784_800_800_10_network(tmp_path, dtype):
+    net = Network([784, 800, 800, 10], hidden="relu", seed=0, dtype=dtype)
+    x = np.random.default_rng(3).random((64, 784))
+    export_and_compare(net, x, tmp_path / "big.onnx")
+
+
+def test_bprop_export_command(tmp_path):
+    net = Network([3, 5, 2], hidden="tanh", seed=4, dtype="float64")
+    model_path, onnx_path = tmp_path / "m.npz", tmp_path / "m.onnx"
+    net.save(model_path)
+    result = subprocess.run([sys.executable, "-m", "bprop", "export", str(model_path), "-o", str(onnx_path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    x = np.random.default_rng(5).normal(size=(7, 3))
+    np.testing.assert_allclose(run_onnx(onnx_path, x), net.predict_proba(x), rtol=1e-12, atol=1e-12)
+    missing = subprocess.run([sys.executable, "-m", "bprop", "export", str(tmp_path / "none.npz"), "-o",
+                              str(tmp_path / "x.onnx")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "error" in missing.stderr and not (tmp_path / "x.onnx").exists()
