@@ -9,7 +9,8 @@ def register(subparsers) -> None:
         help="export a saved model to ONNX",
         description="Write a bprop model file as a standard ONNX graph (Gemm with the weights as stored, the "
         "activations, the stored preprocessing; input 'x', output 'a' = the output activations). "
-        "Example: 'bprop export digits.npz -o digits.onnx'. Needs the onnx extra: pip install 'bprop[onnx]'.",
+        "Example: after 'bprop train --epochs 1 --save digits.npz', run bprop export digits.npz -o digits.onnx. "
+        "Needs the onnx extra: pip install 'bprop[onnx]'.",
     )
     parser.add_argument("model", help="a model file saved by bprop (net.save or bprop train --save)")
     parser.add_argument("-o", "--output", required=True, help="the ONNX file to write, e.g. model.onnx")
