@@ -23,6 +23,10 @@ Parameters in scikit-learn's style, in bprop's vocabulary: ``learning_rate`` is 
 ``max_epochs`` the number of passes over the data. Optimizer state (Adam's moments, the
 momentum's velocities) lives across ``partial_fit`` calls and warm-started fits, so k
 calls of ``partial_fit`` train exactly as one ``fit`` of k epochs.
+
+With scikit-learn >= 1.9 the estimators take its callbacks (``set_callbacks(ProgressBar(),
+ScoringMonitor(...))``, ``sklearn.callback``): a fit is a task whose subtasks are the epochs
+(``EpochTasks``); with an older scikit-learn they work the same without them.
 """
 
 from __future__ import annotations
@@ -37,6 +41,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+try:  # scikit-learn's callback API (scikit-learn >= 1.9): progress bars, scoring monitors
+    from sklearn.callback import CallbackSupportMixin, with_callbacks
+except ImportError:  # an older scikit-learn: the estimators work the same, without it
+    class CallbackSupportMixin:
+        """Stands in for sklearn.callback.CallbackSupportMixin where scikit-learn has no callback API."""
+
+    def with_callbacks(method):
+        return method
 
 from ..network import Network
 from ..optimizers import SGD, Adam, Momentum
@@ -68,7 +81,28 @@ class ValidationScore(Callback):
             logs["val_cost"] = trainer.net.total_cost(self.X, self.y_net, sample_weight=self.sample_weight)
 
 
-class BaseMLP(BaseEstimator):
+class EpochTasks(Callback):
+    """scikit-learn's callbacks (``estimator.set_callbacks(ProgressBar(), ScoringMonitor(...))``,
+    scikit-learn >= 1.9) see each epoch as a task of the fit: on_fit_task_begin and
+    on_fit_task_end with the training data; a callback that asks to stop ends training."""
+
+    def __init__(self, estimator, context, X, y, metadata):
+        self.estimator, self.context, self.X, self.y, self.metadata = estimator, context, X, y, metadata
+        self.task = None
+
+    def on_epoch_begin(self, trainer, epoch):
+        self.task = self.context.subcontext(task_name="epoch")
+        self.task.call_on_fit_task_begin(estimator=self.estimator, X=self.X, y=self.y, metadata=self.metadata)
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        # the estimator is ready to predict as it stands (nothing to reconstruct)
+        stop = self.task.call_on_fit_task_end(estimator=self.estimator, X=self.X, y=self.y, metadata=self.metadata,
+                                              reconstruction_attributes={})
+        if stop:
+            trainer.stop_training = True
+
+
+class BaseMLP(CallbackSupportMixin, BaseEstimator):
     """What the classifier and the regressor share: the parameters, the network, the loop.
 
     Subclasses define ``_targets`` (validated y -> what ``Network.fit`` takes, and the
@@ -190,12 +224,14 @@ class BaseMLP(BaseEstimator):
         """
         return self._fit(X, y, sample_weight, incremental=False)
 
+    @with_callbacks
     def _fit(self, X, y, sample_weight, incremental, classes=None):
         settings = self._checked_settings()
         first = not hasattr(self, "network_") or not (incremental or self.warm_start)
         X, y = validate_data(self, X, y, reset=first, dtype=(np.float64, np.float32), multi_output=True,
                              y_numeric=isinstance(self, RegressorMixin))
         weights = None if sample_weight is None else check_sample_weight(np.asarray(sample_weight), X.shape[0])
+        X_given, y_given = X, y  # what scikit-learn's callbacks score on (all the rows given)
         y_net, output, cost, weights = self._targets(y, first, classes, weights, settings)
         if weights is not None:
             weights = check_sample_weight(weights, X.shape[0], "sample_weight x class_weight")
@@ -241,11 +277,20 @@ class BaseMLP(BaseEstimator):
             else:
                 callbacks = [EarlyStopping(monitor="train_cost", patience=self.n_iter_no_change, min_delta=self.tol,
                                            restore_best=False)]
+        if hasattr(self, "_init_callback_context"):  # scikit-learn's callback API
+            metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+            context = self._init_callback_context(max_subtasks=epochs)
+            context.call_on_fit_task_begin(estimator=self, X=X_given, y=y_given, metadata=metadata)
+            if getattr(self, "_skl_callbacks", None):
+                callbacks = callbacks + [EpochTasks(self, context, X_given, y_given, metadata)]
         history = self.network_.fit(
             X, y_net, epochs=epochs, batch_size=batch_size, eta=self._optimizer.eta, optimizer=self._optimizer,
             validation=validation, callbacks=callbacks, sample_weight=weights, **options,
         )
         self._record(history)
+        if hasattr(self, "_init_callback_context"):
+            context.call_on_fit_task_end(estimator=self, X=X_given, y=y_given, metadata=metadata,
+                                         reconstruction_attributes={})
         return self
 
     def _structure_of(self, settings, output, cost) -> tuple:
