@@ -234,3 +234,20 @@ def test_bad_parameters_get_clear_errors(params, message):
     x, y = make_classification(30, 4, random_state=0)
     with pytest.raises(ValueError, match=message):
         MLPClassifier(max_epochs=1, **params).fit(x, y)
+
+
+def test_dropout_and_momentum_reach_the_network(digits):
+    x, y = digits
+    model = MLPClassifier(hidden_layer_sizes=(16, 8), dropout=0.2, optimizer="nesterov", momentum=0.8,
+                          learning_rate=0.05, max_epochs=3, random_state=0).fit(x, y)
+    assert [type(layer).__name__ for layer in model.network_.layers] == ["Dense", "Dropout", "Dense", "Dropout",
+                                                                          "Dense"]
+    assert model._optimizer.mu == 0.8 and model._optimizer.nesterov
+
+
+def test_a_diverging_fit_raises_and_keeps_finite_weights():
+    x, y = make_regression(60, 4, random_state=0)
+    model = MLPRegressor(hidden_layer_sizes=(8,), optimizer="sgd", learning_rate=1e6, max_epochs=5, random_state=0)
+    with pytest.raises(bprop.DivergenceError, match="learning rate"):
+        model.fit(x, y)
+    assert all(np.all(np.isfinite(w)) for w in model.network_.weights)
