@@ -251,3 +251,22 @@ def test_a_diverging_fit_raises_and_keeps_finite_weights():
     with pytest.raises(bprop.DivergenceError, match="learning rate"):
         model.fit(x, y)
     assert all(np.all(np.isfinite(w)) for w in model.network_.weights)
+
+
+def test_a_rejected_fit_changes_nothing(digits):
+    x, y = digits
+    model = MLPClassifier(hidden_layer_sizes=(8,), max_epochs=2, random_state=0).fit(x, y)
+    before = dict(model.__dict__)
+    weights = [w.copy() for w in model.network_.weights]
+    with pytest.raises(ValueError, match="features"):
+        model.partial_fit(x[:, :10], y)
+    with pytest.raises(ValueError):
+        model.set_params(activation="swish").fit(x[:50], np.arange(50) % 3)
+    model.set_params(activation="relu")
+    assert model.__dict__.keys() == before.keys()
+    assert list(model.classes_) == list(range(10)) and model.n_features_in_ == 64
+    assert all(np.array_equal(w, v) for w, v in zip(model.network_.weights, weights))
+    fresh = MLPClassifier(activation="swish")
+    with pytest.raises(ValueError, match="swish"):
+        fresh.fit(x, y)
+    assert not hasattr(fresh, "classes_") and not hasattr(fresh, "n_features_in_")

@@ -226,6 +226,19 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
 
     @with_callbacks
     def _fit(self, X, y, sample_weight, incremental, classes=None):
+        # A rejected call changes nothing: every attribute set while checking the data and
+        # building the network is put back when a check fails.
+        saved = dict(self.__dict__)
+        try:
+            plan = self._prepare(X, y, sample_weight, incremental, classes)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+        return self._train(*plan)
+
+    def _prepare(self, X, y, sample_weight, incremental, classes):
+        """Check everything, build (or continue) the network and the optimizer: what ``_train`` runs."""
         settings = self._checked_settings()
         first = not hasattr(self, "network_") or not (incremental or self.warm_start)
         X, y = validate_data(self, X, y, reset=first, dtype=(np.float64, np.float32), multi_output=True,
@@ -277,6 +290,11 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             else:
                 callbacks = [EarlyStopping(monitor="train_cost", patience=self.n_iter_no_change, min_delta=self.tol,
                                            restore_best=False)]
+        return X, y_net, weights, validation, callbacks, epochs, batch_size, options, X_given, y_given, sample_weight
+
+    def _train(self, X, y_net, weights, validation, callbacks, epochs, batch_size, options, X_given, y_given,
+               sample_weight):
+        """Run ``Network.fit`` with the prepared data and callbacks; record the curves; return self."""
         if hasattr(self, "_init_callback_context"):  # scikit-learn's callback API
             metadata = None if sample_weight is None else {"sample_weight": sample_weight}
             context = self._init_callback_context(max_subtasks=epochs)
