@@ -2,6 +2,7 @@
 each epoch is a task of the fit."""
 
 import numpy as np
+import pytest
 from sklearn.callback import ProgressBar, ScoringMonitor
 from sklearn.datasets import load_digits
 
@@ -65,3 +66,31 @@ def test_partial_fit_is_one_task_of_one_epoch():
     runs = monitor.get_logs(select="all")
     assert len(runs) == 2
     assert all(sum(row["task_name"] == "epoch" for row in run.data) == 1 for run in runs)
+
+
+class Recorder(StopAfter):
+    def __init__(self):
+        super().__init__(10**9)
+        self.calls = []
+
+    def setup(self, estimator, context):
+        self.calls.append("setup")
+
+    def teardown(self, estimator, context):
+        self.calls.append("teardown")
+
+
+def test_callbacks_are_torn_down_when_network_fit_refuses_the_data():
+    x, y = digits()
+    recorder = Recorder()
+    model = MLPClassifier(hidden_layer_sizes=(8,), max_epochs=2, random_state=0).set_callbacks(recorder)
+    model.fit(x, y)
+    assert recorder.calls == ["setup", "teardown"]
+    before, weights = model.n_iter_, model.network_.weights[0].copy()
+    huge = x.copy()
+    huge[0, 0] = 1e300  # finite for scikit-learn's checks, beyond float32 for the network's
+    with pytest.raises(ValueError, match="float32"):
+        model.set_params(warm_start=True, learning_rate=0.01).fit(huge, y)
+    assert recorder.calls == ["setup", "teardown"] * 2
+    assert model.n_iter_ == before and model._optimizer.eta == 0.001
+    np.testing.assert_array_equal(model.network_.weights[0], weights)

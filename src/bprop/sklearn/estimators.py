@@ -227,15 +227,24 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
     @with_callbacks
     def _fit(self, X, y, sample_weight, incremental, classes=None):
         # A rejected call changes nothing: every attribute set while checking the data and
-        # building the network is put back when a check fails.
+        # building the network is put back when a check fails (here, or in Network.fit, which
+        # changes nothing of the network when it refuses its input).
         saved = dict(self.__dict__)
+        optimizer = saved.get("_optimizer")
+        eta = None if optimizer is None else optimizer.eta
         try:
             plan = self._prepare(X, y, sample_weight, incremental, classes)
-        except BaseException:
+            return self._train(*plan)
+        except (ValueError, TypeError):
+            # scikit-learn's callback bookkeeping stays: its teardown (with_callbacks) needs it
+            callback_state = {key: value for key, value in self.__dict__.items()
+                              if key in ("_callback_fit_ctx", "_skl_callbacks_to_teardown")}
             self.__dict__.clear()
             self.__dict__.update(saved)
+            self.__dict__.update(callback_state)
+            if optimizer is not None:
+                optimizer.eta = eta
             raise
-        return self._train(*plan)
 
     def _prepare(self, X, y, sample_weight, incremental, classes):
         """Check everything, build (or continue) the network and the optimizer: what ``_train`` runs."""
@@ -272,7 +281,6 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                 )
             if self._optimizer.name != self._optimizer_name():
                 self._optimizer = self._new_optimizer()
-            self._optimizer.eta = float(self.learning_rate)
 
         n = X.shape[0]
         batch_size = min(200, n) if self.batch_size == "auto" else min(self.batch_size, n)
@@ -295,6 +303,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
     def _train(self, X, y_net, weights, validation, callbacks, epochs, batch_size, options, X_given, y_given,
                sample_weight):
         """Run ``Network.fit`` with the prepared data and callbacks; record the curves; return self."""
+        self._optimizer.eta = float(self.learning_rate)
         if hasattr(self, "_init_callback_context"):  # scikit-learn's callback API
             metadata = None if sample_weight is None else {"sample_weight": sample_weight}
             context = self._init_callback_context(max_subtasks=epochs)
