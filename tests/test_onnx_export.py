@@ -9,7 +9,7 @@ import onnx
 import onnxruntime
 import pytest
 
-from bprop import Dense, Dropout, Network, Scale, Standardize
+from bprop import Dense, Dropout, Network, Scale
 
 TOLERANCES = {"float32": dict(rtol=1e-5, atol=1e-6), "float64": dict(rtol=1e-12, atol=1e-12)}
 
