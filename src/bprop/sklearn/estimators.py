@@ -347,7 +347,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             if stratify is None:
                 raise
             parts = train_test_split(*arrays, test_size=self.validation_fraction, random_state=self._split_seed)
-        X_train, X_val, y_train, y_val, y_kept, y_held = parts[:6]
+        X_train, X_val, y_train, y_val, _, y_held = parts[:6]
         weights_train, weights_val = (parts[6], parts[7]) if weights is not None else (None, None)
         return X_train, y_train, weights_train, (X_val, y_val), (X_val, y_held, y_val, weights_val)
 
@@ -498,11 +498,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             self._network_classes = self._classes_for_network()
             y_net = index if self._network_classes is None else self._network_classes[index]
             if self.class_weight is not None:
-                factors = compute_sample_weight(self._class_weight_for(index), index)
+                factors = compute_sample_weight(self._class_weight_by_index(), index)
                 weights = factors if weights is None else weights * factors
         return y_net, output, cost, weights
 
-    def _class_weight_for(self, index):
+    def _class_weight_by_index(self):
         """``class_weight`` keyed by output index (compute_sample_weight sees indices)."""
         if isinstance(self.class_weight, str):
             if self.class_weight != "balanced":
