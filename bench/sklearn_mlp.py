@@ -1,6 +1,6 @@
 """bprop's scikit-learn estimator against scikit-learn's own MLP on MNIST, and a sweep three ways.
 
-    python bench/sklearn_mlp.py [--data /work/shared/data/mnist] [--rounds 3]
+    python bench/sklearn_mlp.py [--data /work/shared/data/mnist] [--rounds 3] [--threads 2]
 
 Part 1, the same hyperparameters for both (the issue's): hidden (100,), relu, Adam with
 eta 0.001, batch 200, alpha 1e-4, 20 epochs, no early stopping (n_iter_no_change above 20
@@ -17,7 +17,7 @@ three must agree on cv_results_.
 
 Every run records the machine (``bench/machine.py``) and the load average before and
 after (other jobs on a shared machine slow both peers, but not always equally).
-Results: bench/sklearn_results.json and bench/SKLEARN_RESULTS.md.
+Results: bench/sklearn_results_<threads>t.json and bench/SKLEARN_RESULTS_<threads>t.md.
 """
 
 from __future__ import annotations
@@ -37,7 +37,17 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent / "src"
 
 import machine  # noqa: E402
 
-THREADS = 2
+def threads_argument(argv) -> int:
+    """--threads N, read before NumPy loads (BLAS takes its thread count from the environment)."""
+    for index, arg in enumerate(argv):
+        if arg == "--threads" and index + 1 < len(argv):
+            return int(argv[index + 1])
+        if arg.startswith("--threads="):
+            return int(arg.split("=", 1)[1])
+    return 2
+
+
+THREADS = threads_argument(sys.argv[1:])
 machine.pin_threads_env(THREADS)
 
 import numpy as np  # noqa: E402
@@ -155,28 +165,30 @@ def sweeps(x, y) -> dict:
 
 
 def write_report(result: dict) -> None:
-    (HERE / "sklearn_results.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    (HERE / f"sklearn_results_{THREADS}t.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     h = result["head_to_head"]
     s = result["sweeps"]
     lines = [
         "# bprop.sklearn.MLPClassifier vs sklearn.neural_network.MLPClassifier",
         "",
         f"Run {result['machine']['date']} on {result['machine']['cpu_model']} ({result['machine']['logical_cores']} "
-        f"logical cores), {THREADS} BLAS threads. Load average (1, 5, 15 min) before: {result['load_before']}, "
-        f"after: {result['load_after']}. Produced by `python bench/sklearn_mlp.py`; raw figures in "
-        "`sklearn_results.json`.",
+        f"logical cores), {THREADS} BLAS thread{'s' if THREADS > 1 else ''}. Load average (1, 5, 15 min) before: {result['load_before']}, "
+        f"after: {result['load_after']}. Produced by `python bench/sklearn_mlp.py --threads {THREADS}`; raw "
+        f"figures in `sklearn_results_{THREADS}t.json`. Other jobs shared the machine: see the load column.",
         "",
         "## Same hyperparameters, 50,000 MNIST training images",
         "",
         "hidden (100,), relu, Adam eta 0.001, batch 200, alpha 1e-4, 20 epochs, no early stopping, float32; "
         "test accuracy on the 10,000 test images. Rounds interleaved.",
         "",
-        "| round | bprop fit (s) | scikit-learn fit (s) | speedup | bprop test acc. | scikit-learn test acc. |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| round | bprop fit (s) | scikit-learn fit (s) | speedup | bprop test acc. | scikit-learn test acc. | "
+        "1-min load after the pair |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r, (b, k, ratio) in enumerate(zip(h["runs"]["bprop"], h["runs"]["sklearn"], h["speedup_per_round"])):
         lines.append(f"| {r + 1} | {b['seconds']:.2f} | {k['seconds']:.2f} | {ratio:.2f}x | "
-                     f"{100 * b['test_accuracy']:.2f}% | {100 * k['test_accuracy']:.2f}% |")
+                     f"{100 * b['test_accuracy']:.2f}% | {100 * k['test_accuracy']:.2f}% | "
+                     f"{max(b['load'][0], k['load'][0]):.2f} |")
     acc_b = np.median(h["test_accuracy"]["bprop"])
     acc_s = np.median(h["test_accuracy"]["sklearn"])
     lines += [
@@ -191,14 +203,14 @@ def write_report(result: dict) -> None:
         "",
         "| how | wall time (s) | cv_results_ equal to sequential |",
         "| --- | --- | --- |",
-        f"| sequential (n_jobs=1, {THREADS} BLAS threads) | {s['sequential']:.2f} | - |",
+        f"| sequential (n_jobs=1, {THREADS} BLAS thread{'s' if THREADS > 1 else ''}) | {s['sequential']:.2f} | - |",
         f"| joblib processes (loky, n_jobs=2) | {s['joblib_processes']:.2f} | {s['same_cv_results']['joblib_processes']} |",
         f"| Dask LocalCluster, 2 workers x 1 thread | {s['dask_2_workers']:.2f} | {s['same_cv_results']['dask_2_workers']} |",
         "",
         f"Best parameters: {s['best_params']}.",
         "",
     ]
-    (HERE / "SKLEARN_RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
+    (HERE / f"SKLEARN_RESULTS_{THREADS}t.md").write_text("\n".join(lines), encoding="utf-8")
 
 
 def main(argv=None) -> int:
@@ -207,6 +219,9 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-sweeps", action="store_true")
     parser.add_argument("--limit", type=int, default=None, help="train on this many images (smoke runs)")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="BLAS threads of both peers and of the sequential sweep (default 2, the machine's "
+                             "cores); 1 is steadier on a machine other jobs share")
     args = parser.parse_args(argv)
     machine.pin_threads_runtime(THREADS)
     from bprop.datasets import load_mnist
