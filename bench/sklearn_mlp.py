@@ -145,6 +145,8 @@ def sweeps(x, y) -> dict:
     import joblib
     from distributed import Client, LocalCluster
 
+    from bprop.sklearn.dask_workers import LimitBlasThreads
+
     out = {}
     started = time.perf_counter()
     sequential = search().fit(x, y)
@@ -152,14 +154,16 @@ def sweeps(x, y) -> dict:
     print(f"sweep sequential       {out['sequential']:7.2f} s  load {load_average()}", flush=True)
 
     started = time.perf_counter()
-    processes = search().set_params(n_jobs=2).fit(x, y)
+    with joblib.parallel_config(backend="loky", inner_max_num_threads=1):  # one BLAS thread per worker
+        processes = search().set_params(n_jobs=2).fit(x, y)
     out["joblib_processes"] = time.perf_counter() - started
     print(f"sweep joblib processes {out['joblib_processes']:7.2f} s  load {load_average()}", flush=True)
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address=None)
     try:
-        with Client(cluster):
+        with Client(cluster) as client:
+            client.register_plugin(LimitBlasThreads())  # one BLAS thread per worker
             started = time.perf_counter()
             with joblib.parallel_backend("dask"):
                 on_dask = search().fit(x, y)
@@ -236,9 +240,9 @@ def write_report(result: dict) -> None:
         "| --- | --- | --- | --- |",
         f"| sequential (n_jobs=1, {THREADS} BLAS thread{'s' if THREADS > 1 else ''}) | {s['sequential']:.2f} | "
         f"{fit.get('sequential', float('nan')):.2f} | - |",
-        f"| joblib processes (loky, n_jobs=2) | {s['joblib_processes']:.2f} | "
+        f"| joblib processes (loky, n_jobs=2, 1 BLAS thread each) | {s['joblib_processes']:.2f} | "
         f"{fit.get('joblib_processes', float('nan')):.2f} | {s['same_cv_results']['joblib_processes']} |",
-        f"| Dask LocalCluster, 2 workers x 1 thread | {s['dask_2_workers']:.2f} | "
+        f"| Dask LocalCluster, 2 workers x 1 thread, LimitBlasThreads | {s['dask_2_workers']:.2f} | "
         f"{fit.get('dask_2_workers', float('nan')):.2f} | {s['same_cv_results']['dask_2_workers']} |",
         "",
         f"Best parameters: {s['best_params']}.",

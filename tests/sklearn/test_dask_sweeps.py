@@ -1,5 +1,7 @@
 """A GridSearchCV over bprop's estimators on a Dask cluster, through joblib's Dask backend."""
 
+import os
+
 import joblib
 import numpy as np
 import pytest
@@ -8,6 +10,9 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV
 
 from bprop.sklearn import MLPClassifier
+from bprop.sklearn.dask_workers import LimitBlasThreads
+
+BLAS_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def blas_threads():
@@ -26,10 +31,22 @@ def search():
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None)
+    # The workers inherit an environment that asks for 2 BLAS threads (as a user's shell may):
+    # Dask's nanny then leaves it, and LimitBlasThreads must bring each worker to 1.
+    saved = {name: os.environ.get(name) for name in BLAS_VARIABLES}
+    os.environ.update({name: "2" for name in BLAS_VARIABLES})
+    try:
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     try:
         with Client(cluster) as connected:
+            connected.register_plugin(LimitBlasThreads())
             yield connected
     finally:
         cluster.close()
@@ -57,6 +74,13 @@ def test_grid_search_on_a_local_dask_cluster_equals_a_sequential_run(client):
 
 
 def test_workers_run_one_blas_thread_each(client):
+    environment = client.run(lambda: __import__("os").environ.get("OPENBLAS_NUM_THREADS"))
+    assert set(environment.values()) == {"2"}  # what the workers were started with
     threads = client.run(blas_threads)
     assert len(threads) == 2
     assert all(counts and set(counts) == {1} for counts in threads.values()), threads
+
+
+def test_the_plugin_refuses_a_meaningless_thread_count():
+    with pytest.raises(ValueError, match="threads must be a positive integer"):
+        LimitBlasThreads(0)
