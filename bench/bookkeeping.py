@@ -114,7 +114,7 @@ def check_private_api():
         problems.append("bprop.training.bound_step.BoundSGDStep is gone")
     else:
         for method, expected in (("__init__", ["self", "net", "inputs", "targets"]),
-                                 ("run", ["self", "sgd", "target_index"])):
+                                 ("run", ["self", "sgd", "target_index", "row_weights"])):
             params = list(inspect.signature(getattr(BoundSGDStep, method)).parameters)
             if params != expected:
                 problems.append(f"BoundSGDStep.{method}{inspect.signature(getattr(BoundSGDStep, method))} "
