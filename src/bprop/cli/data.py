@@ -44,10 +44,7 @@ def add_table_options(group, *, training: bool) -> None:
     group.add_argument("--target", default=None, metavar="COLUMN",
                        help="the target column of --data: its header name, or its 0-based position (-1: the last); "
                        "for an .npy, the .npy file of targets (default for .npz: the array y)")
-    header = group.add_mutually_exclusive_group()
-    header.add_argument("--header", dest="header", action="store_true", default=None,
-                        help="the CSV's first row is a header (default: detected: a row with a non-number)")
-    header.add_argument("--no-header", dest="header", action="store_false", help="the CSV's first row is data")
+    add_header_options(group)
     if training:
         group.add_argument("--validation-data", default=None, metavar="FILE",
                            help="validation rows in the same format (default: hold out --validation-split of --data)")
@@ -60,6 +57,14 @@ def add_table_options(group, *, training: bool) -> None:
         group.add_argument("--scale", default="standardize", type=parse_scale, metavar="HOW",
                            help="input preprocessing stored in the model: 'standardize' (default for --data: each "
                            "feature's mean and deviation learnt from the training rows), 'none', or a factor such as 1/255")
+
+
+def add_header_options(group) -> None:
+    """--header / --no-header: whether a CSV's first row is a header (default: detected)."""
+    header = group.add_mutually_exclusive_group()
+    header.add_argument("--header", dest="header", action="store_true", default=None,
+                        help="the CSV's first row is a header (default: detected: a row with a non-number)")
+    header.add_argument("--no-header", dest="header", action="store_false", help="the CSV's first row is data")
 
 
 def parse_scale(text: str):

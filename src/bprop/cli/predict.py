@@ -1,9 +1,11 @@
-"""bprop predict: the classes a saved network gives to new inputs."""
+"""bprop predict: what a saved network predicts for new inputs (class labels, 0/1 labels or values)."""
 
 from __future__ import annotations
 
 import os
 import sys
+
+from .data import add_header_options
 
 
 def register(subparsers) -> None:
@@ -23,10 +25,7 @@ def register(subparsers) -> None:
     parser.add_argument("--target", default=None, metavar="COLUMN",
                         help="a CSV column to leave out (e.g. the labels of a training file): its header name or "
                         "0-based position")
-    header = parser.add_mutually_exclusive_group()
-    header.add_argument("--header", dest="header", action="store_true", default=None,
-                        help="the CSV's first row is a header (default: detected: a row with a non-number)")
-    header.add_argument("--no-header", dest="header", action="store_false", help="the CSV's first row is data")
+    add_header_options(parser)
     parser.set_defaults(func=run)
 
 

@@ -68,17 +68,20 @@ def read_table(path, target=None, header: bool | None = None) -> Table:
 
 
 def _read_npy(path: str, target) -> Table:
-    x = _load_npy(path)
-    if x.ndim == 1:
-        x = x.reshape(-1, 1)
-    elif x.ndim > 2:
-        x = x.reshape(x.shape[0], -1)
+    x = _as_rows(_load_npy(path))
     y = None
     if target is not None:
         y = _load_npy(os.fspath(target))
         if y.shape[0] != x.shape[0]:
             raise ValueError(f"{path} has {x.shape[0]} rows but {target} has {y.shape[0]}")
     return Table(_numeric_features(x, path), y, [f"x{i}" for i in range(x.shape[1])], None if target is None else "y")
+
+
+def _as_rows(x: np.ndarray) -> np.ndarray:
+    """Features as rows (n, d): a vector is one feature per row, images (n, h, w) are flattened."""
+    if x.ndim == 1:
+        return x.reshape(-1, 1)
+    return x.reshape(x.shape[0], -1) if x.ndim > 2 else x
 
 
 def _load_npy(path: str) -> np.ndarray:
@@ -97,11 +100,7 @@ def _read_npz(path: str, target) -> Table:
     target = "y" if target is None and "y" in arrays else target
     if "x" not in arrays:
         raise ValueError(f"{path}: an .npz of data needs an array named 'x' (the features); it has {sorted(arrays)}")
-    x = arrays["x"]
-    if x.ndim == 1:
-        x = x.reshape(-1, 1)
-    elif x.ndim > 2:
-        x = x.reshape(x.shape[0], -1)
+    x = _as_rows(arrays["x"])
     y = None
     if target is not None:
         if target not in arrays:
