@@ -44,7 +44,6 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from . import costs as costs_module
 from . import kernels
 from .activations import Activation, Sigmoid, Softmax, Tanh
 from .costs import Cost, CrossEntropy, LogLikelihood, Quadratic
@@ -365,8 +364,3 @@ def default_pair(n_outputs: int, output=None, cost=None) -> tuple:
         name = output if isinstance(output, str) else getattr(output, "name", "")
         cost = {"softmax": "log_likelihood", "sigmoid": "cross_entropy"}.get(name, "quadratic")
     return output, cost
-
-
-def get(activation: Activation, cost, n_outputs: int) -> OutputHead:
-    """The head of an output layer: ``OutputHead(activation, costs.get(cost), n_outputs)``."""
-    return OutputHead(activation, costs_module.get(cost), n_outputs)
