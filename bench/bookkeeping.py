@@ -26,11 +26,11 @@ shuffle from the network's generator, the 50,000 training images):
     ``Trainer._run_batches`` minus everything that is not training: ``net.prepare`` (part
     of ``fit``, so inside the timer), one ``net.rng.permutation(n)``, preallocated batch
     buffers, per batch ``np.take(..., out=, mode="clip")`` for the images and the one-hot
-    targets and ``BoundSGDStep(net, x_buffer[:m], t_buffer[:m]).run(SGDStep(eta, 1.0), target_index)``
-    (fit's fused plain-SGD step, bound once per batch size, with fit's once-per-call
-    ``validation.are_one_hot`` check of the targets), then ``net.clear_caches()``. This uses bprop's private API; if its
-    signature changes the measurement stops with a clear message instead of timing
-    something else.
+    targets and ``net.backprop_prepared(x_buffer[:m], t_buffer[:m], sinks.FusedSGD(eta), target_index=...)``
+    (fit's fused plain-SGD step on one view of the buffers per batch size, with fit's
+    once-per-call ``validation.are_one_hot`` check of the targets), then
+    ``net.clear_caches()``. If that public API changes the measurement stops with a clear
+    message instead of timing something else.
 
 The variants run interleaved (full quiet bare full quiet bare ...), each on a fresh
 network built outside the timer with the round's seed (the same seed for the three),
@@ -68,8 +68,8 @@ DESCRIPTIONS = {
     "quiet": "net.fit(x, y, epochs=1, batch_size=10, eta=0.1, verbose=False): history, running cost/accuracy "
              "and sampled gradient norms, no progress bar",
     "bare": "net.prepare, net.rng.permutation(n), per batch np.take(out=, mode='clip') of images and one-hot "
-            "targets and BoundSGDStep(net, x_buffer[:m], t_buffer[:m]).run(SGDStep(eta, 1.0), target_index) "
-            "(fit's bound plain-SGD step, one per batch size); no bookkeeping",
+            "targets and net.backprop_prepared(x_buffer[:m], t_buffer[:m], sinks.FusedSGD(eta), target_index=...) "
+            "(fit's fused plain-SGD step, one buffer view per batch size); no bookkeeping",
 }
 
 # The process on the master side of the pty: reads everything, counts bytes and redraws.
@@ -96,42 +96,40 @@ print(json.dumps({"bytes": total, "renders": renders, "ansi": tail.count(b"\x1b[
 """
 
 
-class PrivateAPIChanged(RuntimeError):
-    """bprop's private training API no longer looks as the ``bare`` variant expects."""
+class TrainingAPIChanged(RuntimeError):
+    """bprop's training API no longer looks as the ``bare`` variant expects."""
 
 
-def check_private_api():
-    """The ``bare`` variant calls ``training.bound_step.BoundSGDStep(net, inputs, targets).run(sgd,
-    target_index)`` with a ``kernels.SGDStep(eta, decay)``, ``validation.are_one_hot``, and
+def check_training_api():
+    """The ``bare`` variant calls ``Network.backprop_prepared(x, targets, sink, target_index=,
+    row_weights=)`` with a ``sinks.FusedSGD(eta, decay)``, ``validation.are_one_hot``, and
     ``Network.prepare`` / ``rng`` / ``clear_caches``."""
     import bprop
-    from bprop import kernels, validation
+    from bprop import validation
 
     problems = []
     try:
-        from bprop.training.bound_step import BoundSGDStep
+        from bprop.sinks import FusedSGD
     except ImportError:
-        problems.append("bprop.training.bound_step.BoundSGDStep is gone")
+        problems.append("bprop.sinks.FusedSGD is gone")
     else:
-        for method, expected in (("__init__", ["self", "net", "inputs", "targets"]),
-                                 ("run", ["self", "sgd", "target_index", "row_weights"])):
-            params = list(inspect.signature(getattr(BoundSGDStep, method)).parameters)
-            if params != expected:
-                problems.append(f"BoundSGDStep.{method}{inspect.signature(getattr(BoundSGDStep, method))} "
-                                f"is no longer ({', '.join(expected)})")
+        params = list(inspect.signature(FusedSGD.__init__).parameters)
+        if params != ["self", "eta", "decay"]:
+            problems.append(f"FusedSGD{inspect.signature(FusedSGD.__init__)} is no longer (eta, decay)")
+    method = getattr(bprop.Network, "backprop_prepared", None)
+    expected = ["self", "x", "targets", "sink", "target_index", "row_weights"]
+    if method is None:
+        problems.append("bprop.Network.backprop_prepared is gone")
+    elif list(inspect.signature(method).parameters) != expected:
+        problems.append(f"Network.backprop_prepared{inspect.signature(method)} is no longer ({', '.join(expected[1:])})")
     if not callable(getattr(validation, "are_one_hot", None)):
         problems.append("bprop.validation.are_one_hot is gone")
-    step = getattr(kernels, "SGDStep", None)
-    if step is None:
-        problems.append("bprop.kernels.SGDStep is gone")
-    elif getattr(step, "_fields", None) != ("eta", "decay"):
-        problems.append(f"bprop.kernels.SGDStep fields are {getattr(step, '_fields', None)}, not (eta, decay)")
     for name in ("prepare", "clear_caches"):
         if not callable(getattr(bprop.Network, name, None)):
             problems.append(f"bprop.Network.{name} is gone")
     if problems:
-        raise PrivateAPIChanged("the 'bare' bookkeeping baseline mirrors Trainer._run_batches with bprop's "
-                                "private API, which changed: " + "; ".join(problems)
+        raise TrainingAPIChanged("the 'bare' bookkeeping baseline mirrors Trainer._run_batches with bprop's "
+                                "training API, which changed: " + "; ".join(problems)
                                 + ". Update bench/bookkeeping.py (BareVariant) to match the new loop.")
 
 
@@ -268,17 +266,16 @@ class BareVariant(Variant):
 
     def __init__(self, x, y, eta=0.1):
         super().__init__(x, y, eta)
-        check_private_api()
-        from bprop.kernels import SGDStep
-        from bprop.training.bound_step import BoundSGDStep
+        check_training_api()
+        from bprop.sinks import FusedSGD
         from bprop.validation import are_one_hot
 
-        self.SGDStep, self.BoundSGDStep, self.are_one_hot = SGDStep, BoundSGDStep, are_one_hot
+        self.FusedSGD, self.are_one_hot = FusedSGD, are_one_hot
 
     def train(self, net, x, y, batch_size):
         import numpy as np
 
-        take, SGDStep = np.take, self.SGDStep
+        take = np.take
         t0 = time.perf_counter()
         # What Trainer.fit / _run_batches do for one epoch of plain SGD, minus the bookkeeping.
         x, targets, labels = net.prepare(x, y)
@@ -288,21 +285,23 @@ class BareVariant(Variant):
         n_batches = -(-n // batch_size)
         x_buffer = np.empty((batch_size, x.shape[1]), dtype=x.dtype)
         t_buffer = np.empty((batch_size, targets.shape[1]), dtype=targets.dtype)
-        sgd = SGDStep(self.eta, 1.0)
+        sgd = self.FusedSGD(self.eta, 1.0)
         order = net.rng.permutation(n)
         # fit's flat index of each row's 1 in its batch (softmax + log-likelihood, one-hot targets)
         target_index = labels[order] + (np.arange(n) % batch_size) * net.n_outputs if one_hot else None
-        steps = {}  # batch rows -> the step bound to the buffers' first rows, as in _run_batches
+        views = {}  # batch rows -> one view of the buffers' first rows, as in _run_batches
+        backprop = net.backprop_prepared
         for batch in range(n_batches):
             index = order[batch * batch_size : (batch + 1) * batch_size]
             m = index.shape[0]
-            take(x, index, axis=0, out=x_buffer[:m], mode="clip")
+            if m not in views:
+                views[m] = (x_buffer[:m], t_buffer[:m])
+            xb, tb = views[m]
+            take(x, index, axis=0, out=xb, mode="clip")
             if target_index is None:
-                take(targets, index, axis=0, out=t_buffer[:m], mode="clip")
-            step = steps.get(m)
-            if step is None:
-                step = steps[m] = self.BoundSGDStep(net, x_buffer[:m], t_buffer[:m])
-            step.run(sgd, None if target_index is None else target_index[batch * batch_size : batch * batch_size + m])
+                take(targets, index, axis=0, out=tb, mode="clip")
+            backprop(xb, tb, sgd,
+                     target_index=None if target_index is None else target_index[batch * batch_size : batch * batch_size + m])
         net.clear_caches()
         return time.perf_counter() - t0
 

@@ -108,20 +108,26 @@ def gradcheck(net, x, y, eps: float = 1e-6) -> GradcheckReport:
         ValueError: eps is not a positive finite number, or x, y do not fit the network.
     """
     from .layers import Dropout
+    from .sinks import StoreGradients
     from .validation import positive_float
 
     eps = positive_float("eps", eps)  # 0 divides by zero; NaN, inf or a negative step measure nothing
     work = net.copy(dtype="float64")
     x, targets, _ = work.prepare(x, y)
     dropouts = [layer for layer in work.layers if isinstance(layer, Dropout) and layer.p > 0]
+    m = x.shape[0]
+    # lambda / n with n the training-set size fit recorded, else this batch's size
+    n = None if work.regularizer is None else (work.regularizer.n or m)
 
-    # Time backprop's one forward and one backward pass: a warm-up call first (it loads
-    # the BLAS), then the best of three.
-    work._backprop(x, targets)
+    # Time backprop's one forward and one backward pass (the network's own, storing the
+    # gradients with the regularizer's term): a warm-up call first (it loads the BLAS),
+    # then the best of three.
+    sink = StoreGradients(work.regularizer, n)
+    work.backprop_prepared(x, targets, sink)
     backprop_seconds = float("inf")
     for _ in range(3):
         started = time.perf_counter()
-        work._backprop(x, targets)
+        work.backprop_prepared(x, targets, sink)
         backprop_seconds = min(backprop_seconds, time.perf_counter() - started)
     for layer in dropouts:
         layer.freeze()  # the masks of the last backprop pass (whose gradients are compared), reused by every finite difference
@@ -133,12 +139,10 @@ def gradcheck(net, x, y, eps: float = 1e-6) -> GradcheckReport:
     analytic = [layer.grads[name].copy() for layer in dense for name in names]
     params = [layer.params[name] for layer in dense for name in names]
 
-    m = x.shape[0]
-
     def objective() -> float:
         cost = work.head.value(work.forward_logits(x, training=bool(dropouts)), targets)
         if work.regularizer is not None:
-            cost += work._penalty_term(m)
+            cost += work.penalty(n)
         return cost
 
     started = time.perf_counter()

@@ -4,7 +4,7 @@ Every matrix product of a layer's forward and backward pass goes through here,
 to one BLAS ``gemm`` (C <- alpha op(A) op(B) + beta C) or ``gemv`` taken from
 SciPy, which comes with scikit-learn, a dependency of bprop. Four reasons:
 
-1. ``sgd_update`` fuses BP4 with the plain SGD step of seed 001 (eq. 2-5):
+1. ``bind_weight_gradient`` can fuse BP4 with the plain SGD step of seed 001 (eq. 2-5):
 
        w^l <- decay * w^l - eta * (delta^l)^T a^(l-1)
               (n_l, n_(l-1))     (n_l, m)  (m, n_(l-1))
@@ -20,15 +20,15 @@ SciPy, which comes with scikit-learn, a dependency of bprop. Four reasons:
 
 3. gemm's beta and gemv fold the biases in: ``affine`` fills z with b and lets
    gemm add x w^T to it (no separate pass to add the bias), and
-   ``bias_sgd_update`` applies BP3 with the SGD step, b <- b - eta (delta^l)^T 1,
-   in one gemv.
+   ``bind_bias_gradient`` computes BP3 as one gemv, (delta^l)^T 1, stored or fused
+   with the SGD step, b <- b - eta (delta^l)^T 1.
 
 4. A gemv with a vector of ones sums the rows of a (m, n_L) output in one pass
    (``row_sum``), where NumPy's reduction along the short last axis goes row by
    row. (The softmax avoids that reduction another way: it works on the
    transpose, see ``activations.Softmax.forward_columns``.)
 
-Every function takes an optional ``out`` (or updates in place), so the training
+Every product writes into a given array (or updates in place), so the training
 loop reuses the same buffers batch after batch instead of allocating.
 
 The arrays are passed as Fortran-ordered views of the C-ordered ones (a C-order
@@ -59,9 +59,10 @@ def _routine(kind: str, arrays):
     float32/float64 of one dtype (the caller then falls back to NumPy)."""
     dtype = arrays[0].dtype
     for array in arrays:
-        # NumPy's built-in dtypes are singletons, so `is` suffices; any other dtype object
-        # (a byte-swapped one, say) only sends the call to the NumPy fallback.
-        if array.dtype is not dtype or not array.flags.c_contiguous:
+        # == rather than `is`: an unpickled array's dtype is an equal but distinct object;
+        # a byte-swapped dtype is not equal and goes to the NumPy fallback (routines are
+        # looked up when a product is bound, so the slower comparison costs nothing per batch).
+        if array.dtype != dtype or not array.flags.c_contiguous:
             return None
     key = (kind, dtype)
     routine = _BLAS.get(key, _BLAS)
@@ -105,148 +106,124 @@ def _written(result: np.ndarray, target: np.ndarray, out: np.ndarray) -> np.ndar
     return out
 
 
-def affine(x: np.ndarray, weights: np.ndarray, biases: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """z = x w^T + b: (m, n_in) (n_out, n_in)^T + (n_out,) -> (m, n_out), the forward z^l.
+# -- Bound products ---------------------------------------------------------------------
+# A training step makes the same products on the same buffers batch after batch, so each
+# product is *bound* once to its arrays: ``bind_*`` works out the BLAS routine for the
+# dtype, the contiguity checks and the F-order views, and returns a function that only
+# makes the call (about 0.5-1 us saved per product against finding them on every call).
+# A layer keeps its bound products in a plan (``layers.dense``), re-bound when an array
+# changes. Arrays that are not contiguous floats of one dtype get the same product from
+# NumPy. These four functions are the only implementation of the products; ``affine`` and
+# ``matmul`` below bind and call once, for one-off products (inference, tests).
 
-    The bias is folded into the product: ``out`` is filled with b row by row and
-    gemm adds the product to it (beta = 1), instead of a separate pass that adds b
-    to the finished product.
+
+def bind_affine(x: np.ndarray, weights: np.ndarray, biases: np.ndarray, out: np.ndarray) -> Callable[[], np.ndarray]:
+    """z = x w^T + b: (m, n_in) (n_out, n_in)^T + (n_out,) -> (m, n_out) into ``out``, the
+    forward z^l, as a function of no arguments (returns ``out``).
+
+    The bias is folded into the product: ``out`` is filled with b row by row and gemm adds
+    the product to it (beta = 1), instead of a separate pass that adds b afterwards.
     """
-    gemm = _gemm(x, weights) if out is None else _gemm(x, weights, out)
+    gemm = _gemm(x, weights, out)
     if gemm is None:
-        if out is None:
-            return x @ weights.T + biases
-        np.matmul(x, weights.T, out=out)
-        out += biases
-        return out
+        def affine_numpy() -> np.ndarray:
+            np.matmul(x, weights.T, out=out)
+            return np.add(out, biases, out=out)
+
+        return affine_numpy
+    # F-order view: z^T (n_out, m) <- w (n_out, n_in) @ x^T (n_in, m) + z^T; w is passed as its F-order transpose.
+    weights_t, x_t, target = weights.T, x.T, out.T
+
+    def affine_blas() -> np.ndarray:
+        out[...] = biases
+        return _written(gemm(1.0, weights_t, x_t, 1.0, target, 1, 0, 1), target, out)  # trans_a, overwrite_c
+
+    return affine_blas
+
+
+def bind_matmul(delta: np.ndarray, weights: np.ndarray, out: np.ndarray) -> Callable[[], np.ndarray]:
+    """delta w: (m, n_out) (n_out, n_in) -> (m, n_in) into ``out``, BP2's product with w^l,
+    as a function of no arguments (returns ``out``)."""
+    gemm = _gemm(delta, weights, out)
+    if gemm is None:
+        return lambda: np.matmul(delta, weights, out=out)
+    weights_t, delta_t, target = weights.T, delta.T, out.T
+
+    def matmul_blas() -> np.ndarray:
+        return _written(gemm(1.0, weights_t, delta_t, 0.0, target, 0, 0, 1), target, out)  # overwrite_c
+
+    return matmul_blas
+
+
+def bind_weight_gradient(delta: np.ndarray, inputs: np.ndarray, target: np.ndarray) -> Callable[[float, float], None]:
+    """BP4, target <- alpha delta^T inputs + beta target, (n_l, m) (m, n_(l-1)) -> (n_l, n_(l-1)),
+    in place, as a function of (alpha, beta): one gemm.
+
+    alpha = 1, beta = 0 stores dC/dw^l in a gradient buffer; alpha = -eta, beta = decay applied
+    to w^l itself is plain SGD fused with BP4 (seed 001, eq. 2-5, and L2 weight decay):
+
+        w^l <- decay * w^l - eta * (delta^l)^T a^(l-1)
+
+    which reads and writes w^l once, where storing the gradient and then stepping makes
+    three passes over the largest array of the network. NumPy has no gemm with alpha and beta.
+    """
+    gemm = _gemm(target, delta, inputs)
+    if gemm is None:
+        def weight_gradient_numpy(alpha: float, beta: float) -> None:
+            product = delta.T @ inputs
+            if beta == 0.0:
+                np.multiply(product, alpha, out=target)
+            else:
+                np.multiply(target, beta, out=target)
+                np.add(target, alpha * product, out=target)
+
+        return weight_gradient_numpy
+    # F-order view: target^T (n_(l-1), n_l) <- alpha inputs^T (n_(l-1), m) @ delta (m, n_l) + beta target^T
+    inputs_t, delta_t, target_t = inputs.T, delta.T, target.T
+
+    def weight_gradient_blas(alpha: float, beta: float) -> None:
+        _written(gemm(alpha, inputs_t, delta_t, beta, target_t, 0, 1, 1), target_t, target)  # trans_b, overwrite_c
+
+    return weight_gradient_blas
+
+
+def bind_bias_gradient(delta: np.ndarray, target: np.ndarray) -> Callable[[float, float], None]:
+    """BP3, target <- alpha Σ_x delta + beta target, (n_l,), in place, as a function of
+    (alpha, beta): one gemv, (delta^l)^T 1: (n_l, m) (m,). As in ``bind_weight_gradient``,
+    (1, 0) stores dC/db^l and (-eta, 1) on b^l is the fused SGD step."""
+    gemv = _routine("gemv", (target, delta))
+    if gemv is None:
+        def bias_gradient_numpy(alpha: float, beta: float) -> None:
+            total = delta.sum(axis=0)
+            if beta == 0.0:
+                np.multiply(total, alpha, out=target)
+            else:
+                np.multiply(target, beta, out=target)
+                np.add(target, alpha * total, out=target)
+
+        return bias_gradient_numpy
+    delta_t, ones = delta.T, _ones(delta.shape[0], delta.dtype)
+
+    def bias_gradient_blas(alpha: float, beta: float) -> None:
+        result = gemv(alpha, delta_t, ones, beta, target, 0, 1, 0, 1, 0, 1)  # incx = incy = 1, overwrite_y
+        if result is not target:
+            target[...] = result
+
+    return bias_gradient_blas
+
+
+def affine(x: np.ndarray, weights: np.ndarray, biases: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """z = x w^T + b, (m, n_out), once (``bind_affine``); into ``out`` when given."""
     if out is None:
         out = np.empty((x.shape[0], weights.shape[0]), dtype=x.dtype)
-    out[...] = biases
-    # F-order view: z^T (n_out, m) <- w (n_out, n_in) @ x^T (n_in, m) + z^T; w is passed as its F-order transpose.
-    target = out.T
-    return _written(gemm(1.0, weights.T, x.T, 1.0, target, 1, 0, 1), target, out)  # trans_a, overwrite_c
+    return bind_affine(x, weights, biases, out)()
 
 
 def matmul(delta: np.ndarray, weights: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """delta w: (m, n_out) (n_out, n_in) -> (m, n_in), BP2's product with w^l."""
-    gemm = _gemm(delta, weights) if out is None else _gemm(delta, weights, out)
-    if gemm is None:
-        return np.matmul(delta, weights, out=out)
+    """delta w, (m, n_in), once (``bind_matmul``); into ``out`` when given."""
     if out is None:
-        return gemm(1.0, weights.T, delta.T).T
-    target = out.T
-    return _written(gemm(1.0, weights.T, delta.T, 0.0, target, 0, 0, 1), target, out)  # overwrite_c
-
-
-def weight_gradient(delta: np.ndarray, inputs: np.ndarray, out: np.ndarray) -> None:
-    """out <- delta^T inputs: BP4, (n_out, m) (m, n_in) -> (n_out, n_in), written in place."""
-    gemm = _gemm(delta, inputs, out)
-    if gemm is None:
-        np.matmul(delta.T, inputs, out=out)
-        return
-    target = out.T
-    _written(gemm(1.0, inputs.T, delta.T, 0.0, target, 0, 1, 1), target, out)  # trans_b, overwrite_c
-
-
-def sgd_update(weights: np.ndarray, delta: np.ndarray, inputs: np.ndarray, eta: float, decay: float = 1.0) -> None:
-    """weights <- decay * weights - eta * delta^T inputs, in place (BP4 and the SGD step).
-
-    Args:
-        weights: w^l, (n_l, n_(l-1)).
-        delta: delta^l of the batch-mean cost, (m, n_l).
-        inputs: a^(l-1), (m, n_(l-1)).
-        eta: learning rate; decay: factor on the old weights (1: none).
-    """
-    gemm = _gemm(weights, delta, inputs)
-    if gemm is None:
-        if decay != 1.0:
-            weights *= decay
-        weights -= eta * (delta.T @ inputs)
-        return
-    # F-order view: w^T (n_(l-1), n_l) <- -eta * inputs^T (n_(l-1), m) @ delta (m, n_l) + decay * w^T
-    target = weights.T
-    _written(gemm(-eta, inputs.T, delta.T, decay, target, 0, 1, 1), target, weights)  # trans_b, overwrite_c
-
-
-def bias_sgd_update(biases: np.ndarray, delta: np.ndarray, eta: float) -> None:
-    """biases <- biases - eta * sum over the batch of delta, in place (BP3 and the SGD step).
-
-    One gemv, (delta^l)^T 1: (n_l, m) (m,) -> (n_l,), accumulated into b^l.
-    """
-    gemv = _routine("gemv", (biases, delta))
-    if gemv is None:
-        biases -= eta * delta.sum(axis=0)
-        return
-    # y = biases, incx = incy = 1, overwrite_y
-    result = gemv(-eta, delta.T, _ones(delta.shape[0], delta.dtype), 1.0, biases, 0, 1, 0, 1, 0, 1)
-    if result is not biases:
-        biases[...] = result
-
-
-# -- Bound calls ------------------------------------------------------------------------
-# A training step makes the same products on the same buffers batch after batch. The
-# ``bind_*`` functions below work out once what the calls above redo on every call (the
-# BLAS routine for the dtype, the contiguity checks, the F-order views) and return a
-# function that only makes the call: about 0.5-1 us saved per product (with the layers'
-# own lookups, 8 us of a 58 us batch-10 step, see layers.dense.DenseStep). They return
-# None when the arrays are not contiguous floats of one dtype; the caller then uses the
-# calls above. The results are those of the calls above, bit for bit: the same routine
-# with the same arguments.
-
-
-def bind_affine(x: np.ndarray, weights: np.ndarray, biases: np.ndarray, out: np.ndarray) -> Callable[[], None] | None:
-    """``affine(x, weights, biases, out)`` as a function of no arguments (see above)."""
-    gemm = _gemm(x, weights, out)
-    if gemm is None:
-        return None
-    weights_t, x_t, target = weights.T, x.T, out.T
-
-    def affine_bound() -> None:
-        out[...] = biases
-        _written(gemm(1.0, weights_t, x_t, 1.0, target, 1, 0, 1), target, out)  # as in ``affine``
-
-    return affine_bound
-
-
-def bind_matmul(delta: np.ndarray, weights: np.ndarray, out: np.ndarray) -> Callable[[], None] | None:
-    """``matmul(delta, weights, out)`` (BP2's Δ^l w^l) as a function of no arguments."""
-    gemm = _gemm(delta, weights, out)
-    if gemm is None:
-        return None
-    weights_t, delta_t, target = weights.T, delta.T, out.T
-
-    def matmul_bound() -> None:
-        _written(gemm(1.0, weights_t, delta_t, 0.0, target, 0, 0, 1), target, out)  # as in ``matmul``
-
-    return matmul_bound
-
-
-def bind_sgd_update(weights: np.ndarray, delta: np.ndarray, inputs: np.ndarray) -> Callable[[float, float], None] | None:
-    """``sgd_update(weights, delta, inputs, eta, decay)`` as a function of (eta, decay)."""
-    gemm = _gemm(weights, delta, inputs)
-    if gemm is None:
-        return None
-    inputs_t, delta_t, target = inputs.T, delta.T, weights.T
-
-    def sgd_update_bound(eta: float, decay: float) -> None:
-        _written(gemm(-eta, inputs_t, delta_t, decay, target, 0, 1, 1), target, weights)  # as in ``sgd_update``
-
-    return sgd_update_bound
-
-
-def bind_bias_sgd_update(biases: np.ndarray, delta: np.ndarray) -> Callable[[float], None] | None:
-    """``bias_sgd_update(biases, delta, eta)`` as a function of eta."""
-    gemv = _routine("gemv", (biases, delta))
-    if gemv is None:
-        return None
-    delta_t, ones = delta.T, _ones(delta.shape[0], delta.dtype)
-
-    def bias_sgd_update_bound(eta: float) -> None:
-        result = gemv(-eta, delta_t, ones, 1.0, biases, 0, 1, 0, 1, 0, 1)  # as in ``bias_sgd_update``
-        if result is not biases:
-            biases[...] = result
-
-    return bias_sgd_update_bound
+        out = np.empty((delta.shape[0], weights.shape[1]), dtype=delta.dtype)
+    return bind_matmul(delta, weights, out)()
 
 
 #: Below this many rows ``row_sum`` leaves the work to NumPy: the per-row cost it
@@ -296,7 +273,7 @@ def weight_gradient_norm(delta: np.ndarray, inputs: np.ndarray, scratch: np.ndar
     usable = (scratch is not None and scratch.shape == (n_out, n_in) and scratch.dtype == delta.dtype
               and scratch.flags.c_contiguous)
     gradient = scratch if usable else np.empty((n_out, n_in), dtype=delta.dtype)
-    weight_gradient(delta, inputs, out=gradient)
+    bind_weight_gradient(delta, inputs, gradient)(1.0, 0.0)
     return norm(gradient)
 
 

@@ -2,13 +2,15 @@
 
 ``Network([784, 100, 10], hidden="relu", output="softmax", cost="log_likelihood")``
 builds layers l = 1..L (the seeds count the input as layer 0 / layer 1; here
-``weights[0]`` belongs to the first weight layer). ``backprop`` runs the four
-equations of seed 001 in matrix form over the batch:
+``weights[0]`` belongs to the first weight layer). ``backprop_prepared`` runs the four
+equations of seed 001 in matrix form over the batch (``fit`` and ``backprop`` both call it):
 
     BP1  delta^L = grad_a C ⊙ sigma'(z^L)                        OutputHead.delta (heads.py)
     BP2  delta^l = ((w^(l+1))^T delta^(l+1)) ⊙ sigma'(z^l)       Dense.backward
-    BP3  dC/db^l = delta^l                                        Dense.backward_delta
-    BP4  dC/dw^l = delta^l (a^(l-1))^T                            Dense.backward_delta
+    BP3  dC/db^l = delta^l                                        Dense.backward_delta -> sink
+    BP4  dC/dw^l = delta^l (a^(l-1))^T                            Dense.backward_delta -> sink
+
+The sink (``bprop.sinks``) stores the gradients or applies plain SGD with them.
 
 With a regularizer (seed 002) the cost is C = C_0 + penalty(w) and backprop adds
 the penalty's gradient, e.g. (lambda/n) w for L2, to each dC_0/dw^l afterwards;
@@ -18,12 +20,13 @@ the penalty's gradient, e.g. (lambda/n) w for L2, to each dC_0/dw^l afterwards;
 from __future__ import annotations
 
 import copy
+import numbers
 from collections.abc import MutableSequence
 from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from . import activations, costs, heads, preprocessing as preprocessing_module, regularizers
+from . import activations, costs, heads, preprocessing as preprocessing_module, regularizers, sinks
 from .layers import Dense, Dropout, Layer
 from .tasks import Task
 from .validation import as_inputs, float_dtype, positive_int, seed_value
@@ -346,10 +349,12 @@ class Network:
     def penalty(self, n: int | None = None) -> float:
         """The regularization term of the cost (0 without a regularizer).
 
-        n: the training-set size; default ``regularizer.n`` (set by ``fit``).
+        n: the training-set size (or Σ w_x, ``bprop.weights``); default ``regularizer.n``
+            (set by ``fit``). Raises ValueError for an n that is not a positive number.
         """
-        if n is not None:
-            n = positive_int("n", n)
+        if n is not None and (isinstance(n, bool) or not isinstance(n, numbers.Real) or not np.isfinite(n) or n <= 0):
+            raise ValueError(f"n must be a positive number (the training-set size, or the sum of the sample "
+                             f"weights), got {n!r}")
         if self.regularizer is None:
             return 0.0
         n = n or self.regularizer.n
@@ -408,40 +413,45 @@ class Network:
 
     # -- backward -------------------------------------------------------------------
 
-    def _backprop(self, x: np.ndarray, targets: np.ndarray, penalty: bool = True, sgd=None,
-                  target_index: np.ndarray | None = None, row_weights: np.ndarray | None = None) -> np.ndarray:
-        """Fill every layer's gradients for one batch; return z^L (m, n_L), a buffer
-        the next training batch overwrites.
+    def backprop_prepared(self, x: np.ndarray, targets: np.ndarray, sink, *, target_index: np.ndarray | None = None,
+                          row_weights: np.ndarray | None = None) -> np.ndarray:
+        """Backpropagation over one mini-batch: the forward pass, then BP1-BP4 from the output
+        layer down; every layer hands its parameters' gradients to ``sink``.
 
-        x and targets must already be validated arrays of the network's dtype.
-        With ``penalty=False`` the gradients are those of the data cost C_0 only;
-        the caller then adds the regularizer's with ``_add_penalty_gradients``.
-        With ``sgd`` (a ``kernels.SGDStep``) each layer applies that plain SGD
-        update as soon as its delta is known, instead of storing gradients; the
-        caller folds any L2 term into ``sgd.decay``. ``target_index`` (softmax +
-        log-likelihood with one-hot targets: the flat index of each row's 1) lets BP1
-        skip the targets (``OutputHead.delta``). ``row_weights`` (m,): w_x / Σ w_x of a
-        weighted batch (``bprop.weights``), BP1's row factors in place of 1/m.
+        This is bprop's one backward pass: ``backprop``, ``fit``, gradcheck and explain all
+        run it. Each equation is computed in one place:
+
+            forward  z^l = a^(l-1) (w^l)^T + b^l, a^l = sigma(z^l)    Dense.forward
+            BP1      delta^L = dC/dz^L (from the logits)              OutputHead.delta (heads.py)
+            BP2      delta^l = (delta^(l+1) w^(l+1)) ⊙ sigma'(z^l)     Dense.backward_delta, Dense.backward
+            BP3      dC/db^l = Σ_x delta^l                            handed to the sink
+            BP4      dC/dw^l = (delta^l)^T a^(l-1)                     handed to the sink
+
+        Args:
+            x: inputs (m, n_0) and targets (m, n_L) as ``prepare`` returns them (checked,
+                preprocessed, the network's dtype); nothing is checked here.
+            sink: where the gradients go (``bprop.sinks``): ``StoreGradients`` fills every
+                layer's ``grads`` (plus the regularizer's term), ``FusedSGD`` applies plain SGD
+                during the pass; ``sink.finish()`` is called at the end.
+            target_index: softmax + log-likelihood with one-hot targets: the flat index of each
+                row's 1 in the (m, n_L) delta, so BP1 reads no targets (``OutputHead.delta``).
+            row_weights: (m,) w_x / Σ w_x of a weighted batch (``bprop.weights``), BP1's row
+                factors in place of 1/m.
+        Returns:
+            z^L, (m, n_L): the output layer's buffer, overwritten by the next training pass.
         """
-        self._forward(x, training=True)
-        output_layer = self.layers[-1]
+        a = x
+        for layer in self.layers:
+            a = layer.forward(a, training=True)
+        output = self.layers[-1]
         # BP1: delta^L (m, n_L), with the 1/m of the batch-mean cost.
-        delta = output_layer.output_delta(self.head, targets, target_index, row_weights)
-        grad = output_layer.backward_delta(delta, len(self.layers) > 1, sgd)
+        delta = output.output_delta(self.head, targets, target_index, row_weights)
+        grad = output.backward_delta(delta, sink, need_input_grad=len(self.layers) > 1)
         # BP2 down the stack; the first layer needs no gradient w.r.t. the data.
         for index in range(len(self.layers) - 2, -1, -1):
-            grad = self.layers[index].backward(grad, index > 0, sgd)
-        if penalty and sgd is None:
-            self._add_penalty_gradients(x.shape[0])
-        return output_layer.cache[1]
-
-    def _add_penalty_gradients(self, m: int) -> None:
-        """dC/dw^l = dC_0/dw^l + d(penalty)/dw^l for every weight layer (not the biases)."""
-        if self.regularizer is None:
-            return
-        n = self._penalty_n(m)
-        for layer in self.dense_layers:
-            self.regularizer.add_gradient(layer.params["weights"], layer.grads["weights"], n)
+            grad = self.layers[index].backward(grad, sink, need_input_grad=index > 0)
+        sink.finish()
+        return output.cache[1]
 
     def backprop(self, x, y, sample_weight=None) -> Gradients:
         """Gradients of the batch-mean cost C for every weight and bias.
@@ -455,18 +465,17 @@ class Network:
             Gradients(weights=[dC/dw^l, (n_l, n_(l-1))], biases=[dC/db^l, (n_l,)]),
             fresh arrays the caller owns; index l - 1 holds layer l.
 
-        This is the training pass: with ``Dropout`` layers it draws a fresh mask from
-        ``net.rng`` (so two calls differ and the generator advances), and the gradients are
-        those of the cost under that mask; without dropout it is deterministic and equals the
-        gradient of ``total_cost``.
+        This is the training pass (``backprop_prepared`` with ``sinks.StoreGradients``): with
+        ``Dropout`` layers it draws a fresh mask from ``net.rng`` (so two calls differ and the
+        generator advances), and the gradients are those of the cost under that mask; without
+        dropout it is deterministic and equals the gradient of ``total_cost``.
         """
         x, targets, _ = self.prepare(x, y)
         weights = check_sample_weight(sample_weight, x.shape[0])
-        if weights is None:
-            self._backprop(x, targets)
-        else:
-            self._backprop(x, targets, penalty=False, row_weights=row_weights(weights, self.dtype))
-            self._add_penalty_gradients(weights.sum())
+        m = x.shape[0] if weights is None else float(weights.sum())
+        sink = sinks.StoreGradients(self.regularizer, None if self.regularizer is None else self._penalty_n(m))
+        self.backprop_prepared(x, targets, sink,
+                               row_weights=None if weights is None else row_weights(weights, self.dtype))
         dense = self.dense_layers
         gradients = Gradients(
             [layer.grads["weights"].copy() for layer in dense],

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bprop import Network, kernels
+from bprop import kernels
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -17,21 +17,24 @@ def test_kernels_match_numpy(dtype, m):
 
     np.testing.assert_allclose(kernels.matmul(delta, w), delta @ w, **tol)
     out = np.empty_like(w)
-    kernels.weight_gradient(delta, x, out=out)
+    kernels.bind_weight_gradient(delta, x, out)(1.0, 0.0)  # BP4 stored
     np.testing.assert_allclose(out, delta.T @ x, **tol)
 
     expected = 0.9 * w - 0.3 * (delta.T @ x)
     updated = w.copy()
-    kernels.sgd_update(updated, delta, x, eta=0.3, decay=0.9)
+    kernels.bind_weight_gradient(delta, x, updated)(-0.3, 0.9)  # BP4 fused with SGD and a decay
     np.testing.assert_allclose(updated, expected, **tol)
     assert updated.dtype == dtype
 
     b = rng.standard_normal(5).astype(dtype)
     np.testing.assert_allclose(kernels.affine(x, w, b), x @ w.T + b, **tol)
     biases = b.copy()
-    kernels.bias_sgd_update(biases, delta, eta=0.3)
+    kernels.bind_bias_gradient(delta, biases)(-0.3, 1.0)
     np.testing.assert_allclose(biases, b - 0.3 * delta.sum(axis=0), **tol)
     assert biases.dtype == dtype
+    stored = np.full_like(b, np.nan)
+    kernels.bind_bias_gradient(delta, stored)(1.0, 0.0)  # BP3 stored: beta 0 ignores what it held
+    np.testing.assert_allclose(stored, delta.sum(axis=0), **tol)
 
     gradient = rng.standard_normal(w.shape).astype(dtype)
     assert kernels.norm(gradient) == pytest.approx(np.linalg.norm(gradient.astype(np.float64)), rel=tol["rtol"])
@@ -55,8 +58,21 @@ def test_kernels_write_into_out_whatever_it_held(dtype):
     assert kernels.matmul(delta, w, out=grad) is grad
     np.testing.assert_allclose(grad, delta @ w, **tol)
     gradient = np.full_like(w, np.nan)
-    kernels.weight_gradient(delta, x, out=gradient)
+    kernels.bind_weight_gradient(delta, x, gradient)(1.0, 0.0)
     np.testing.assert_allclose(gradient, delta.T @ x, **tol)
+
+
+def test_bound_products_follow_their_arrays_contents():
+    """A bound product reads its arrays when called, not when bound: the training step
+    refills the same buffers every batch."""
+    rng = np.random.default_rng(5)
+    w, b = rng.standard_normal((4, 6)), rng.standard_normal(4)
+    x, z = np.empty((3, 6)), np.empty((3, 4))
+    affine = kernels.bind_affine(x, w, b, z)
+    for _ in range(3):
+        x[...] = rng.standard_normal(x.shape)
+        w += 1.0
+        np.testing.assert_allclose(affine(), x @ w.T + b, rtol=1e-12)
 
 
 def test_kernels_with_out_fall_back_for_other_layouts():
@@ -70,8 +86,11 @@ def test_kernels_with_out_fall_back_for_other_layouts():
     grad = np.empty((5, 6))
     np.testing.assert_allclose(kernels.matmul(delta, w, out=grad), delta @ w, rtol=1e-12)
     biases = b.copy()
-    kernels.bias_sgd_update(biases, delta, eta=0.5)  # delta not C-contiguous: NumPy route
+    kernels.bind_bias_gradient(delta, biases)(-0.5, 1.0)  # delta not C-contiguous: NumPy route
     np.testing.assert_allclose(biases, b - 0.5 * delta.sum(axis=0), rtol=1e-12)
+    stored = np.full(4, np.nan)
+    kernels.bind_bias_gradient(delta, stored)(1.0, 0.0)
+    np.testing.assert_allclose(stored, delta.sum(axis=0), rtol=1e-12)
 
 
 def test_non_contiguous_inputs_fall_back_to_numpy():
@@ -81,24 +100,14 @@ def test_non_contiguous_inputs_fall_back_to_numpy():
     x_strided = np.asfortranarray(x)  # same values, not C-contiguous
     delta = rng.standard_normal((5, 4))
     a, b = w.copy(), w.copy()
-    kernels.sgd_update(a, delta, x, eta=0.1)
-    kernels.sgd_update(b, delta, x_strided, eta=0.1)
+    kernels.bind_weight_gradient(delta, x, a)(-0.1, 0.95)
+    kernels.bind_weight_gradient(delta, x_strided, b)(-0.1, 0.95)
     np.testing.assert_allclose(a, b, rtol=1e-12)
+    np.testing.assert_allclose(a, 0.95 * w - 0.1 * delta.T @ x, rtol=1e-12)
+    stored = np.full_like(w, np.nan)
+    kernels.bind_weight_gradient(delta, x_strided, stored)(1.0, 0.0)
+    np.testing.assert_allclose(stored, delta.T @ x, rtol=1e-12)
     np.testing.assert_allclose(kernels.affine(x_strided, w, np.zeros(4)), x @ w.T, rtol=1e-12)
-
-
-@pytest.mark.parametrize("regularizer", [None, ("l2", 2.0)])
-def test_fused_training_step_equals_stored_gradients(regularizer):
-    """Plain SGD applies its update inside backward; it must equal gradients + step."""
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((40, 6))
-    y = rng.integers(0, 3, 40)
-    fused = Network([6, 8, 3], hidden="relu", seed=2, dtype="float64", regularizer=regularizer)
-    stored = fused.copy()
-    fused.fit(x, y, epochs=2, batch_size=8, eta=0.2, verbose=False, grad_norm_every=0)
-    stored.fit(x, y, epochs=2, batch_size=8, eta=0.2, verbose=False, grad_norm_every=1)  # unfused every batch
-    for a, b in zip(list(fused.weights) + list(fused.biases), list(stored.weights) + list(stored.biases)):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])

@@ -7,6 +7,7 @@ import pytest
 
 from bprop import Network
 from bprop.layers.workspace import Workspace
+from bprop.sinks import FusedSGD, StoreGradients
 
 
 def test_workspace_reuses_memory_and_grows_on_demand():
@@ -65,7 +66,7 @@ def test_backprop_with_buffers_matches_a_fresh_network_batch_after_batch():
     for rows in (slice(0, 8), slice(8, 11), slice(0, 8)):
         x_b, y_b = x[rows], y[rows]
         x_p, t_p, _ = net.prepare(x_b, y_b)
-        net._backprop(x_p, t_p)  # keeps the buffers between calls, as fit does
+        net.backprop_prepared(x_p, t_p, StoreGradients())  # keeps the buffers between calls, as fit does
         reused = [layer.grads["weights"].copy() for layer in net.dense_layers]
         fresh = net.copy().backprop(x_b, y_b)  # a deep copy starts with empty buffers
         for a, b in zip(reused, fresh.weights):
@@ -80,21 +81,19 @@ def test_a_steady_training_step_allocates_no_layer_sized_array(hidden):
     (m, n_L) array is well above them)."""
     import tracemalloc
 
-    from bprop.kernels import SGDStep
-
     m = 4096
     rng = np.random.default_rng(3)
     net = Network([64, 100, 10], hidden=hidden, seed=3)
     x, targets, labels = net.prepare(rng.random((m, 64), dtype=np.float32), rng.integers(0, 10, m))
     target_index = labels + 10 * np.arange(m)  # what fit passes for class labels (heads.OutputHead.delta)
-    step = SGDStep(0.01)
-    net._backprop(x, targets, penalty=False, sgd=step, target_index=target_index)  # first batch: buffers are allocated
+    step = FusedSGD(0.01)
+    net.backprop_prepared(x, targets, step, target_index=target_index)  # first batch: buffers are allocated
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
         base = tracemalloc.get_traced_memory()[0]
         for _ in range(3):
-            net._backprop(x, targets, penalty=False, sgd=step, target_index=target_index)
+            net.backprop_prepared(x, targets, step, target_index=target_index)
         peak = tracemalloc.get_traced_memory()[1] - base
     finally:
         tracemalloc.stop()

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from bprop import Dense, Dropout, L2, Network, gradcheck
+from bprop.sinks import StoreGradients
 
 
 def data(m=9, n_in=4, n_out=3, seed=0):
@@ -44,7 +45,7 @@ def test_forward_is_inverted_dropout_and_identity_at_evaluation():
     assert abs(kept.mean() - 0.75) < 0.01
     assert abs(out.mean() - 1.0) < 0.02  # expectation unchanged
     assert layer.forward(x, training=False) is x
-    grad = layer.backward(np.full_like(x, 2.0))
+    grad = layer.backward(np.full_like(x, 2.0), StoreGradients())
     np.testing.assert_array_equal(grad, 2.0 * layer.mask)
 
 

@@ -6,12 +6,14 @@ and keeps every intermediate array, layer by layer, in the seeds' notation:
     forward   z^l = w^l a^(l-1) + b^l,  a^l = sigma(z^l)     Dense.forward (its cache)
     cost      C = (1/m) Σ_x C_x                               Cost.value
     BP1       delta^L = ∂C/∂z^L                                heads.OutputHead.delta
-    BP2       delta^l = ((w^(l+1))^T delta^(l+1)) ⊙ sigma'(z^l)  Dense.backward_delta + Activation.backward
-    BP3, BP4  ∂C/∂b^l = Σ_x delta^l,  ∂C/∂w^l = delta^l (a^(l-1))^T   Dense.backward_delta
+    BP2       delta^l = ((w^(l+1))^T delta^(l+1)) ⊙ sigma'(z^l)  Dense.backward_delta + Dense.backward
+    BP3, BP4  ∂C/∂b^l = Σ_x delta^l,  ∂C/∂w^l = delta^l (a^(l-1))^T   Dense.backward_delta -> sink
     update    w <- w - eta ∂C/∂w  (b too, unless fixed)        optimizers.SGD.step
 
-Nothing here re-derives a gradient: the arrays are read from the layers'
-caches and gradient buffers, in the same order ``Network._backprop`` runs them.
+Nothing here re-derives a gradient: the step is the network's own
+``Network.backprop_prepared`` with ``sinks.StoreGradients``, and the arrays are
+read afterwards from each layer's last pass (``Dense.cache``, ``delta``,
+``input_gradient``, ``grads``).
 The only extra calls are to the same objects for display: ``Cost.gradient``
 (∂C/∂a^L), ``Activation.derivative`` (sigma'(z)), and, for softmax, its
 ``backward`` applied to unit vectors, which gives the columns of its Jacobian.
@@ -31,6 +33,7 @@ from ..activations import Activation
 from ..costs import Cost
 from ..layers import Dense
 from ..optimizers.sgd import SGD
+from ..sinks import StoreGradients
 
 #: Largest network a trace explains: neurons per layer, all neurons, samples.
 MAX_LAYER_SIZE = 32
@@ -158,49 +161,39 @@ def trace_step(net, x, y, eta: float = 0.5, *, title: str = "", note: str = "", 
     x, targets, _ = work.prepare(x, y)
     layers: list[Dense] = work.layers
 
-    # Forward: each layer caches (a^(l-1), z^l, a^l).
-    work._forward(x, training=True)
+    # The network's own backward pass (Network.backprop_prepared: forward, BP1 from the head,
+    # BP2 down the stack), storing every gradient; then each layer's arrays are read from it.
+    work.backprop_prepared(x, targets, StoreGradients())
+    cost, head = work.cost, work.head
     records = []
     for index, layer in enumerate(layers, start=1):
         a_prev, z, a = layer.cache
+        above = layers[index] if index < len(layers) else None
         records.append(LayerStep(
             index=index, activation=layer.activation,
             weights=layer.weights.copy(), biases=layer.biases.copy(),
-            a_prev=a_prev.copy(), z=z.copy(), a=a.copy(), train_biases=layer.train_biases,
+            a_prev=a_prev.copy(), z=z.copy(), a=np.array(a), train_biases=layer.train_biases,
+            # dC/da^l: BP2's product Δ^(l+1) w^(l+1), computed by the layer above
+            grad_a=None if above is None else above.input_gradient.copy(),
+            delta=layer.delta.copy(),
+            grad_weights=layer.grads["weights"].copy(), grad_biases=layer.grads["biases"].copy(),
         ))
+        if layer.activation.elementwise:
+            records[-1].sigma_prime = layer.activation.derivative(z, a)
+            records[-1].delta_rule = "elementwise"
 
-    cost, head = work.cost, work.head
-    out, out_layer = records[-1], layers[-1]
+    out = records[-1]
     # Costs from the logits z^L through the network's head: exact at any saturation.
     neuron_costs = head.terms(out.z, targets).astype(np.float64)
     sample_costs = neuron_costs.sum(axis=1)
     cost_value = float(sample_costs.mean())
-
-    # BP1: delta^L exactly as Network._backprop computes it (the head's delta).
+    # BP1 came from the head (OutputHead.delta); dC/da^L and sigma'(z^L) are shown beside it.
     out.grad_a = cost.gradient(out.a, targets)
-    out.delta = head.delta(out.z, out.a, targets)
     if head.fused:
         out.delta_rule = "fused"
-    elif out.activation.elementwise:
-        out.delta_rule = "elementwise"
-    else:
+    elif not out.activation.elementwise:
         out.delta_rule = "jacobian"
-    if out.activation.elementwise:
-        out.sigma_prime = out.activation.derivative(out.z, out.a)
-    else:
         out.jacobian = _jacobian(out.activation, out.z, out.a)
-    grad = out_layer.backward_delta(out.delta, need_input_grad=len(layers) > 1)
-    _store_grads(out, out_layer)
-
-    # BP2 down the stack: the same two halves as Dense.backward.
-    for position in range(len(layers) - 2, -1, -1):
-        record, layer = records[position], layers[position]
-        record.grad_a = grad.copy()
-        record.sigma_prime = record.activation.derivative(record.z, record.a)
-        record.delta = record.activation.backward(record.z, record.a, grad)
-        record.delta_rule = "elementwise"
-        grad = layer.backward_delta(record.delta, need_input_grad=position > 0)
-        _store_grads(record, layer)
 
     # Update: the network's own SGD on its own (parameter, gradient) pairs.
     SGD(eta=eta).step(work.trainable_parameters())
@@ -215,11 +208,6 @@ def trace_step(net, x, y, eta: float = 0.5, *, title: str = "", note: str = "", 
         sample_costs=sample_costs, neuron_costs=neuron_costs, cost_after=cost_after,
         layers=records, title=title, note=note, aliases=dict(aliases or {}),
     )
-
-
-def _store_grads(record: LayerStep, layer: Dense) -> None:
-    record.grad_weights = layer.grads["weights"].copy()
-    record.grad_biases = layer.grads["biases"].copy()
 
 
 def _jacobian(activation: Activation, z: np.ndarray, a: np.ndarray) -> np.ndarray:

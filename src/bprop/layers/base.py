@@ -4,13 +4,13 @@
 (batch, n_out). With ``training=True`` it caches exactly what ``backward``
 needs; with ``training=False`` (inference) it caches nothing.
 
-``backward(grad_output, need_input_grad, sgd)`` takes dC/d(output) of the last
-training forward pass, fills the layer's parameter gradients and returns
-dC/d(input), or None when the caller does not need it (the first layer: no
-gradient is ever wanted with respect to the data). Given ``sgd`` (a
-``kernels.SGDStep``), a layer with parameters applies that plain SGD update
-directly instead of storing gradients (the trainer's fused fast path). It never
-modifies its arguments.
+``backward(grad_output, sink, need_input_grad)`` takes dC/d(output) of the last
+training forward pass and returns dC/d(input), or None when the caller does not
+need it (the first layer: no gradient is ever wanted with respect to the data).
+A layer with parameters hands each parameter's gradient to ``sink`` as a
+``sinks.Gradient`` (``sink.take``), after it has used the parameters for
+dC/d(input): the sink stores it, or applies plain SGD with it (``bprop.sinks``).
+It never modifies its arguments.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class Layer:
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True, sgd=None) -> np.ndarray | None:
+    def backward(self, grad_output: np.ndarray, sink, need_input_grad: bool = True) -> np.ndarray | None:
         raise NotImplementedError
 
     def astype(self, dtype) -> None:

@@ -8,12 +8,14 @@ one sample per row, so the matrix form over the batch is
 
 and the backward pass, given Delta^l = dC/dZ^l (m, n_l), is
 
+    BP2  (first half) dC/dA^(l-1) = Delta^l w^l                    (m, n_(l-1))
     BP3  dC/db^l = sum over the batch of delta^l                  (n_l,)
     BP4  dC/dw^l = (Delta^l)^T A^(l-1)                             (n_l, n_(l-1))
-    BP2  (first half) dC/dA^(l-1) = Delta^l w^l                    (m, n_(l-1))
 
-The second half of BP2, ⊙ sigma'(z^(l-1)), happens in the layer below, where
-z^(l-1) lives. Deltas here already carry the 1/m of the batch-mean cost.
+BP3 and BP4 go to a sink (``bprop.sinks``), which stores them or applies plain SGD
+with them in the same BLAS call. The second half of BP2, ⊙ sigma'(z^(l-1)), happens
+in the layer below (``Dense.backward``), where z^(l-1) lives. Deltas here already
+carry the 1/m of the batch-mean cost.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 from .. import activations, initializers
 from .. import kernels
 from ..activations import Softmax
-from ..kernels import SGDStep
+from ..sinks import Gradient
 from .base import Layer
 from .workspace import Workspace
 
@@ -47,7 +49,10 @@ class Dense(Layer):
 
     Attributes:
         weights: w^l, (n_out, n_in).  biases: b^l, (n_out,).
-        grad_weights, grad_biases: dC/dw^l and dC/db^l of the last backward pass.
+        grad_weights, grad_biases: dC/dw^l and dC/db^l of the last backward pass whose sink
+            stored them (``sinks.StoreGradients``).
+        cache, delta, input_gradient: a^(l-1), z^l, a^l, delta^l and dC/da^(l-1) of the last
+            training pass (buffers the next training batch overwrites).
     """
 
     def __init__(
@@ -71,8 +76,8 @@ class Dense(Layer):
         self.train_biases = bool(train_biases)
         self.trainable = ("weights", "biases") if self.train_biases else ("weights",)
         self._initial = (weights, biases)
-        self._cache: tuple | None = None
-        self._delta: np.ndarray | None = None  # delta^l of the last training backward pass
+        self._plan: _Plan | None = None  # the plan of the last training forward pass
+        self._plans: dict[int, _Plan] = {}  # by batch size
         self._work = Workspace()  # z, a, delta and dC/da^(l-1) of training batches
 
     # -- construction ---------------------------------------------------------------
@@ -141,86 +146,88 @@ class Dense(Layer):
         """a^l = sigma(z^l), (m, n_l).
 
         Inference allocates z and turns it into a in place; nothing is kept. Training
-        writes z and a into the layer's reused buffers and caches (a^(l-1), z^l, a^l)
-        for backward; the returned a^l is overwritten by the next training batch.
+        writes z^l and a^l into the layer's reused buffers (its plan for this input array,
+        see ``_Plan``) and keeps (a^(l-1), z^l, a^l) for backward; the returned a^l is
+        overwritten by the next training batch.
         """
         if not training:
-            self._cache = None
+            self._plan = None
             z = self.weighted_input(x)
             return self.activation.forward(z, out=z)
-        m = x.shape[0]
-        z = self.weighted_input(x, out=self._work.get("z", m, self.n_out, x.dtype))
-        a = self._work.get("a", m, self.n_out, x.dtype)
-        if isinstance(self.activation, Softmax):  # its transpose goes to a reused buffer too
-            self.activation.forward(z, out=a, scratch=softmax_columns(self._work, m, self.n_out, x.dtype))
-        else:
-            self.activation.forward(z, out=a)
-        self._cache = (x, z, a)
-        return a
-
-    def backward(self, grad_output, need_input_grad=True, sgd=None):
-        """From dC/da^l: BP1 / BP2's ⊙ sigma'(z^l), then BP3, BP4."""
-        x, z, a = self._require_cache()
-        delta = self._work.get("delta", x.shape[0], self.n_out, z.dtype)
-        self.activation.backward(z, a, grad_output, out=delta)  # delta^l = dC/dz^l, (m, n_l)
-        return self.backward_delta(delta, need_input_grad, sgd)
+        plan = self._plans.get(x.shape[0])
+        if plan is None or not plan.fits(self, x):
+            if len(self._plans) >= 4:  # batch shapes come and go (the last batch of an epoch)
+                self._plans.clear()
+            plan = self._plans[x.shape[0]] = _Plan(self, x)
+        plan.forward()
+        self._plan = plan
+        return plan.a
 
     def output_delta(self, head, targets: np.ndarray, target_index: np.ndarray | None = None,
                      row_weights: np.ndarray | None = None) -> np.ndarray:
         """BP1 for this layer as the output layer L: delta^L = dC/dz^L, (m, n_L), from the
-        network's ``heads.OutputHead`` (``target_index``, ``row_weights``: see ``OutputHead.delta``)."""
-        x, z, a = self._require_cache()
-        delta = self._work.get("delta", x.shape[0], self.n_out, z.dtype)
-        return head.delta(z, a, targets, out=delta, target_index=target_index, row_weights=row_weights)
+        network's ``heads.OutputHead`` (``target_index``, ``row_weights``: see ``OutputHead.delta``),
+        written into the layer's delta buffer."""
+        plan = self._require_plan()
+        return head.delta(plan.z, plan.a, targets, out=plan.delta, target_index=target_index,
+                          row_weights=row_weights)
 
-    def backward_delta(self, delta: np.ndarray, need_input_grad: bool = True, sgd: SGDStep | None = None) -> np.ndarray | None:
-        """Given delta^l = dC/dz^l (m, n_l), fill BP3 and BP4; return dC/da^(l-1).
+    def backward(self, grad_output, sink, need_input_grad=True):
+        """From dC/da^l (m, n_l): BP2's second half, delta^l = dC/da^l ⊙ sigma'(z^l) (the full
+        Jacobian for softmax), then ``backward_delta``."""
+        plan = self._require_plan()
+        self.activation.backward(plan.z, plan.a, grad_output, out=plan.delta)
+        return self.backward_delta(plan.delta, sink, need_input_grad)
 
-        With ``sgd`` the gradients are not stored: BP3 and BP4 go straight into
-        the SGD update (``kernels.sgd_update``), after dC/da^(l-1) has been
-        computed with the old w^l, as BP2 requires.
+    def backward_delta(self, delta: np.ndarray, sink, need_input_grad: bool = True) -> np.ndarray | None:
+        """Given delta^l = dC/dz^l (m, n_l) of the last training forward pass: BP2's first half,
+        then BP3 and BP4 handed to ``sink`` (``bprop.sinks``); returns dC/da^(l-1), (m, n_(l-1)),
+        or None when ``need_input_grad`` is False (the first layer).
+
+        BP2's product uses w^l as it was in the forward pass, so it runs before the sink,
+        which may update w^l (``sinks.FusedSGD``).
         """
-        x = self._require_cache()[0]
-        self._delta = delta
-        weights = self.params["weights"]
+        plan = self._require_plan()
+        if delta is not plan.delta:
+            np.copyto(plan.delta, delta)
         grad_input = None
         if need_input_grad:
-            # BP2, first half: Δ^l w^l, (m, n_(l-1)), with w^l as it was in the forward pass.
-            grad_input = self._work.get("grad_input", x.shape[0], self.n_in, delta.dtype)
-            kernels.matmul(delta, weights, out=grad_input)
-        if sgd is None:
-            np.sum(delta, axis=0, out=self.grads["biases"])  # BP3: dC/db^l = Σ delta^l, (n_l,)
-            kernels.weight_gradient(delta, x, out=self.grads["weights"])  # BP4: dC/dw^l = Δ^T A^(l-1), (n_l, n_(l-1))
-        else:
-            if self.train_biases:
-                kernels.bias_sgd_update(self.params["biases"], delta, sgd.eta)  # BP3 + update, one gemv
-            kernels.sgd_update(weights, delta, x, sgd.eta, sgd.decay)  # BP4 + update, one gemm
+            grad_input = plan.input_gradient()  # BP2, first half: Δ^l w^l, (m, n_l) (n_l, n_(l-1))
+        plan.has_input_gradient = need_input_grad
+        sink.take(plan.bias_gradient)  # BP3: dC/db^l = Σ_x delta^l, (n_l,)
+        sink.take(plan.weight_gradient)  # BP4: dC/dw^l = (Δ^l)^T A^(l-1), (n_l, n_(l-1))
         return grad_input
 
-    def gradient_norms(self) -> tuple[float, float]:
-        """(||dC/dw^l||, ||dC/db^l||) of the last training batch, from delta^l and a^(l-1)
-        (BP4 and BP3); available also when the SGD step was fused and no gradient was stored.
-        ||dC/dw^l|| comes from ``kernels.weight_gradient_norm`` (Gram matrices for small batches)."""
-        if self._delta is None:
-            raise RuntimeError("gradient norms need a training backward pass first")
-        x = self._require_cache()[0]
-        weight_norm = kernels.weight_gradient_norm(self._delta, x, scratch=self.grads["weights"])
-        return weight_norm, kernels.norm(np.add.reduce(self._delta, axis=0))
-
-    def _require_cache(self):
-        if self._cache is None:
+    def _require_plan(self) -> "_Plan":
+        if self._plan is None:
             raise RuntimeError("backward needs a forward pass with training=True first")
-        return self._cache
+        return self._plan
 
     @property
     def cache(self) -> tuple | None:
         """(a^(l-1), z^l, a^l) of the last training forward pass, or None."""
-        return self._cache
+        plan = self._plan
+        return None if plan is None else (plan.x, plan.z, plan.a)
+
+    @property
+    def delta(self) -> np.ndarray | None:
+        """delta^l = dC/dz^l, (m, n_l), of the last training pass (valid after its backward), or None."""
+        return None if self._plan is None else self._plan.delta
+
+    @property
+    def input_gradient(self) -> np.ndarray | None:
+        """dC/da^(l-1) = Δ^l w^l, (m, n_(l-1)), of the last backward pass, or None (first layer)."""
+        plan = self._plan
+        return None if plan is None or not plan.has_input_gradient else plan.grad_input
+
+    def astype(self, dtype) -> None:
+        super().astype(dtype)
+        self.clear_cache()
 
     def clear_cache(self):
         """Drop the cached pass and free the training buffers."""
-        self._cache = None
-        self._delta = None
+        self._plan = None
+        self._plans.clear()
         self._work.clear()
 
     def config(self):
@@ -235,88 +242,78 @@ class Dense(Layer):
         return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r})"
 
 
-def softmax_columns(work: Workspace, m: int, n: int, dtype) -> np.ndarray:
-    """The reused (n, m) buffer a softmax layer's forward transposes z into (``Softmax.forward``)."""
-    return work.get("softmax_columns", m, n, dtype).reshape(n, m)
+class _Plan:
+    """One training batch shape of a Dense layer, resolved once: its buffers and its bound
+    BLAS products (``kernels.bind_*``).
 
+    The trainer gathers every batch of m rows into the same input buffer, so a layer makes
+    the same products on the same arrays batch after batch. Finding the BLAS routine, the
+    views and the buffers anew on every call costs about 8 us of a 58 us batch-10 step of a
+    784-100-10 network; the plan finds them when the layer first sees this input array, and
+    the layer makes a new plan when the input array, a parameter array (``set_param``, a
+    checkpoint) or the activation changes (``fits``).
 
-class DenseStep:
-    """A Dense layer's training forward and fused-SGD backward, bound to one input buffer.
-
-    The trainer gathers every batch of m rows into the same buffer, so a layer's
-    training step makes the same kernel calls on the same arrays batch after batch.
-    ``Dense.forward``/``backward`` find their buffers, BLAS routines and transposed
-    views anew on every call; this object finds them once (``kernels.bind_*``). For a
-    784-100-10 network that is 8 us of a 58 us batch-10 step. The calls, and so the
-    results bit for bit, are those of ``Dense.forward(x, training=True)`` followed by
-    ``Dense.backward(grad, sgd=...)`` or ``Dense.backward_delta(delta, sgd=...)``.
-
-    Args:
-        layer: the Dense layer; inputs: a^(l-1), (m, n_(l-1)), refilled by the caller
-            before every ``forward``; need_input_grad: compute BP2's dC/da^(l-1).
-
-    ``ready`` is False when the arrays are not BLAS-ready (the caller then uses the
-    layer's own methods); ``current`` is False once the layer's parameter arrays (or its
-    activation) have been replaced (``set_param``, a checkpoint), which calls for a new binding.
+    Holds, for inputs x = a^(l-1) (m, n_(l-1)): z, a, delta (m, n_l), grad_input (m, n_(l-1)),
+    and the two ``sinks.Gradient`` objects of BP3 and BP4.
     """
 
-    def __init__(self, layer: Dense, inputs: np.ndarray, need_input_grad: bool):
-        m, dtype = inputs.shape[0], inputs.dtype
+    def __init__(self, layer: Dense, x: np.ndarray):
+        m, dtype, n_in, n_out = x.shape[0], x.dtype, layer.n_in, layer.n_out
         work = layer._work
-        self.layer = layer
-        self.activation = layer.activation
-        self.weights, self.biases = layer.params["weights"], layer.params["biases"]
-        self.z = work.get("z", m, layer.n_out, dtype)
-        self.delta = work.get("delta", m, layer.n_out, dtype)
-        self.grad_input = work.get("grad_input", m, layer.n_in, dtype) if need_input_grad else None
-        self._weighted_input = kernels.bind_affine(inputs, self.weights, self.biases, out=self.z)
-        if isinstance(self.activation, Softmax):
+        self.x = x
+        self.activation = activation = layer.activation
+        self.weights = weights = layer.params["weights"]
+        self.biases = biases = layer.params["biases"]
+        self.grads = grads = layer.grads
+        self.z = z = work.get("z", m, n_out, dtype)
+        self.delta = delta = work.get("delta", m, n_out, dtype)
+        self.grad_input: np.ndarray | None = None  # made when first needed (never for layer 1)
+        self._input_gradient = None
+        self._work = work
+        self.has_input_gradient = False
+        self.affine = kernels.bind_affine(x, weights, biases, out=z)
+        if isinstance(activation, Softmax):
             # Softmax is the output layer's only (Network allows it nowhere else), so a^L is
-            # read by BP1 and the scores alone, never as a BLAS operand: it can stay the
-            # F-ordered view of the transposed result, the values Softmax.forward would copy
-            # into an (m, n_L) buffer, without that copy.
-            columns = softmax_columns(work, m, layer.n_out, dtype)
+            # read by BP1 and the scores alone, never as a BLAS operand: it stays the F-ordered
+            # view of the transposed result, the values Softmax.forward would copy into an
+            # (m, n_L) buffer, without that copy.
+            columns = work.get("softmax_columns", m, n_out, dtype).reshape(n_out, m)
             self.a = columns.T
-            self._activate = partial(self.activation.forward_transposed, self.z, columns)
+            self.activate = partial(activation.forward_transposed, z, columns)
         else:
-            self.a = work.get("a", m, layer.n_out, dtype)
-            self._activate = partial(self.activation.forward, self.z, self.a)
-        self._cache = (inputs, self.z, self.a)
-        self._input_gradient = (kernels.bind_matmul(self.delta, self.weights, out=self.grad_input)
-                                if need_input_grad else None)
-        self._update_weights = kernels.bind_sgd_update(self.weights, self.delta, inputs)
-        self._update_biases = kernels.bind_bias_sgd_update(self.biases, self.delta) if layer.train_biases else None
-        self.ready = (self._weighted_input is not None and self._update_weights is not None
-                      and (self._input_gradient is not None or not need_input_grad)
-                      and (self._update_biases is not None or not layer.train_biases))
+            self.a = work.get("a", m, n_out, dtype)
+            self.activate = partial(activation.forward, z, self.a)
+        self.weight_gradient = Gradient(
+            layer, "weights", weights, grads["weights"],
+            into_buffer=kernels.bind_weight_gradient(delta, x, grads["weights"]),
+            into_param=kernels.bind_weight_gradient(delta, x, weights),
+            norm=partial(kernels.weight_gradient_norm, delta, x, grads["weights"]),
+            trainable=True, regularized=True)
+        self.bias_gradient = Gradient(
+            layer, "biases", biases, grads["biases"],
+            into_buffer=kernels.bind_bias_gradient(delta, grads["biases"]),
+            into_param=kernels.bind_bias_gradient(delta, biases),
+            norm=partial(_sum_norm, delta),
+            trainable=layer.train_biases, regularized=False)
 
-    @property
-    def current(self) -> bool:
-        """The layer still has the parameter arrays and the activation bound here."""
-        layer = self.layer
-        return (layer.params["weights"] is self.weights and layer.params["biases"] is self.biases
-                and layer.activation is self.activation)
+    def fits(self, layer: Dense, x: np.ndarray) -> bool:
+        """This plan was made for these very arrays."""
+        return (x is self.x and layer.params["weights"] is self.weights and layer.params["biases"] is self.biases
+                and layer.activation is self.activation and layer.grads is self.grads)
 
-    def forward(self) -> np.ndarray:
-        """a^l = sigma(z^l), (m, n_l), from the inputs buffer's current batch."""
-        self._weighted_input()  # z^l = a^(l-1) (w^l)^T + b^l, one gemm with the bias folded in
-        self._activate()  # a^l = sigma(z^l), into self.a
-        self.layer._cache = self._cache  # (a^(l-1), z^l, a^l), as Dense.forward caches them
-        return self.a
+    def forward(self) -> None:
+        self.affine()  # z^l = a^(l-1) (w^l)^T + b^l, one gemm with the bias folded in
+        self.activate()  # a^l = sigma(z^l)
 
-    def backward(self, grad_output: np.ndarray, sgd: SGDStep) -> np.ndarray | None:
-        """From dC/da^l (m, n_l): delta^l = dC/da^l ⊙ sigma'(z^l) (BP2's second half), then
-        ``backward_delta``."""
-        self.activation.backward(self.z, self.a, grad_output, out=self.delta)
-        return self.backward_delta(sgd)
+    def input_gradient(self) -> np.ndarray:
+        """grad_input <- Δ^l w^l, (m, n_(l-1)); returns grad_input."""
+        if self._input_gradient is None:
+            m, n_in = self.x.shape
+            self.grad_input = self._work.get("grad_input", m, n_in, self.delta.dtype)
+            self._input_gradient = kernels.bind_matmul(self.delta, self.weights, out=self.grad_input)
+        return self._input_gradient()
 
-    def backward_delta(self, sgd: SGDStep) -> np.ndarray | None:
-        """With delta^l (m, n_l) in ``self.delta``: BP2's first half with the old w^l, then BP3
-        and BP4 fused with the SGD step; returns dC/da^(l-1) (m, n_(l-1)) or None."""
-        self.layer._delta = self.delta
-        if self._input_gradient is not None:
-            self._input_gradient()  # BP2: Δ^l w^l, (m, n_l) (n_l, n_(l-1))
-        if self._update_biases is not None:
-            self._update_biases(sgd.eta)  # BP3 + step: b^l -= eta Σ_x delta^l, one gemv
-        self._update_weights(sgd.eta, sgd.decay)  # BP4 + step: w^l <- decay w^l - eta Δ^T A^(l-1), one gemm
-        return self.grad_input
+
+def _sum_norm(delta: np.ndarray) -> float:
+    """||Σ_x delta||: the norm of BP3's dC/db^l."""
+    return kernels.norm(np.add.reduce(delta, axis=0))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Layer
+from .workspace import Workspace
 
 
 class Dropout(Layer):
@@ -44,6 +45,7 @@ class Dropout(Layer):
         self.mask: np.ndarray | None = None
         self.frozen = False
         self.dtype: np.dtype | None = None
+        self._work = Workspace()
 
     def build(self, n_in, rng, dtype):
         self.rng = rng  # the network's own generator, shared, not a copy
@@ -62,9 +64,10 @@ class Dropout(Layer):
             self.mask = mask.astype(x.dtype) * x.dtype.type(1.0 / keep)
         elif self.mask is None or self.mask.shape != x.shape:
             raise ValueError(f"frozen dropout mask has shape {None if self.mask is None else self.mask.shape}, input {x.shape}")
-        return x * self.mask
+        # Into a reused buffer: the layer above binds its products to this array (``Dense``'s plan).
+        return np.multiply(x, self.mask, out=self._work.get("out", x.shape[0], x.shape[1], x.dtype))
 
-    def backward(self, grad_output, need_input_grad=True, sgd=None):
+    def backward(self, grad_output, sink, need_input_grad=True):
         """dC/da = dC/d(out) ⊙ r / q (the dropped neurons get no gradient)."""
         if not need_input_grad:
             return None
@@ -72,7 +75,7 @@ class Dropout(Layer):
             return grad_output
         if self.mask is None:
             raise RuntimeError("backward needs a forward pass with training=True first")
-        return grad_output * self.mask
+        return np.multiply(grad_output, self.mask, out=self._work.get("grad", *grad_output.shape, grad_output.dtype))
 
     def freeze(self, mask: np.ndarray | None = None) -> None:
         """Reuse ``mask`` (default: the last one drawn) in every training forward pass."""
@@ -89,6 +92,7 @@ class Dropout(Layer):
             self.mask = self.mask.astype(dtype)
 
     def clear_cache(self):
+        self._work.clear()
         if not self.frozen:
             self.mask = None
 

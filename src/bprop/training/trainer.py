@@ -63,12 +63,11 @@ import warnings
 
 import numpy as np
 
-from .. import kernels, optimizers
+from .. import kernels, optimizers, sinks
 from ..costs import LogLikelihood
 from ..schema import Field, boolean, check_fields, choice, integer, list_of, number, optional, short, string
 from ..validation import are_one_hot, as_inputs, first_non_finite_parameter, flag, positive_float, positive_int
 from ..weights import check_sample_weight, row_weights
-from .bound_step import BoundSGDStep
 from .callbacks import Callback, ProgressBar
 from .divergence import DivergenceError, NonFiniteValue
 from .history import History
@@ -145,7 +144,13 @@ class Trainer:
         checkpoint: a path to write a checkpoint to every ``checkpoint_every`` epochs
             and on interruption.
         grad_norm_every: sample per-layer gradient norms every k batches (0: never;
-            default: ``default_norm_interval``, about 20 batches per epoch).
+            default: ``default_norm_interval``, about 20 batches per epoch). Sampling
+            reads the gradients and never changes the trained weights.
+        fused: apply plain SGD inside the backward pass, BP3/BP4 and the update in one BLAS
+            call per parameter (``sinks.FusedSGD``), instead of storing the gradients and
+            calling ``optimizer.step`` (``sinks.StoreGradients``). Default None: fused
+            whenever the optimizer allows it (plain SGD, without L1). The two routes agree
+            to rounding; True with an optimizer that cannot fuse is refused.
         handle_signals: catch SIGINT/SIGTERM during fit (main thread only).
         settings: JSON data stored in checkpoints (the CLI keeps its options there).
 
@@ -176,6 +181,7 @@ class Trainer:
         checkpoint=None,
         checkpoint_every: int = 1,
         grad_norm_every: int | None = None,
+        fused: bool | None = None,
         handle_signals: bool = True,
         settings: dict | None = None,
     ):
@@ -218,6 +224,7 @@ class Trainer:
         ):
             raise ValueError(f"grad_norm_every must be a non-negative integer or None, got {grad_norm_every!r}")
         self.grad_norm_every = grad_norm_every
+        self.fused = None if fused is None else flag("fused", fused)
         self.handle_signals = flag("handle_signals", handle_signals)
         if settings is not None and not isinstance(settings, dict):
             raise ValueError(f"settings must be a dict of JSON values, got {settings!r}")
@@ -303,6 +310,7 @@ class Trainer:
         self._check_checkpoint_target()
         if resume is None:  # (resuming replaces the optimizer by the checkpoint's)
             self.optimizer.check_parameters([param for param, _ in net.trainable_parameters()])
+        self._fused_step(x.shape[0])  # fused=True with an optimizer that cannot fuse: refused here
 
         n = x.shape[0]
         batch_size = min(self.batch_size, n)
@@ -415,6 +423,14 @@ class Trainer:
             raise ValueError(f"{label} must be a pair (x, y)") from None
         return self.net.prepare(x_set, y_set, classes, preprocessing)
 
+    def _fused_step(self, penalty_n) -> kernels.SGDStep | None:
+        """The plain-SGD step the backward pass applies (``fused``), or None to store gradients."""
+        step = self.optimizer.fused_step(self.net.regularizer, penalty_n) if self.fused is not False else None
+        if step is None and self.fused:
+            raise ValueError(f"fused=True needs plain SGD without an L1 penalty; {self.optimizer!r} "
+                             f"with regularizer {self.net.regularizer!r} stores its gradients (fused=None or False)")
+        return step
+
     def _run_batches(self, x, targets, one_hot_labels, batch_size, x_buffer, t_buffer, started) -> None:
         """One epoch's batches from ``self.batch`` on. ``one_hot_labels``: the labels (n,) when
         every target row is one-hot (else None)."""
@@ -427,50 +443,46 @@ class Trainer:
         target_index = None
         if one_hot_labels is not None and net.head.fused and isinstance(net.cost, LogLikelihood):
             target_index = one_hot_labels[order] + (np.arange(n) % batch_size) * net.n_outputs
-        # Read once per epoch: schedules change eta between epochs only.
-        fused = optimizer.fused_step(net.regularizer, n if self._weights is None else float(self._weights.sum()))
-        # A sampled batch stays on the fused path when the largest layer's gradient norm is
-        # cheaper from its Gram matrices than formed (small batches); otherwise it stores the
-        # gradients, whose norms are then free, and steps with them.
-        largest = max(dense, key=lambda layer: layer.n_in * layer.n_out)
-        norms_when_fused = kernels.gram_norm_is_cheaper(batch_size, largest.n_in, largest.n_out)
+        # The sink of the backward pass, read once per epoch (schedules change eta between
+        # epochs only): plain SGD applied inside backward, BP3/BP4 fused with the step, or the
+        # gradients stored for the optimizer (with the regularizer's term). Sampling the norms
+        # wraps it and never changes its arithmetic.
+        penalty_n = n if self._weights is None else float(self._weights.sum())
+        fused = self._fused_step(penalty_n)
+        inner = sinks.StoreGradients(net.regularizer, penalty_n if net.regularizer is not None else None) \
+            if fused is None else sinks.FusedSGD.from_step(fused)
+        sink = sinks.NormSampler(inner)
         every = self.grad_norm_every
         if every is None:
-            every = default_norm_interval(self.n_batches, forms_gradient=fused is not None and not norms_when_fused)
-        # The plain-SGD step bound to the buffers, one per batch size (the last batch may be
-        # shorter): the same calls as net._backprop without finding them anew every batch.
-        bound_steps: dict[int, BoundSGDStep] = {}
+            # Sampled fused batches form the largest layer's gradient when that is cheaper
+            # than its Gram matrices (large batches).
+            largest = max(dense, key=lambda layer: layer.n_in * layer.n_out)
+            forms_gradient = fused is not None and not kernels.gram_norm_is_cheaper(batch_size, largest.n_in,
+                                                                                      largest.n_out)
+            every = default_norm_interval(self.n_batches, forms_gradient=forms_gradient)
+        # One view of the buffers per batch size (the last batch may be shorter), so the
+        # layers' plans stay bound to the same arrays batch after batch (layers.dense).
+        views: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for batch in range(self.batch, self.n_batches):
             index = order[batch * batch_size : (batch + 1) * batch_size]
             m = index.shape[0]
+            if m not in views:
+                views[m] = (x_buffer[:m], t_buffer[:m])
+            xb, tb = views[m]
             # mode="clip": the indices come from a permutation, so never out of range, and
             # NumPy's default mode="raise" with out= gathers through a temporary (3x slower).
-            xb = x.take(index, axis=0, out=x_buffer[:m], mode="clip")
+            x.take(index, axis=0, out=xb, mode="clip")
             if target_index is None:
-                tb, batch_index = targets.take(index, axis=0, out=t_buffer[:m], mode="clip"), None
+                targets.take(index, axis=0, out=tb, mode="clip")
+                batch_index = None
             else:
-                tb, batch_index = t_buffer[:m], target_index[batch * batch_size : batch * batch_size + m]
+                batch_index = target_index[batch * batch_size : batch * batch_size + m]
             batch_weights = None if self._weights is None else row_weights(self._weights[index], x.dtype)
-            sample_norms = every and batch % every == 0
-            if fused is not None and (not sample_norms or norms_when_fused):
-                # Plain SGD: each layer applies its update inside backward (BP3/BP4 fused with
-                # the step), so no gradient is stored (kernels.sgd_update); sampled norms come
-                # from each layer's delta^l and a^(l-1) (Dense.gradient_norms).
-                step = bound_steps.get(m)
-                if step is None:
-                    step = bound_steps[m] = BoundSGDStep(net, x_buffer[:m], t_buffer[:m])
-                if batch_weights is None:
-                    z = step.run(fused, batch_index)
-                else:
-                    z = step.run(fused, batch_index, row_weights=batch_weights)
-                if sample_norms:
-                    self._add_norms([layer.gradient_norms() for layer in dense])
-            else:
-                z = net._backprop(xb, tb, penalty=False, target_index=batch_index, row_weights=batch_weights)
-                if sample_norms:
-                    self._add_norms([(kernels.norm(layer.grads["weights"]), kernels.norm(layer.grads["biases"]))
-                                     for layer in dense])
-                net._add_penalty_gradients(n)
+            sink.start(bool(every) and batch % every == 0)
+            z = net.backprop_prepared(xb, tb, sink, target_index=batch_index, row_weights=batch_weights)
+            if sink.active:
+                self._add_norms(sink.norms)
+            if fused is None:
                 optimizer.step(net.trainable_parameters())
             scores.add(z, totals)  # scored a block at a time (see scores.RunningScores)
             self.batch = batch + 1

@@ -1,0 +1,161 @@
+"""Where backprop's gradients go: the sink a layer's backward pass hands them to.
+
+BP3 and BP4 give, for every layer l, dC/db^l = Σ_x delta^l and dC/dw^l = (Δ^l)^T A^(l-1).
+What happens to them depends on who asked for the backward pass, so ``Layer.backward``
+does not decide: it hands each parameter's gradient to a *sink* as a ``Gradient``, an
+object that can compute it in two ways with the same BLAS call (``kernels.bind_*``):
+
+    gradient.store()          the buffer layer.grads[name] <- dC/dθ        (alpha 1, beta 0)
+    gradient.step(eta, d)     the parameter θ <- d θ - eta dC/dθ           (alpha -eta, beta d)
+
+and the sink picks one:
+
+    StoreGradients   stores every gradient, then adds the regularizer's term to dC/dw
+                     (``Network.backprop``, gradcheck, explain, every optimizer but plain SGD)
+    FusedSGD         applies plain SGD (seed 001, eq. 2-5) inside backward, BP4 fused with
+                     the update, L2 as the weight decay d = 1 - eta lambda / n: nothing stored
+    NormSampler      wraps either and records ||dC_0/dw^l|| and ||dC/db^l|| of the batch; it
+                     reads, never writes, so training with it gives the same weights bit for bit
+
+A layer calls ``sink.take(gradient)`` for each parameter after BP2's product with w^l (which
+needs w^l as it was in the forward pass), and the network calls ``sink.finish()`` once the
+whole stack is done. A sink is any object with those two methods.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from . import kernels
+
+
+class Gradient:
+    """dC/dθ of one parameter θ of one layer, for the batch of the last forward pass, not yet
+    computed: the sink chooses to ``store`` it or to ``step`` θ with it.
+
+    Attributes:
+        layer: the layer; name: the parameter's name ("weights", "biases").
+        param: θ itself; buffer: layer.grads[name], same shape.
+        trainable: the optimizer may change θ (False: biases fixed by ``train_biases=False``).
+        regularized: the regularizer's term applies to θ (the weights, never the biases).
+        stored: True after ``store`` in this pass (``buffer`` then holds dC/dθ).
+    """
+
+    __slots__ = ("layer", "name", "param", "buffer", "trainable", "regularized", "stored", "_into_buffer",
+                 "_into_param", "_norm")
+
+    def __init__(self, layer, name: str, param: np.ndarray, buffer: np.ndarray,
+                 into_buffer: Callable[[float, float], None], into_param: Callable[[float, float], None],
+                 norm: Callable[[], float], *, trainable: bool, regularized: bool):
+        self.layer, self.name, self.param, self.buffer = layer, name, param, buffer
+        self.trainable, self.regularized, self.stored = trainable, regularized, False
+        self._into_buffer, self._into_param, self._norm = into_buffer, into_param, norm
+
+    def store(self) -> np.ndarray:
+        """buffer <- dC/dθ; returns the buffer."""
+        self._into_buffer(1.0, 0.0)
+        self.stored = True
+        return self.buffer
+
+    def step(self, eta: float, decay: float = 1.0) -> None:
+        """θ <- decay θ - eta dC/dθ, in the one BLAS call that computes dC/dθ (nothing stored)."""
+        self._into_param(-eta, decay)
+        self.stored = False
+
+    def norm(self) -> float:
+        """||dC/dθ|| (Frobenius): from the buffer when ``store`` ran in this pass, else from the
+        factors, delta^l and a^(l-1) (``kernels.weight_gradient_norm``), without changing θ."""
+        return kernels.norm(self.buffer) if self.stored else self._norm()
+
+    def __repr__(self) -> str:
+        return f"Gradient({self.layer!r}, {self.name!r}, shape={self.param.shape})"
+
+
+class StoreGradients:
+    """Store every gradient in its layer's ``grads``; at the end add the regularizer's term.
+
+    Args:
+        regularizer: None or a ``regularizers.Regularizer``: ``finish`` adds
+            d(penalty)/dw to each stored dC_0/dw (seed 002), with
+        n: the training-set size (or Σ w_x with sample weights) in lambda / n.
+    """
+
+    def __init__(self, regularizer=None, n: float | None = None):
+        if regularizer is not None and n is None:
+            raise ValueError("the regularizer's gradient needs n, the training-set size")
+        self.regularizer, self.n = regularizer, n
+        self._regularized: list[Gradient] = []
+
+    def take(self, gradient: Gradient) -> None:
+        gradient.store()
+        if self.regularizer is not None and gradient.regularized:
+            self._regularized.append(gradient)
+
+    def finish(self) -> None:
+        for gradient in self._regularized:
+            self.regularizer.add_gradient(gradient.param, gradient.buffer, self.n)
+        self._regularized.clear()
+
+
+class FusedSGD:
+    """Plain SGD applied during backward: θ <- decay θ - eta dC/dθ for every trainable θ, in the
+    BLAS call that computes dC/dθ (``kernels.bind_weight_gradient``); no gradient is stored.
+
+    Args:
+        eta: the learning rate (> 0).
+        decay: the factor on the old weights, 1 - eta lambda / n for L2 (biases: always 1).
+    """
+
+    def __init__(self, eta: float, decay: float = 1.0):
+        self.eta, self.decay = float(eta), float(decay)
+
+    @classmethod
+    def from_step(cls, step: kernels.SGDStep) -> "FusedSGD":
+        return cls(step.eta, step.decay)
+
+    def take(self, gradient: Gradient) -> None:
+        if gradient.trainable:
+            gradient.step(self.eta, self.decay if gradient.regularized else 1.0)
+
+    def finish(self) -> None:
+        pass
+
+
+class NormSampler:
+    """Wraps a sink; when ``active``, records each layer's (||dC_0/dw^l||, ||dC/db^l||).
+
+    The norms are of the data cost's gradients (no regularizer term: they are read before the
+    inner sink's ``finish``). Reading them never changes what the inner sink computes, so
+    training with or without sampling gives bit-identical weights.
+
+    Attributes:
+        inner: the wrapped sink; active: sample this pass (set by the caller per batch).
+        norms: [(weight norm, bias norm)] per weight layer of the last active pass, in
+            layer order (filled bottom-up by backward, reversed at ``finish``).
+    """
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.active = False
+        self.norms: list[tuple[float, float]] = []
+        self._pending: dict = {}
+
+    def take(self, gradient: Gradient) -> None:
+        self.inner.take(gradient)
+        if self.active:
+            self._pending[gradient.name] = gradient.norm()
+            if "weights" in self._pending and "biases" in self._pending:
+                self.norms.append((self._pending.pop("weights"), self._pending.pop("biases")))
+
+    def finish(self) -> None:
+        self.inner.finish()
+        if self.active:
+            self.norms.reverse()  # backward visits the layers from L down to 1
+
+    def start(self, active: bool) -> None:
+        """Begin a pass: sample it or not."""
+        self.active = active
+        self.norms = []
+        self._pending.clear()

@@ -1,0 +1,235 @@
+"""One training step: ``Network.backprop_prepared`` with a sink (``bprop.sinks``).
+
+The fused route (plain SGD applied inside backward, ``FusedSGD``) and the stored route
+(gradients stored, then ``optimizer.step``, ``StoreGradients``) are both chosen explicitly
+here (``fit(fused=True/False)``), never through a performance heuristic; they agree to
+rounding. Sampling gradient norms and showing a progress bar never change the weights.
+"""
+
+import io
+
+import numpy as np
+import pytest
+
+from bprop import Dense, Dropout, Network
+from bprop.optimizers.sgd import SGD
+from bprop.sinks import FusedSGD, NormSampler, StoreGradients
+from bprop.training import Callback
+
+
+def data(n=64, n_in=5, n_out=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, n_in)), rng.integers(0, n_out, n)
+
+
+def parameters(net):
+    return [param.copy() for param, _ in net.trainable_parameters()]
+
+
+def assert_identical(a, b):
+    for pa, pb in zip(parameters(a), parameters(b)):
+        np.testing.assert_array_equal(pa, pb)
+
+
+def largest_difference(a, b) -> float:
+    return max(float(np.max(np.abs(pa - pb))) for pa, pb in zip(parameters(a), parameters(b)))
+
+
+CONFIGS = [
+    dict(sizes=[5, 7, 3], hidden="relu", output="softmax", cost="log_likelihood"),
+    dict(sizes=[5, 7, 3], hidden="sigmoid", output="sigmoid", cost="cross_entropy"),
+    dict(sizes=[5, 7, 3], hidden="tanh", output="sigmoid", cost="quadratic"),
+    dict(sizes=[5, 7, 3], hidden="leaky_relu", output="softmax", cost="quadratic"),
+    dict(sizes=[5, 6, 4, 3], hidden="relu", output="softmax", cost="log_likelihood", dtype="float64"),
+    dict(sizes=[5, 3], output="softmax", cost="log_likelihood"),
+]
+IDS = [f"{c.get('hidden', '-')}-{c['cost']}-{len(c['sizes'])}" for c in CONFIGS]
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=IDS)
+def test_fused_sgd_equals_stored_gradients_and_a_step(config):
+    """One step each way from the same weights: FusedSGD's gemm(alpha=-eta, beta=decay) against
+    storing dC/dθ and applying θ <- decay θ - eta dC/dθ by hand, to rounding."""
+    config = dict(config)
+    sizes = config.pop("sizes")
+    fused = Network(sizes, seed=3, **config)
+    stored = fused.copy()
+    x, y = data(n_in=sizes[0], n_out=sizes[-1])
+    xs, targets, _ = fused.prepare(x, y)
+    eta, decay = 0.3, 0.999
+    for start in range(0, 64, 16):
+        batch = slice(start, start + 16)
+        z_fused = fused.backprop_prepared(xs[batch], targets[batch], FusedSGD(eta, decay)).copy()
+        z_stored = stored.backprop_prepared(xs[batch], targets[batch], StoreGradients())
+        np.testing.assert_array_equal(z_fused, z_stored)  # the same weights went in
+        for layer in stored.dense_layers:
+            layer.weights[...] = decay * layer.weights - eta * layer.grad_weights
+            layer.biases[...] = layer.biases - eta * layer.grad_biases
+        tol = 1e-5 if fused.dtype == np.float32 else 1e-13
+        for a, b in zip(parameters(fused), parameters(stored)):
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+        for layer_a, layer_b in zip(fused.dense_layers, stored.dense_layers):  # keep both on one trajectory
+            layer_a.weights[...], layer_a.biases[...] = layer_b.weights, layer_b.biases
+
+
+@pytest.mark.parametrize("regularizer", [None, ("l2", 2.0)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fit_fused_and_stored_routes_agree_to_rounding(regularizer, dtype):
+    """fit(fused=True) and fit(fused=False), plain SGD (with L2 folded into the decay, or added
+    to the stored gradient): the same training to rounding after two epochs."""
+    x, y = data(n=120, n_in=12, seed=1)
+    fused = Network([12, 20, 3], hidden="relu", seed=2, dtype=dtype, regularizer=regularizer)
+    stored = fused.copy()
+    fused.fit(x, y, epochs=2, batch_size=8, eta=0.2, verbose=False, fused=True)
+    stored.fit(x, y, epochs=2, batch_size=8, eta=0.2, verbose=False, fused=False)
+    scale = max(float(np.max(np.abs(p))) for p in parameters(stored))
+    difference = largest_difference(fused, stored)
+    assert difference <= (2e-5 if dtype == "float32" else 1e-12) * scale, difference
+    assert largest_difference(fused, Network([12, 20, 3], hidden="relu", seed=2, dtype=dtype)) > 0.01  # it trained
+
+
+def test_fit_defaults_to_the_fused_route_for_plain_sgd_only():
+    """fused=None: plain SGD trains exactly as fused=True; Adam exactly as fused=False."""
+    x, y = data(n=50)
+    runs = {}
+    for optimizer in ("sgd", "adam"):
+        for fused in (None, True, False):
+            if optimizer == "adam" and fused:
+                continue
+            net = Network([5, 4, 3], seed=0)
+            net.fit(x, y, epochs=2, batch_size=10, optimizer=optimizer, verbose=False, fused=fused)
+            runs[optimizer, fused] = net
+    assert_identical(runs["sgd", None], runs["sgd", True])
+    assert largest_difference(runs["sgd", None], runs["sgd", False]) > 0  # not the stored route, bit for bit
+    assert_identical(runs["adam", None], runs["adam", False])
+
+
+@pytest.mark.parametrize("options", [dict(optimizer="adam"), dict(optimizer="momentum"), dict(regularizer=("l1", 0.1))])
+def test_fused_true_with_an_optimizer_that_cannot_fuse_is_refused_before_anything_changes(options):
+    x, y = data(n=20)
+    net = Network([5, 4, 3], seed=0, regularizer=options.pop("regularizer", None))
+    before, state = parameters(net), net.rng.bit_generator.state
+    with pytest.raises(ValueError, match="fused=True needs plain SGD"):
+        net.fit(x, y, epochs=1, verbose=False, fused=True, **options)
+    for a, b in zip(before, parameters(net)):
+        np.testing.assert_array_equal(a, b)
+    assert net.rng.bit_generator.state == state
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("batch_size", [4, 64])  # Gram-matrix norms; the gradient formed into scratch
+def test_norm_sampling_and_the_progress_bar_never_change_the_weights(optimizer, batch_size, monkeypatch):
+    x, y = data(n=200, n_in=40, seed=4)
+    runs = []
+    for every, verbose in ((0, False), (1, False), (None, False), (3, True)):
+        net = Network([40, 30, 3], hidden="relu", seed=5, regularizer=("l2", 0.3))
+        if verbose:
+            monkeypatch.setattr("sys.stdout", io.StringIO())
+        history = net.fit(x, y, epochs=2, batch_size=batch_size, optimizer=optimizer, verbose=verbose,
+                          grad_norm_every=every)
+        monkeypatch.undo()
+        runs.append((net, history))
+    for net, _ in runs[1:]:
+        assert_identical(runs[0][0], net)
+    assert "grad_norm_1" not in runs[0][1].as_dict() and "grad_norm_1" in runs[1][1].as_dict()
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_sampled_norms_equal_the_norms_of_the_stored_gradients(fused):
+    """NormSampler reads ||dC_0/dw^l|| and ||dC/db^l|| from the factors (fused) or the stored
+    gradients (before the regularizer's term): both equal the norms of backprop's gradients."""
+    net = Network([6, 9, 3], hidden="tanh", seed=6, dtype="float64", regularizer=("l2", 1.0))
+    x, y = data(n=11, n_in=6)
+    xs, targets, _ = net.prepare(x, y)
+    reference = net.copy()
+    reference.regularizer = None
+    expected = reference.backprop(x, y)
+    inner = FusedSGD(0.1) if fused else StoreGradients(net.regularizer, 11)
+    sampler = NormSampler(inner)
+    sampler.start(True)
+    net.backprop_prepared(xs, targets, sampler)
+    assert len(sampler.norms) == 2
+    for (weight_norm, bias_norm), gw, gb in zip(sampler.norms, expected.weights, expected.biases):
+        assert weight_norm == pytest.approx(np.linalg.norm(gw), rel=1e-12)
+        assert bias_norm == pytest.approx(np.linalg.norm(gb), rel=1e-12)
+
+
+def test_a_softmax_output_is_the_view_of_its_column_wise_result():
+    """The training softmax leaves a^L as the F-ordered view of its (n_L, m) result (no copy),
+    while a hidden layer's a^l is C-ordered: it feeds the next gemm."""
+    net = Network([5, 7, 3], hidden="relu", output="softmax", cost="log_likelihood", seed=4)
+    x, y = data(n=12)
+    xs, targets, _ = net.prepare(x, y)
+    net.backprop_prepared(xs, targets, FusedSGD(0.5))
+    output = net.layers[-1].cache[2]
+    assert output.shape == (12, 3) and output.flags.f_contiguous and not output.flags.c_contiguous
+    assert net.layers[0].cache[2].flags.c_contiguous
+    np.testing.assert_allclose(output.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_fixed_biases_stay_fixed_under_fused_sgd_and_keep_their_stored_gradient():
+    layers = [Dense(4, 6, "relu", train_biases=False), Dense(6, 3, "softmax")]
+    net = Network(layers=layers, cost="log_likelihood", seed=1)
+    before = net.dense_layers[0].biases.copy()
+    x, y = data(n=8, n_in=4)
+    xs, targets, _ = net.prepare(x, y)
+    net.backprop_prepared(xs, targets, FusedSGD(0.5))
+    assert np.array_equal(net.dense_layers[0].biases, before)
+    assert not np.array_equal(net.dense_layers[1].biases, 0)
+    net.backprop_prepared(xs, targets, StoreGradients())
+    np.testing.assert_allclose(net.dense_layers[0].grad_biases, net.dense_layers[0].delta.sum(axis=0), rtol=1e-5)
+    assert np.any(net.dense_layers[0].grad_biases != 0)
+
+
+def test_a_network_with_dropout_trains_on_the_fused_route_too():
+    layers = [Dense(5, 8, "relu"), Dropout(0.5), Dense(8, 3, "softmax")]
+    fused = Network(layers=layers, cost="log_likelihood", seed=2, dtype="float64")
+    stored = fused.copy()
+    x, y = data(n=40)
+    fused.fit(x, y, epochs=2, batch_size=10, eta=0.1, verbose=False, fused=True)
+    stored.fit(x, y, epochs=2, batch_size=10, eta=0.1, verbose=False, fused=False)
+    assert largest_difference(fused, stored) < 1e-13  # the same masks (same generator), to rounding
+
+
+def test_plans_bound_to_a_reused_buffer_equal_fresh_arrays_every_batch():
+    """The trainer refills the same input buffer; a layer's plan stays bound to it. A caller
+    passing new arrays every batch gets new plans: the same numbers, bit for bit."""
+    net = Network([5, 7, 4, 3], hidden="tanh", seed=7)
+    other = net.copy()
+    x, y = data(n=40)
+    xs, targets, _ = net.prepare(x, y)
+    buffer_x, buffer_t = np.empty((8, 5), xs.dtype), np.empty((8, 3), xs.dtype)
+    for start in range(0, 40, 8):
+        buffer_x[...], buffer_t[...] = xs[start:start + 8], targets[start:start + 8]
+        net.backprop_prepared(buffer_x, buffer_t, FusedSGD(0.2, 0.99))
+        other.backprop_prepared(xs[start:start + 8].copy(), targets[start:start + 8].copy(), FusedSGD(0.2, 0.99))
+        assert_identical(net, other)
+    assert len(net.layers[0]._plans) == 1  # one plan for the one buffer
+
+
+class ReplaceWeights(Callback):
+    """After batch 1, replaces the first layer's weights by a new array (``in_place``: scales
+    the same array instead)."""
+
+    def __init__(self, in_place):
+        self.in_place = in_place
+
+    def on_batch_end(self, trainer, batch, n_batches):
+        if batch == 1:
+            layer = trainer.net.dense_layers[0]
+            if self.in_place:
+                layer.weights[...] *= 0.5
+            else:
+                layer.weights = layer.weights * 0.5
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_replaced_parameter_arrays_are_bound_again(fused):
+    x, y = data(n=50)
+    runs = []
+    for in_place in (True, False):
+        net = Network([5, 6, 3], hidden="tanh", seed=1)
+        net.fit(x, y, epochs=1, batch_size=10, eta=0.3, verbose=False, fused=fused,
+                callbacks=[ReplaceWeights(in_place)], optimizer=SGD(0.3))
+        runs.append(net)
+    assert_identical(*runs)
