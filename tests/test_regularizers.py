@@ -62,6 +62,24 @@ def test_fit_sets_n_to_the_training_set_size_and_evaluate_includes_the_penalty()
     assert history.last()["train_cost"] > 0
 
 
+def test_a_fit_that_diverges_in_its_first_epoch_leaves_n_unset():
+    """n is training state: recorded once an epoch has trained with it, so a first epoch that
+    diverges (the weights go back to where they were) leaves the regularizer as it was; the
+    epoch's own figures use the training-set size all the same."""
+    from bprop import DivergenceError
+
+    x, y = data(m=40)
+    net = Network([4, 5, 3], seed=0, regularizer=L2(1.0))
+    with pytest.raises(DivergenceError):
+        net.fit(x * 1e30, y, epochs=2, batch_size=8, eta=1e3, verbose=False)
+    assert net.regularizer.n is None
+    history = net.fit(x, y, epochs=1, batch_size=8, eta=0.1, verbose=False, validation=(x[:10], y[:10]))
+    assert net.regularizer.n == 40
+    data_cost = net.head.value(net.forward_logits(x[:10]), np.eye(3, dtype=np.float32)[y[:10]])
+    # the validation cost's penalty divides by the training set's 40, not the 10 it scores
+    assert history.last()["val_cost"] == pytest.approx(data_cost + net.penalty(40), rel=1e-5)
+
+
 def test_l2_with_sgd_is_weight_decay():
     """One SGD step with L2 is w -> (1 - eta lambda / n) w - eta dC0/dw (seed 002)."""
     x, y = data(m=5)

@@ -394,8 +394,9 @@ class Network:
         x, targets, labels = self.prepare(x, y)
         return self.evaluate_prepared(x, targets, labels, batch_size)
 
-    def evaluate_prepared(self, x, targets, labels, batch_size=4096) -> dict:
-        """``evaluate`` on data ``prepare`` returned."""
+    def evaluate_prepared(self, x, targets, labels, batch_size=4096, penalty_n=None) -> dict:
+        """``evaluate`` on data ``prepare`` returned; ``penalty_n``: n of the regularization term
+        (default: ``regularizer.n``, else the number of samples)."""
         from .validation import positive_int
 
         batch_size = positive_int("batch_size", batch_size)
@@ -408,7 +409,7 @@ class Network:
         n = x.shape[0]
         cost = total_cost / n
         if self.regularizer is not None:
-            cost += self._penalty_term(n)
+            cost += self.penalty(penalty_n or self._penalty_n(n))
         return {"cost": cost, **self.task.scores(np.concatenate(logits), targets, labels)}
 
     # -- backward -------------------------------------------------------------------

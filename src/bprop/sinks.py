@@ -5,8 +5,8 @@ What happens to them depends on who asked for the backward pass, so ``Layer.back
 does not decide: it hands each parameter's gradient to a *sink* as a ``Gradient``, an
 object that can compute it in two ways with the same BLAS call (``kernels.bind_*``):
 
-    gradient.store()          the buffer layer.grads[name] <- dC/dθ        (alpha 1, beta 0)
-    gradient.step(eta, d)     the parameter θ <- d θ - eta dC/dθ           (alpha -eta, beta d)
+    gradient.to_buffer(1, 0)       the buffer layer.grads[name] <- dC/dθ
+    gradient.to_param(-eta, d)     the parameter θ <- d θ - eta dC/dθ
 
 and the sink picks one:
 
@@ -19,7 +19,8 @@ and the sink picks one:
 
 A layer calls ``sink.take(gradient)`` for each parameter after BP2's product with w^l (which
 needs w^l as it was in the forward pass), and the network calls ``sink.finish()`` once the
-whole stack is done. A sink is any object with those two methods.
+whole stack is done. A sink is any object with those two methods and a ``stores`` flag
+(True when ``layer.grads`` hold the gradients afterwards).
 """
 
 from __future__ import annotations
@@ -33,41 +34,33 @@ from . import kernels
 
 class Gradient:
     """dC/dθ of one parameter θ of one layer, for the batch of the last forward pass, not yet
-    computed: the sink chooses to ``store`` it or to ``step`` θ with it.
+    computed: two bound BLAS calls that compute it, of which the sink calls one.
 
     Attributes:
+        to_buffer(alpha, beta): buffer <- alpha dC/dθ + beta buffer, where buffer is
+            layer.grads[name]; (1, 0) stores the gradient.
+        to_param(alpha, beta): θ <- alpha dC/dθ + beta θ; (-eta, decay) is the plain SGD step
+            fused with BP3/BP4 (``kernels.bind_weight_gradient``, ``bind_bias_gradient``).
         layer: the layer; name: the parameter's name ("weights", "biases").
         param: θ itself; buffer: layer.grads[name], same shape.
         trainable: the optimizer may change θ (False: biases fixed by ``train_biases=False``).
         regularized: the regularizer's term applies to θ (the weights, never the biases).
-        stored: True after ``store`` in this pass (``buffer`` then holds dC/dθ).
     """
 
-    __slots__ = ("layer", "name", "param", "buffer", "trainable", "regularized", "stored", "_into_buffer",
-                 "_into_param", "_norm")
+    __slots__ = ("layer", "name", "param", "buffer", "trainable", "regularized", "to_buffer", "to_param", "_norm")
 
     def __init__(self, layer, name: str, param: np.ndarray, buffer: np.ndarray,
-                 into_buffer: Callable[[float, float], None], into_param: Callable[[float, float], None],
+                 to_buffer: Callable[[float, float], None], to_param: Callable[[float, float], None],
                  norm: Callable[[], float], *, trainable: bool, regularized: bool):
         self.layer, self.name, self.param, self.buffer = layer, name, param, buffer
-        self.trainable, self.regularized, self.stored = trainable, regularized, False
-        self._into_buffer, self._into_param, self._norm = into_buffer, into_param, norm
-
-    def store(self) -> np.ndarray:
-        """buffer <- dC/dθ; returns the buffer."""
-        self._into_buffer(1.0, 0.0)
-        self.stored = True
-        return self.buffer
-
-    def step(self, eta: float, decay: float = 1.0) -> None:
-        """θ <- decay θ - eta dC/dθ, in the one BLAS call that computes dC/dθ (nothing stored)."""
-        self._into_param(-eta, decay)
-        self.stored = False
+        self.trainable, self.regularized = trainable, regularized
+        self.to_buffer, self.to_param, self._norm = to_buffer, to_param, norm
 
     def norm(self) -> float:
-        """||dC/dθ|| (Frobenius): from the buffer when ``store`` ran in this pass, else from the
-        factors, delta^l and a^(l-1) (``kernels.weight_gradient_norm``), without changing θ."""
-        return kernels.norm(self.buffer) if self.stored else self._norm()
+        """||dC/dθ|| (Frobenius) from its factors, delta^l and a^(l-1), without storing it in the
+        buffer's place for an optimizer or changing θ (``kernels.weight_gradient_norm``: Gram
+        matrices for small batches; else formed in the buffer, which holds nothing then)."""
+        return self._norm()
 
     def __repr__(self) -> str:
         return f"Gradient({self.layer!r}, {self.name!r}, shape={self.param.shape})"
@@ -82,6 +75,9 @@ class StoreGradients:
         n: the training-set size (or Σ w_x with sample weights) in lambda / n.
     """
 
+    #: layer.grads hold dC/dθ after ``take``
+    stores = True
+
     def __init__(self, regularizer=None, n: float | None = None):
         if regularizer is not None and n is None:
             raise ValueError("the regularizer's gradient needs n, the training-set size")
@@ -89,7 +85,7 @@ class StoreGradients:
         self._regularized: list[Gradient] = []
 
     def take(self, gradient: Gradient) -> None:
-        gradient.store()
+        gradient.to_buffer(1.0, 0.0)
         if self.regularizer is not None and gradient.regularized:
             self._regularized.append(gradient)
 
@@ -108,8 +104,11 @@ class FusedSGD:
         decay: the factor on the old weights, 1 - eta lambda / n for L2 (biases: always 1).
     """
 
+    stores = False
+
     def __init__(self, eta: float, decay: float = 1.0):
         self.eta, self.decay = float(eta), float(decay)
+        self._alpha = -self.eta
 
     @classmethod
     def from_step(cls, step: kernels.SGDStep) -> "FusedSGD":
@@ -117,7 +116,7 @@ class FusedSGD:
 
     def take(self, gradient: Gradient) -> None:
         if gradient.trainable:
-            gradient.step(self.eta, self.decay if gradient.regularized else 1.0)
+            gradient.to_param(self._alpha, self.decay if gradient.regularized else 1.0)
 
     def finish(self) -> None:
         pass
@@ -145,7 +144,7 @@ class NormSampler:
     def take(self, gradient: Gradient) -> None:
         self.inner.take(gradient)
         if self.active:
-            self._pending[gradient.name] = gradient.norm()
+            self._pending[gradient.name] = kernels.norm(gradient.buffer) if self.inner.stores else gradient.norm()
             if "weights" in self._pending and "biases" in self._pending:
                 self.norms.append((self._pending.pop("weights"), self._pending.pop("biases")))
 

@@ -155,7 +155,7 @@ class Dense(Layer):
             z = self.weighted_input(x)
             return self.activation.forward(z, out=z)
         plan = self._plans.get(x.shape[0])
-        if plan is None or not plan.fits(self, x):
+        if plan is None or plan.x is not x or not plan.fits(self):
             if len(self._plans) >= 4:  # batch shapes come and go (the last batch of an epoch)
                 self._plans.clear()
             plan = self._plans[x.shape[0]] = _Plan(self, x)
@@ -187,7 +187,9 @@ class Dense(Layer):
         BP2's product uses w^l as it was in the forward pass, so it runs before the sink,
         which may update w^l (``sinks.FusedSGD``).
         """
-        plan = self._require_plan()
+        plan = self._plan
+        if plan is None:
+            raise RuntimeError("backward needs a forward pass with training=True first")
         if delta is not plan.delta:
             np.copyto(plan.delta, delta)
         grad_input = None
@@ -268,7 +270,6 @@ class _Plan:
         self.z = z = work.get("z", m, n_out, dtype)
         self.delta = delta = work.get("delta", m, n_out, dtype)
         self.grad_input: np.ndarray | None = None  # made when first needed (never for layer 1)
-        self._input_gradient = None
         self._work = work
         self.has_input_gradient = False
         self.affine = kernels.bind_affine(x, weights, biases, out=z)
@@ -285,20 +286,21 @@ class _Plan:
             self.activate = partial(activation.forward, z, self.a)
         self.weight_gradient = Gradient(
             layer, "weights", weights, grads["weights"],
-            into_buffer=kernels.bind_weight_gradient(delta, x, grads["weights"]),
-            into_param=kernels.bind_weight_gradient(delta, x, weights),
+            to_buffer=kernels.bind_weight_gradient(delta, x, grads["weights"]),
+            to_param=kernels.bind_weight_gradient(delta, x, weights),
             norm=partial(kernels.weight_gradient_norm, delta, x, grads["weights"]),
             trainable=True, regularized=True)
         self.bias_gradient = Gradient(
             layer, "biases", biases, grads["biases"],
-            into_buffer=kernels.bind_bias_gradient(delta, grads["biases"]),
-            into_param=kernels.bind_bias_gradient(delta, biases),
+            to_buffer=kernels.bind_bias_gradient(delta, grads["biases"]),
+            to_param=kernels.bind_bias_gradient(delta, biases),
             norm=partial(_sum_norm, delta),
             trainable=layer.train_biases, regularized=False)
 
-    def fits(self, layer: Dense, x: np.ndarray) -> bool:
-        """This plan was made for these very arrays."""
-        return (x is self.x and layer.params["weights"] is self.weights and layer.params["biases"] is self.biases
+    def fits(self, layer: Dense) -> bool:
+        """This plan was made for the layer's present arrays (the caller checks the input)."""
+        params = layer.params
+        return (params["weights"] is self.weights and params["biases"] is self.biases
                 and layer.activation is self.activation and layer.grads is self.grads)
 
     def forward(self) -> None:
@@ -306,12 +308,12 @@ class _Plan:
         self.activate()  # a^l = sigma(z^l)
 
     def input_gradient(self) -> np.ndarray:
-        """grad_input <- Δ^l w^l, (m, n_(l-1)); returns grad_input."""
-        if self._input_gradient is None:
-            m, n_in = self.x.shape
-            self.grad_input = self._work.get("grad_input", m, n_in, self.delta.dtype)
-            self._input_gradient = kernels.bind_matmul(self.delta, self.weights, out=self.grad_input)
-        return self._input_gradient()
+        """grad_input <- Δ^l w^l, (m, n_(l-1)); returns grad_input. The first call binds the
+        product and puts it in this method's place."""
+        m, n_in = self.x.shape
+        self.grad_input = self._work.get("grad_input", m, n_in, self.delta.dtype)
+        self.input_gradient = kernels.bind_matmul(self.delta, self.weights, out=self.grad_input)
+        return self.input_gradient()
 
 
 def _sum_norm(delta: np.ndarray) -> float:

@@ -238,6 +238,7 @@ class Trainer:
         self.n_batches = 0
         self.n_samples = 0
         self._order: np.ndarray | None = None
+        self.penalty_n: float | None = None  # n of the regularization term, set by fit
         self._totals = self._fresh_totals()
         self._scores: RunningScores | None = None
         self._weights: np.ndarray | None = None
@@ -319,9 +320,9 @@ class Trainer:
         if resume is not None:
             callback_state = self._restore(resume, n, x.shape[1])  # checked completely before it changes anything
         net.classes, net.preprocessing = classes, preprocessing
-        if net.regularizer is not None:
-            # seed 002: lambda / n with n the training-set size (weighted: Σ w_x)
-            net.regularizer.n = n if weights is None else float(weights.sum())
+        # seed 002: lambda / n with n the training-set size (weighted: Σ w_x). Training state:
+        # the regularizer records it once an epoch has trained with it (``regularizer.n``).
+        self.penalty_n = n if weights is None else float(weights.sum())
         x_buffer = np.empty((batch_size, x.shape[1]), dtype=x.dtype)
         t_buffer = np.empty((batch_size, targets.shape[1]), dtype=targets.dtype)
         # class labels given: the cost read from the labels, and BP1 without the targets
@@ -360,6 +361,8 @@ class Trainer:
                     raise self._diverged(bad, snapshot) from None
                 self._emit("on_epoch_end", epoch, logs)
                 self.history.append(logs)
+                if net.regularizer is not None:
+                    net.regularizer.n = self.penalty_n  # the weights now hold training with this n
                 self.epoch, self.batch = epoch + 1, 0
                 self._order = None
                 if self.checkpoint and (self.epoch % self.checkpoint_every == 0 or self.stop_training
@@ -447,11 +450,11 @@ class Trainer:
         # epochs only): plain SGD applied inside backward, BP3/BP4 fused with the step, or the
         # gradients stored for the optimizer (with the regularizer's term). Sampling the norms
         # wraps it and never changes its arithmetic.
-        penalty_n = n if self._weights is None else float(self._weights.sum())
+        penalty_n = self.penalty_n
         fused = self._fused_step(penalty_n)
-        inner = sinks.StoreGradients(net.regularizer, penalty_n if net.regularizer is not None else None) \
+        sink = sinks.StoreGradients(net.regularizer, penalty_n if net.regularizer is not None else None) \
             if fused is None else sinks.FusedSGD.from_step(fused)
-        sink = sinks.NormSampler(inner)
+        sampler = sinks.NormSampler(sink)
         every = self.grad_norm_every
         if every is None:
             # Sampled fused batches form the largest layer's gradient when that is cheaper
@@ -478,10 +481,12 @@ class Trainer:
             else:
                 batch_index = target_index[batch * batch_size : batch * batch_size + m]
             batch_weights = None if self._weights is None else row_weights(self._weights[index], x.dtype)
-            sink.start(bool(every) and batch % every == 0)
-            z = net.backprop_prepared(xb, tb, sink, target_index=batch_index, row_weights=batch_weights)
-            if sink.active:
-                self._add_norms(sink.norms)
+            if every and batch % every == 0:  # sampled: the same inner sink, wrapped to read the norms
+                sampler.start(True)
+                z = net.backprop_prepared(xb, tb, sampler, target_index=batch_index, row_weights=batch_weights)
+                self._add_norms(sampler.norms)
+            else:
+                z = net.backprop_prepared(xb, tb, sink, target_index=batch_index, row_weights=batch_weights)
             if fused is None:
                 optimizer.step(net.trainable_parameters())
             scores.add(z, totals)  # scored a block at a time (see scores.RunningScores)
@@ -562,12 +567,12 @@ class Trainer:
         self._scores.flush(totals)
         train_cost = totals["cost"] / (n if self._weights is None else float(self._weights.sum()))
         if net.regularizer is not None:
-            train_cost += net.penalty()
+            train_cost += net.penalty(self.penalty_n)
         logs = {"epoch": self.epoch + 1, "train_cost": train_cost}
         if net.task.name != "regression":
             logs["train_accuracy"] = totals["correct"] / n
         for name, prepared in sets:
-            for metric, value in net.evaluate_prepared(*prepared).items():
+            for metric, value in net.evaluate_prepared(*prepared, penalty_n=self.penalty_n).items():
                 logs[f"{name}_{metric}"] = value
         if totals["norm_count"]:
             for l, total in enumerate(totals["norm_sums"]):
