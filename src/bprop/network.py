@@ -383,34 +383,42 @@ class Network:
             cost += self._penalty_term(x.shape[0] if weights is None else float(weights.sum()))
         return cost
 
-    def evaluate(self, x, y, batch_size: int = 4096) -> dict:
+    def evaluate(self, x, y, batch_size: int = 4096, sample_weight=None) -> dict:
         """Score the network on (x, y).
 
+        Args:
+            x, y: as for ``fit``; batch_size: rows scored at a time (memory, not results).
+            sample_weight: optional weights w_x >= 0 (m,): every figure becomes a weighted
+                mean (cost Σ w_x C_x / Σ w_x with n = Σ w_x in the regularization term before
+                any fit; accuracy Σ w_x [right] / Σ w_x; scikit-learn's weighted metrics),
+                as ``total_cost`` and the scikit-learn estimators' ``score`` compute them.
         Returns:
             {"cost": C (mean C_x plus the regularization term), "accuracy": fraction right}
             for classification (multilabel: rows with every label right); for regression
             {"cost", "mse", "mae", "r2"} (scikit-learn's metrics, averaged over outputs).
+        Raises:
+            ValueError: bad data, batch size or weights (``bprop.weights``), before anything runs.
         """
         x, targets, labels = self.prepare(x, y)
-        return self.evaluate_prepared(x, targets, labels, batch_size)
+        weights = check_sample_weight(sample_weight, x.shape[0])
+        return self.evaluate_prepared(x, targets, labels, batch_size, sample_weight=weights)
 
-    def evaluate_prepared(self, x, targets, labels, batch_size=4096, penalty_n=None) -> dict:
+    def evaluate_prepared(self, x, targets, labels, batch_size=4096, penalty_n=None, sample_weight=None) -> dict:
         """``evaluate`` on data ``prepare`` returned; ``penalty_n``: n of the regularization term
-        (default: ``regularizer.n``, else the number of samples)."""
-        from .validation import positive_int
-
+        (default: ``regularizer.n``, else the number of samples or Σ w_x); ``sample_weight``: a
+        float64 (m,) vector from ``weights.check_sample_weight``, or None."""
         batch_size = positive_int("batch_size", batch_size)
-        total_cost, logits = 0.0, []
+        losses, logits = [], []
         for start in range(0, x.shape[0], batch_size):
             stop = start + batch_size
             z = self.forward_logits(x[start:stop])
-            total_cost += float(self.head.losses(z, targets[start:stop]).sum(dtype=np.float64))
+            losses.append(self.head.losses(z, targets[start:stop]))
             logits.append(z)
-        n = x.shape[0]
-        cost = total_cost / n
+        cost = weighted_mean(np.concatenate(losses), sample_weight)
         if self.regularizer is not None:
+            n = x.shape[0] if sample_weight is None else float(sample_weight.sum())
             cost += self.penalty(penalty_n or self._penalty_n(n))
-        return {"cost": cost, **self.task.scores(np.concatenate(logits), targets, labels)}
+        return {"cost": cost, **self.task.scores(np.concatenate(logits), targets, labels, sample_weight)}
 
     # -- backward -------------------------------------------------------------------
 

@@ -295,24 +295,36 @@ class Task:
         index = self.indices(z)
         return index if classes is None else classes[index]
 
+    def correct(self, z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """(m,) True where the prediction from z^L is right (multilabel: every label right)."""
+        if self.name == "multilabel":
+            return np.all((z > 0) == (labels == 1), axis=1)
+        return self.indices(z) == labels
+
     def n_right(self, z: np.ndarray, labels: np.ndarray) -> int | None:
         """Samples predicted right (multilabel: every label right); None for regression."""
         if self.name == "regression":
             return None
-        if self.name == "multilabel":
-            return int(np.count_nonzero(np.all((z > 0) == (labels == 1), axis=1)))
-        return int(np.count_nonzero(self.indices(z) == labels))
+        return int(np.count_nonzero(self.correct(z, labels)))
 
-    def scores(self, z: np.ndarray, targets: np.ndarray, labels) -> dict:
-        """{"accuracy"} for classification and multilabel; {"mse", "mae", "r2"} for regression."""
+    def scores(self, z: np.ndarray, targets: np.ndarray, labels, sample_weight: np.ndarray | None = None) -> dict:
+        """{"accuracy"} for classification and multilabel; {"mse", "mae", "r2"} for regression.
+
+        ``sample_weight`` (m,): weighted figures, Σ w_x [x right] / Σ w_x and scikit-learn's
+        weighted metrics (``bprop.weights``); None: every sample counts once."""
         if self.name != "regression":
-            return {"accuracy": self.n_right(z, labels) / z.shape[0]}
+            if sample_weight is None:
+                return {"accuracy": self.n_right(z, labels) / z.shape[0]}
+            right = self.correct(z, labels)
+            return {"accuracy": float(np.dot(sample_weight, right)) / float(sample_weight.sum())}
         from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
         a = self.head.outputs(z).astype(np.float64)
         y = targets.astype(np.float64)
-        r2 = float(r2_score(y, a)) if y.shape[0] >= 2 else float("nan")
-        return {"mse": float(mean_squared_error(y, a)), "mae": float(mean_absolute_error(y, a)), "r2": r2}
+        w = sample_weight
+        r2 = float(r2_score(y, a, sample_weight=w)) if y.shape[0] >= 2 else float("nan")
+        return {"mse": float(mean_squared_error(y, a, sample_weight=w)),
+                "mae": float(mean_absolute_error(y, a, sample_weight=w)), "r2": r2}
 
 
 def _probabilities(array: np.ndarray) -> bool:
