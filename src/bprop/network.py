@@ -270,7 +270,7 @@ class Network:
         if len(values) != len(layers):
             raise ValueError(f"expected {len(layers)} {name} arrays, one per weight layer, got {len(values)}")
         # Check every array before changing any, so a bad one leaves the network as it was.
-        checked = [layer._checked(v, layer.params[name].shape, name, self.dtype) for layer, v in zip(layers, values)]
+        checked = [layer.checked_parameter(v, layer.params[name].shape, name, self.dtype) for layer, v in zip(layers, values)]
         for layer, value in zip(layers, checked):
             layer.params[name] = value
 

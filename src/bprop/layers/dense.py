@@ -88,16 +88,18 @@ class Dense(Layer):
         weights, biases = self.init(self.n_out, self.n_in, rng, dtype)
         given_w, given_b = self._initial
         if given_w is not None:
-            weights = self._checked(given_w, (self.n_out, self.n_in), "weights", dtype)
+            weights = self.checked_parameter(given_w, (self.n_out, self.n_in), "weights", dtype)
         if given_b is not None:
-            biases = self._checked(given_b, (self.n_out,), "biases", dtype)
+            biases = self.checked_parameter(given_b, (self.n_out,), "biases", dtype)
         self._initial = (None, None)
         self.params = {"weights": weights, "biases": biases}
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         return self.n_out
 
     @staticmethod
-    def _checked(value, shape, name, dtype) -> np.ndarray:
+    def checked_parameter(value, shape, name, dtype) -> np.ndarray:
+        """A private copy of ``value`` as a parameter of ``shape`` and ``dtype``; ValueError for
+        complex values, another shape, NaN or inf."""
         if np.iscomplexobj(value):
             raise ValueError(f"{name} must be real numbers, got complex values")
         array = np.array(value, dtype=dtype)  # always a private copy
@@ -110,7 +112,7 @@ class Dense(Layer):
     def set_param(self, name: str, value) -> None:
         """Replace a parameter by a copy of ``value`` (same shape, cast to the layer's dtype)."""
         current = self.params[name]
-        self.params[name] = self._checked(value, current.shape, name, current.dtype)
+        self.params[name] = self.checked_parameter(value, current.shape, name, current.dtype)
 
     @property
     def weights(self) -> np.ndarray:
