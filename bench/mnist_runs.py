@@ -128,14 +128,14 @@ def run(name: str) -> dict:
     print(f"[{name}] test accuracy {100 * scores['accuracy']:.2f}%  validation {100 * final_val['accuracy']:.2f}%"
           f"  trained in {seconds:.1f}s ({len(history)} epochs)", flush=True)
     if name == "v":
-        from bprop import plots
+        from bprop import drawing
 
-        plots.gradient_norms(history, HERE / "mnist_v_gradient_norms.png", title=spec["title"])
+        drawing.gradient_norms(history, HERE / "mnist_v_gradient_norms.png", title=spec["title"])
     if name == "b":
-        from bprop import plots
+        from bprop import drawing
 
-        plots.learning_curves(history, HERE / "mnist_b_curves.png", title=spec["title"])
-        plots.gradient_norms(history, HERE / "mnist_b_gradient_norms.png", title="(b) gradient norms per layer")
+        drawing.learning_curves(history, HERE / "mnist_b_curves.png", title=spec["title"])
+        drawing.gradient_norms(history, HERE / "mnist_b_gradient_norms.png", title="(b) gradient norms per layer")
     if spec.get("save"):
         net.save(OUT / f"run_{name}_model.npz")
     return summary

@@ -86,8 +86,7 @@ def report(net, x, y, png=None) -> None:
         scores.add_row(str(name), f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", str(s))
     console.print(scores)
     if png:
-        from ..drawing import save_figure
-        from ..plots import confusion_matrix_figure
+        from ..drawing import confusion_matrix_figure, save_figure
 
         save_figure(confusion_matrix_figure(matrix, classes), png)
         print(f"wrote {png}")

@@ -227,8 +227,8 @@ def print_trace(console, output) -> None:
 
 
 def write(output, path: str, title: str, digits: int) -> None:
-    """Write the graph to ``path`` atomically: DOT text, or a picture (``graph.render``)."""
-    from ..graph import render, to_dot
+    """Write the graph to ``path`` atomically: DOT text, or a picture (``drawing.graph.render``)."""
+    from ..drawing.graph import render, to_dot
     from ..io import atomic_open
 
     if path.lower().endswith(".dot"):

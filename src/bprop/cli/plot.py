@@ -20,7 +20,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..plots import plot_history
+    from ..drawing import plot_history
     from ..training import History
 
     from ..io import check_writable

@@ -8,15 +8,13 @@
     0.443426
 
 Modules: ``value`` (the Value node), ``ops`` (the derivative rules, kept as data),
-``backward`` (topological order, backward pass, trace records), ``layout`` and
-``render`` (drawing a graph; matplotlib is imported only when drawing), ``network``
+``backward`` (topological order, backward pass, trace records), ``network``
 (a small Network's cost rebuilt as a graph: ``network_graph(net, x, y)``).
 """
 
 from .backward import BackwardStep, Contribution, backward, backward_trace, topological_order
 from .network import NetworkGraph, network_graph
 from .ops import RULES, Rule, get_rule
-from .render import draw, render, to_dot  # matplotlib is imported only when drawing
 from .value import Value
 
 __all__ = [
@@ -29,9 +27,6 @@ __all__ = [
     "backward",
     "backward_trace",
     "topological_order",
-    "render",
-    "draw",
-    "to_dot",
     "network_graph",
     "NetworkGraph",
 ]

@@ -442,7 +442,7 @@ class Session:
         if view.n_params > MAX_GRAPH_PARAMETERS:
             return None
         from ..graph import network_graph
-        from ..graph.render import render
+        from ..drawing.graph import render
 
         graph = network_graph(view, x, t)
         graph.backward()

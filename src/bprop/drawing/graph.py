@@ -1,7 +1,7 @@
 """Pictures of a computational graph: SVG/PNG with matplotlib, or Graphviz DOT text.
 
     >>> from bprop.graph import Value
-    >>> from bprop.graph.render import render
+    >>> from bprop.drawing.graph import render
     >>> apple, num, tax = Value(100.0, "apple"), Value(2.0, "num"), Value(1.1, "tax")
     >>> price = (apple * num * tax).named("price")
     >>> price.backward()
@@ -19,12 +19,13 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from .backward import topological_order
-from .layout import GraphLayout, layout_graph
-from .value import Value
+from ..graph.backward import topological_order
+from ..graph.value import Value
+from .figures import new_figure, picture_format, save_figure
+from .graph_layout import GraphLayout, layout_graph
 
 MAX_NODES = 500
-FORMATS = (".svg", ".png")
+FORMATS = ("svg", "png")
 
 # Style, in points and inches; colours as in a textbook figure.
 _HEADER_SIZE = 9.5
@@ -125,8 +126,6 @@ def draw(
     size and a large graph gives a large figure rather than tiny text.
     """
     _check_size(output, max_nodes)
-    from matplotlib.figure import Figure
-
     layout = compute_layout(output, show_grad=show_grad, digits=digits)
     note = None
     if show_grad:
@@ -144,7 +143,7 @@ def draw(
         width = max(width, _text_width(note, family=_HEADER_FONT, size=8) + 0.4)
     pad = (width - layout.width) / 2
 
-    fig = Figure(figsize=(width, layout.height + title_band + note_band))
+    fig = new_figure(figsize=(width, layout.height + title_band + note_band))
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_xlim(-pad, layout.width + pad)
     ax.set_ylim(layout.height + note_band, -title_band)  # y grows downwards, as in the layout
@@ -262,24 +261,12 @@ def render(
     anything fails). Returns the path written.
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise ValueError(
-            f"cannot tell the format of {str(path)!r}; use one of: {', '.join(FORMATS)}"
-        )
+    picture_format(path, FORMATS)  # an unknown suffix is refused before any drawing
     fig = draw(output, title=title, show_grad=show_grad, digits=digits, max_nodes=max_nodes)
-    import matplotlib
-
     if dpi is None:
         width, height = fig.get_size_inches()
         dpi = max(50.0, min(150.0, 8000.0 / max(width, height)))
-    # svg.fonttype "none" writes <text> elements instead of glyph outlines;
-    # the hash salt and absent date make the SVG identical run to run.
-    from ..io import atomic_open
-
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "bprop"}), atomic_open(path) as handle:
-        metadata = {"Date": None} if suffix == ".svg" else {"Software": None}
-        fig.savefig(handle, format=suffix[1:], dpi=dpi, facecolor="white", metadata=metadata)
+    save_figure(fig, path, dpi=dpi, tight=False, formats=FORMATS)
     return path
 
 

@@ -1,8 +1,9 @@
 """Figures of a training run: learning curves and per-layer gradient norms.
 
-Each function takes a ``History`` (or a path to a saved one) and writes a PNG
-or an SVG, chosen by the suffix of ``path``. matplotlib is imported here, with
-the non-interactive Agg backend, so importing bprop never needs it.
+Each function takes a ``History`` (or a path to a saved one) and writes a PNG, an
+SVG or a PDF, chosen by the suffix of ``path`` (``figures.save_figure``). matplotlib is
+imported inside the functions, so importing bprop never needs it, and pyplot never: the
+figures are plain ``Figure`` objects.
 
     learning_curves(history, "curves.png")     cost and accuracy, training vs validation (and test)
     gradient_norms(history, "norms.svg")      per layer over the epochs (log scale): ||dC/db^l|| = ||delta^l||
@@ -19,46 +20,22 @@ from __future__ import annotations
 
 import os
 
-_FORMATS = (".png", ".svg")
+from .figures import new_figure, picture_format, save_figure
+
 _SETS = (("train", "training", "-"), ("val", "validation", "-"), ("test", "test", "--"))
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _history(history):
-    from .training import History
+    from ..training import History
 
     if isinstance(history, History):
         return history
     return History.load(history)
 
 
-def _check_path(path) -> str:
-    path = os.fspath(path)
-    if os.path.splitext(path)[1].lower() not in _FORMATS:
-        raise ValueError(f"a figure path must end in .png or .svg, got {path!r}")
-    return path
-
-
 def _save(fig, path) -> str:
-    """Write ``fig`` to ``path`` atomically and close it (also when saving fails); return ``path``."""
-    from .io import atomic_open
-
-    plt = _pyplot()
-    suffix = os.path.splitext(path)[1].lower()
-    try:
-        with atomic_open(path, "wb") as f:
-            fig.savefig(f, format=suffix[1:], dpi=100, bbox_inches="tight")
-    finally:
-        plt.close(fig)
-    return path
+    """Write ``fig`` to ``path`` (``figures.save_figure``, PNG at 100 dpi); return ``path``."""
+    return save_figure(fig, os.fspath(path), dpi=100)
 
 
 def _epoch_axis(ax) -> None:
@@ -85,7 +62,8 @@ def _plain_log_labels(ax) -> None:
 
 def _figure(panels: int, title: str | None):
     """A row of ``panels`` axes whose labels never run into each other (constrained layout)."""
-    fig, axes = _pyplot().subplots(1, panels, figsize=(5.5 * panels, 4), layout="constrained", squeeze=False)
+    fig = new_figure(figsize=(5.5 * panels, 4), layout="constrained")
+    axes = fig.subplots(1, panels, squeeze=False)
     if title:
         fig.suptitle(title)
     return fig, list(axes[0])
@@ -163,11 +141,10 @@ def _draw_norms(ax, history) -> None:
 
 def confusion_matrix_figure(matrix, labels, title: str | None = None):
     """A confusion matrix (rows: true class, columns: predicted) as a matplotlib Figure."""
-    from matplotlib.figure import Figure
     from sklearn.metrics import ConfusionMatrixDisplay
 
     side = 2.0 + 0.7 * len(labels)
-    fig = Figure(figsize=(side, side), layout="constrained")  # no pyplot state: drawing.save_figure writes it
+    fig = new_figure(figsize=(side, side), layout="constrained")
     ax = fig.add_subplot()
     ConfusionMatrixDisplay(matrix, display_labels=[str(label) for label in labels]).plot(
         ax=ax, colorbar=False, xticks_rotation=45)
@@ -178,19 +155,19 @@ def confusion_matrix_figure(matrix, labels, title: str | None = None):
 def learning_curves(history, path, title: str | None = None) -> str:
     """Cost and accuracy (R² for regression) per epoch, training vs validation (and any test
     set); return ``path``."""
-    path = _check_path(path)
+    picture_format(path)  # before any drawing
     return _save(learning_curves_figure(history, title), path)
 
 
 def gradient_norms(history, path, title: str | None = None) -> str:
     """The per-layer gradient norms over training, on a log scale; return ``path``."""
-    path = _check_path(path)
+    picture_format(path)  # before any drawing
     return _save(gradient_norms_figure(history, title), path)
 
 
 def plot_history(history, path, title: str | None = None) -> str:
     """Cost, accuracy and (when recorded) gradient norms in one figure; return ``path``."""
-    path = _check_path(path)
+    picture_format(path)  # before any drawing
     return _save(history_figure(history, title), path)
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bprop import Network, plots
+from bprop import Network, drawing as plots
 from bprop.training import History
 
 
@@ -39,7 +39,7 @@ def test_plot_from_a_saved_history(tmp_path, history):
 
 
 def test_bad_requests(tmp_path, history):
-    with pytest.raises(ValueError, match=".png or .svg"):
+    with pytest.raises(ValueError, match="use a file ending in .png, .svg, .pdf"):
         plots.learning_curves(history, tmp_path / "f.jpg")
     with pytest.raises(ValueError, match="no gradient norms"):
         plots.gradient_norms(History([{"epoch": 1, "train_cost": 1.0}]), tmp_path / "f.png")
@@ -116,7 +116,7 @@ def test_a_regression_history_gets_an_r2_panel_instead_of_an_empty_accuracy_one(
     import numpy as np
 
     import bprop
-    from bprop.plots import history_figure
+    from bprop.drawing import history_figure
 
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (60, 2))
@@ -126,3 +126,19 @@ def test_a_regression_history_gets_an_r2_panel_instead_of_an_empty_accuracy_one(
     panel = fig.axes[1]
     assert panel.get_title() == "regression R²"
     assert len(panel.lines) == 1 and list(panel.lines[0].get_ydata()) == history["val_r2"]
+
+
+def test_drawing_leaves_matplotlib_global_state_alone(tmp_path, history):
+    """Figures are built without pyplot: no backend switch, no figure left open in pyplot
+    (a user's notebook keeps its backend and figure list)."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from bprop.drawing import draw_network
+
+    backend, open_before = matplotlib.get_backend(), plt.get_fignums()
+    plots.plot_history(history, tmp_path / "run.svg")
+    draw_network(Network([3, 4, 2], seed=0), tmp_path / "net.png")
+    assert matplotlib.get_backend() == backend
+    assert plt.get_fignums() == open_before
+    assert (tmp_path / "run.svg").read_bytes().startswith(b"<?xml")

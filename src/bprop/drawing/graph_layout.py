@@ -26,8 +26,8 @@ import bisect
 from dataclasses import dataclass
 from typing import Callable
 
-from .backward import topological_order
-from .value import Value
+from ..graph.backward import topological_order
+from ..graph.value import Value
 
 
 @dataclass(frozen=True)

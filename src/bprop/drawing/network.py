@@ -13,9 +13,9 @@ type follows the suffix (.png, .svg, .pdf) and is written atomically.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
+
+from .figures import new_figure, picture_format, save_figure
 
 #: Layers bigger than this are drawn as a summarized column: their first and last neurons
 #: (``SUMMARY_HEAD`` and ``SUMMARY_TAIL``) with an ellipsis between (a column of 60+ circles is unreadable).
@@ -80,7 +80,7 @@ def _short(value: float) -> str:
 
 def layer_activations(net, x) -> list[np.ndarray]:
     """[a^0 = x, a^1, ..., a^L] of ONE sample, each (n_l,), from the layers' own forward passes."""
-    from .validation import as_inputs
+    from ..validation import as_inputs
 
     a = as_inputs(np.asarray(x).reshape(1, -1), net.n_inputs, net.dtype)
     values = [a[0]]
@@ -103,10 +103,11 @@ def draw_network(net, path=None, *, x=None, y=None, gradients: bool = False, tit
             (the batch-mean gradient when x holds several samples).
         title: the figure title (default: sizes, activations and cost).
     """
-    from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Circle
 
+    if path is not None:
+        picture_format(path)  # an unknown suffix is refused before any drawing
     full_sizes = net.sizes
     check_drawable(full_sizes)
     dense = net.dense_layers
@@ -147,7 +148,7 @@ def draw_network(net, path=None, *, x=None, y=None, gradients: bool = False, tit
         height = min(16.0, 2.5 + 0.2 * tallest)
         x_span, y_span = (columns - 1) * gap + 2, tallest * spacing + 2.5
         width = min(16.0, max(6.0, height * x_span / y_span + 1.0))
-    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
+    fig = new_figure(figsize=(width, height), dpi=110, layout="constrained")
     ax = fig.add_subplot()
     ax.set_aspect("equal")
     ax.axis("off")
@@ -281,17 +282,3 @@ def _label_connections(ax, sources, targets, w, grad, radius, units_per_inch, pl
             placed.append((best[0], best[1], half_w, half_h))
             ax.text(best[0], best[1], text, ha="center", va="center", fontsize=7, zorder=5,
                     bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "#bbbbbb", "linewidth": 0.5})
-
-
-def save_figure(fig, path) -> None:
-    """Write ``fig`` to ``path`` atomically; the format follows the suffix."""
-    from .io import atomic_open
-
-    suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
-    if suffix not in ("png", "svg", "pdf"):
-        raise ValueError(f"cannot tell the picture format from {os.fspath(path)!r}; use a .png, .svg or .pdf file")
-    import matplotlib
-
-    # SVG text stays text (searchable, selectable) instead of glyph outlines.
-    with matplotlib.rc_context({"svg.fonttype": "none"}), atomic_open(path, "wb") as handle:
-        fig.savefig(handle, format=suffix, bbox_inches="tight", pad_inches=0.15)

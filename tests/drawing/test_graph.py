@@ -4,9 +4,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from bprop.graph import Value, draw, render, to_dot
-from bprop.graph.layout import _place_in_order, assign_layers, layout_graph
-from bprop.graph.render import compute_layout, format_number, node_text
+from bprop.drawing.graph import draw, render, to_dot
+from bprop.graph import Value
+from bprop.drawing.graph_layout import _place_in_order, assign_layers, layout_graph
+from bprop.drawing.graph import compute_layout, format_number, node_text
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
