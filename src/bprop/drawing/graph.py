@@ -10,7 +10,7 @@
 Every node is a box: its op sign and label on top, then its forward value
 (``data``) and, after ``backward``, its gradient d(output)/d(node) (``grad``).
 Arrows run from inputs to the node they feed, into one port per operand.
-The layout is computed here (layout.py); no Graphviz or other program is needed.
+The layout is computed here (graph_layout.py); no Graphviz or other program is needed.
 matplotlib is imported inside the functions, so ``import bprop.graph`` stays light.
 """
 
