@@ -31,13 +31,15 @@ import os
 
 import numpy as np
 
-from . import activations, costs, initializers, preprocessing, regularizers, tasks
-from .io import FileFormatError, load_arrays, save_arrays
+from . import activations, costs, initializers, preprocessing, regularizers, state_dicts, tasks
+from .io import load_arrays, save_arrays
 from .layers import Dense, Dropout
 from .schema import Field, boolean, check_fields, choice, integer, list_of, number, optional, registered, short, string
 
 MODEL_KIND = "model"
 MODEL_VERSION = 1
+#: A model file's parameter arrays are named layer{i}.weights, layer{i}.biases (``state_dicts.parameters``).
+PARAMETER_PREFIX = "layer"
 
 #: The most neurons a layer of a loaded model may declare (and at most MAX_PARAMETERS in all).
 MAX_LAYER_SIZE = 1 << 24
@@ -159,19 +161,9 @@ def expected_arrays(config: dict) -> dict[str, tuple[tuple[int, ...], np.dtype]]
     expected = {}
     for index, layer in enumerate(config["layers"]):
         if layer["type"] == "dense":
-            expected[f"layer{index}.weights"] = ((layer["n_out"], layer["n_in"]), dtype)
-            expected[f"layer{index}.biases"] = ((layer["n_out"],), dtype)
+            expected[f"{PARAMETER_PREFIX}{index}.weights"] = ((layer["n_out"], layer["n_in"]), dtype)
+            expected[f"{PARAMETER_PREFIX}{index}.biases"] = ((layer["n_out"],), dtype)
     return expected
-
-
-def check_parameter_values(name: str, array: np.ndarray) -> None:
-    """Refuse NaN, inf and magnitudes above sqrt(finfo.max) (a forward pass could overflow)."""
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or inf")
-    bound = float(np.sqrt(np.finfo(array.dtype).max))
-    if array.size and float(np.max(np.abs(array))) > bound:
-        raise ValueError(f"{name} holds values of magnitude {float(np.max(np.abs(array))):.3g}, above "
-                         f"{bound:.3g}: the network's outputs would overflow")
 
 
 def _check_shapes(expected, found) -> None:
@@ -200,12 +192,8 @@ def save_model(net, path: str | os.PathLike) -> None:
         raise ValueError(f"refusing to save to {os.fspath(path)}: {found[0]} holds {found[1]} "
                          "(did training diverge?); the file was not written")
 
-    arrays = {}
-    for index, layer in enumerate(net.layers):
-        for name, value in layer.params.items():
-            arrays[f"layer{index}.{name}"] = value
     config = {"model_version": MODEL_VERSION, "bprop_version": __version__, **net.config()}
-    save_arrays(path, arrays, config, kind=MODEL_KIND)
+    save_arrays(path, state_dicts.parameters(net, PARAMETER_PREFIX), config, kind=MODEL_KIND)
 
 
 def load_model(path: str | os.PathLike):
@@ -226,17 +214,10 @@ def load_model(path: str | os.PathLike):
         _check_shapes(expected_arrays(checked), found)
 
     arrays, _ = load_arrays(path, kind=MODEL_KIND, check=check)
-    try:
-        for name, array in arrays.items():
-            check_parameter_values(name, array)
+    with state_dicts.refusing(path, "bad model config"):
+        state_dicts.check_parameters(arrays, expected_arrays(checked), "the model file")
         net = network_from_config(checked)
-        for index, layer in enumerate(net.layers):
-            for name in layer.params:
-                layer.params[name] = np.array(arrays[f"layer{index}.{name}"], dtype=net.dtype)
-    except ValueError as error:
-        raise FileFormatError(path, str(error)) from None
-    except (KeyError, TypeError, AttributeError) as error:
-        raise FileFormatError(path, f"bad model config ({short(error)})") from None
+        state_dicts.set_parameters(net, arrays, PARAMETER_PREFIX)
     return net
 
 

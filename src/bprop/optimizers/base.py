@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import state_dicts
 from ..registry import Registry
 
 
@@ -46,10 +47,12 @@ class Optimizer:
         return None
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Arrays (and scalars as 0-d arrays) needed to resume exactly."""
+        """Arrays needed to resume exactly: the ``state_scalars`` as 0-d arrays, the
+        per-parameter arrays numbered by position (v0, v1, ...; see ``bprop.state_dicts``)."""
         return {"eta": np.array(self.eta)}
 
-    #: The scalar entries of ``state_dict`` and their checks (subclasses extend it).
+    #: The scalar entries of ``state_dict`` and their checks (subclasses extend it; the
+    #: specs of ``bprop.state_dicts.scalar``).
     state_scalars: dict = {"eta": ("number", 0.0, None)}
     #: The prefixes of per-parameter arrays in ``state_dict`` ("v" for v0, v1, ...).
     state_array_prefixes: tuple[str, ...] = ()
@@ -92,60 +95,11 @@ class Optimizer:
 OPTIMIZERS = Registry("optimizer", Optimizer)
 
 
-def _state_scalar(name: str, value, spec) -> float | int:
-    kind, low, high = spec
-    array = np.asarray(value)
-    if array.shape != () or array.dtype.kind not in "biuf":
-        raise ValueError(f"optimizer state {name!r} must be a number, got an array of shape {array.shape} "
-                         f"and dtype {array.dtype}")
-    number = array.item()
-    if kind == "int":
-        if array.dtype.kind not in "iu" or (low is not None and number < low):
-            raise ValueError(f"optimizer state {name!r} must be an integer >= {low}, got {number!r}")
-        return int(number)
-    number = float(number)
-    if not np.isfinite(number) or (kind == "number" and number <= low) or (kind == "fraction" and not low <= number < high):
-        bounds = f"> {low:g}" if kind == "number" else f"in [{low:g}, {high:g})"
-        raise ValueError(f"optimizer state {name!r} must be finite and {bounds}, got {number!r}")
-    return number
-
-
 def check_optimizer_state(optimizer: Optimizer, state, params=None) -> dict:
-    """The checks of ``Optimizer.check_state``, driven by the class's ``state_scalars``/``state_array_prefixes``."""
-    if not isinstance(state, dict):
-        raise ValueError(f"optimizer state must be a dict of arrays, got {type(state).__name__}")
-    scalars = {}
-    for name, spec in optimizer.state_scalars.items():
-        if name not in state:
-            raise ValueError(f"optimizer state lacks {name!r}")
-        scalars[name] = _state_scalar(name, state[name], spec)
-    arrays: dict[str, list[np.ndarray]] = {}
-    known = set(optimizer.state_scalars)
-    for prefix in optimizer.state_array_prefixes:
-        indices = sorted(int(key[len(prefix):]) for key in state
-                         if key.startswith(prefix) and key[len(prefix):].isdigit() and key[len(prefix):] == str(int(key[len(prefix):])))
-        if indices != list(range(len(indices))):
-            raise ValueError(f"optimizer state arrays {prefix}0, {prefix}1, ... are not numbered 0..k-1")
-        if params is not None and indices and len(indices) != len(params):
-            raise ValueError(f"optimizer state has {len(indices)} {prefix} arrays for {len(params)} parameters")
-        found = []
-        for index in indices:
-            key = f"{prefix}{index}"
-            known.add(key)
-            array = np.asarray(state[key])
-            if array.dtype.kind != "f":
-                raise ValueError(f"optimizer state {key!r} must be a float array, got {array.dtype}")
-            if params is not None and (array.shape != params[index].shape or array.dtype != params[index].dtype):
-                raise ValueError(f"optimizer state {key!r} has shape {array.shape} {array.dtype}, the parameter "
-                                 f"is {params[index].shape} {params[index].dtype}")
-            if not np.all(np.isfinite(array)):
-                raise ValueError(f"optimizer state {key!r} contains NaN or inf")
-            found.append(array)
-        arrays[prefix] = found
-    unknown = sorted(set(state) - known)
-    if unknown:
-        raise ValueError(f"optimizer state has unknown entries {unknown[:10]} for {type(optimizer).__name__}")
-    return {"scalars": scalars, "arrays": arrays}
+    """The checks of ``Optimizer.check_state``, driven by the class's ``state_scalars`` and
+    ``state_array_prefixes`` (``state_dicts.check``)."""
+    return state_dicts.check(state, scalars=optimizer.state_scalars, numbered_prefixes=optimizer.state_array_prefixes,
+                            params=params, what="optimizer state", owner=type(optimizer).__name__)
 
 
 def get(optimizer, eta: float | None) -> Optimizer:

@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from .. import state_dicts
 from ..schema import Field, check_fields, integer, number, optional
 from ..validation import positive_int
 from .callbacks import Callback, format_metric
@@ -89,25 +90,14 @@ class EarlyStopping(Callback):
         ``n_best`` arrays best0.. matching the parameters (shapes, dtypes, finite)."""
         fields = {"best": Field(optional(number())), "best_epoch": Field(integer(0)), "wait": Field(integer(0)),
                   "stopped_epoch": Field(integer(0)), "n_best": Field(integer(0, 1 << 20))}
-        arrays = {key: value for key, value in state.items() if isinstance(value, np.ndarray)}
-        checked = check_fields({key: value for key, value in state.items() if key not in arrays},
-                               fields, "the EarlyStopping state")
+        arrays, values = state_dicts.split(state)
+        checked = check_fields(values, fields, "the EarlyStopping state")
         count = checked["n_best"]
         expected = {f"best{index}" for index in range(count)}
         if set(arrays) != expected or set(checked) != set(fields):
             raise ValueError(f"the EarlyStopping state holds {sorted(arrays)[:10]} and {sorted(checked)[:10]}, "
                              f"expected best0..best{count - 1} and {sorted(fields)}")
-        if params is not None and count not in (0, len(params)):
-            raise ValueError(f"the EarlyStopping state holds {count} best parameters, the network has {len(params)}")
-        best_params = []
-        for index in range(count):
-            array = arrays[f"best{index}"]
-            if params is not None and (array.shape != params[index].shape or array.dtype != params[index].dtype):
-                raise ValueError(f"EarlyStopping best{index} has shape {array.shape} {array.dtype}, the parameter "
-                                 f"is {params[index].shape} {params[index].dtype}")
-            if array.dtype.kind != "f" or not np.all(np.isfinite(array)):
-                raise ValueError(f"EarlyStopping best{index} must hold finite floats")
-            best_params.append(array)
+        best_params = state_dicts.numbered(arrays, "best", params, "EarlyStopping")
         if checked["best_epoch"] and checked["best"] is None:
             raise ValueError("the EarlyStopping state has a best epoch but no best value")
         return {"best": checked["best"], "best_epoch": checked["best_epoch"], "wait": checked["wait"],

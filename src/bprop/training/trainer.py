@@ -748,7 +748,7 @@ class Trainer:
 
     def _check_checkpoint(self, arrays: dict, config: dict, n: int) -> dict:
         """Validate every part of a checkpoint against this run; return the staged values (nothing is changed)."""
-        from ..serialization import check_parameter_values
+        from ..state_dicts import check_parameter_values
 
         net = self.net
         config = check_fields(config, CHECKPOINT_FIELDS, "the checkpoint")
