@@ -5,7 +5,8 @@ from .divergence import DivergenceError
 from .early_stopping import EarlyStopping
 from .history import History
 from .schedules import HalveOnPlateau, StepDecay
-from .trainer import BlasThreadsWarning, Trainer, TrainingInterrupted, blas_threads, read_checkpoint
+from .signals import TrainingInterrupted
+from .trainer import BlasThreadsWarning, Trainer, blas_threads, read_checkpoint
 
 __all__ = [
     "Trainer",

@@ -35,7 +35,7 @@ During ``fit``, SIGINT (Ctrl-C) and SIGTERM finish the current batch, write the
 checkpoint (when a path was given) and raise ``TrainingInterrupted``, which carries
 the history and the parameters of the last finished epoch (what ``bprop train``
 writes to --save and --history); a second signal stops at once (KeyboardInterrupt).
-The previous signal handlers are restored afterwards.
+The previous signal handlers are restored afterwards (see ``signals``).
 
 Events a user should see (divergence here; early stopping and learning-rate changes
 in their callbacks) are announced with ``report(message)`` to the callbacks, which
@@ -57,7 +57,6 @@ from __future__ import annotations
 import copy
 import json
 import signal
-import threading
 import time
 import warnings
 
@@ -72,6 +71,7 @@ from .callbacks import Callback, ProgressBar
 from .divergence import DivergenceError, NonFiniteValue
 from .history import History
 from .scores import RunningScores
+from .signals import SignalCatcher, TrainingInterrupted
 
 CHECKPOINT_KIND = "checkpoint"
 CHECKPOINT_VERSION = 1
@@ -100,29 +100,6 @@ def default_norm_interval(n_batches: int, forms_gradient: bool) -> int:
     them is a steady per-epoch figure.
     """
     return max(30 if forms_gradient else 10, -(-n_batches // NORM_SAMPLES_PER_EPOCH))
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Training stopped on SIGINT/SIGTERM (or a KeyboardInterrupt from a callback)
-    after finishing a batch.
-
-    Attributes:
-        epoch, batch: where it stopped (0-based epoch; batches of it done).
-        checkpoint: the checkpoint file written, or None.
-        signum: the signal (None for a KeyboardInterrupt raised by a callback).
-        history: the History of the finished epochs.
-        finished_params: copies of the trainable parameters after the last finished
-            epoch (``history``'s last), in ``net.trainable_parameters()`` order; None
-            when no epoch finished in this call (or it resumed mid-epoch).
-    """
-
-    def __init__(self, epoch: int, batch: int, checkpoint: str | None, signum: int | None = None, *,
-                 history=None, finished_params=None):
-        self.epoch, self.batch, self.checkpoint, self.signum = epoch, batch, checkpoint, signum
-        self.history, self.finished_params = history, finished_params
-        where = f"epoch {epoch + 1}, after batch {batch}"
-        saved = f"; checkpoint saved to {checkpoint}" if checkpoint else "; no checkpoint path was given"
-        super().__init__(f"training interrupted in {where}{saved}")
 
 
 class Trainer:
@@ -242,7 +219,7 @@ class Trainer:
         self._totals = self._fresh_totals()
         self._scores: RunningScores | None = None
         self._weights: np.ndarray | None = None
-        self._interrupt: int | None = None
+        self._signals = SignalCatcher()
         self._epoch_start: dict | None = None
 
     # -- events ---------------------------------------------------------------------
@@ -333,7 +310,9 @@ class Trainer:
         self._emit("on_train_begin")
         if callback_state is not None:
             self._load_callback_state(callback_state)
-        previous_handlers = self._install_signal_handlers()
+        self._interrupt = None
+        if self.handle_signals:
+            self._signals.install()
         try:
             while self.epoch < self.epochs and not self.stop_training:
                 epoch = self.epoch
@@ -370,7 +349,7 @@ class Trainer:
                     self.save_checkpoint(self.checkpoint)
                 self._check_interrupt()
         finally:
-            self._restore_signal_handlers(previous_handlers)
+            self._signals.restore()
             net.clear_caches()
             self._scores = None
             self._emit("on_train_end")
@@ -585,31 +564,21 @@ class Trainer:
 
     # -- interruption ---------------------------------------------------------------
 
-    def _install_signal_handlers(self):
-        self._interrupt = None
-        if not self.handle_signals or threading.current_thread() is not threading.main_thread():
-            return None
+    @property
+    def _interrupt(self) -> int | None:
+        """The signal received and not yet acted on (``signals.SignalCatcher.pending``)."""
+        return self._signals.pending
 
-        def handler(signum, frame):
-            if self._interrupt is not None:  # a second signal: stop at once
-                raise KeyboardInterrupt(signal.Signals(signum).name)
-            self._interrupt = signum
-
-        previous = {}
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.getsignal(signum)
-            signal.signal(signum, handler)
-        return previous
-
-    @staticmethod
-    def _restore_signal_handlers(previous) -> None:
-        for signum, handler in (previous or {}).items():
-            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+    @_interrupt.setter
+    def _interrupt(self, signum: int | None) -> None:
+        self._signals.pending = signum
 
     def _check_interrupt(self) -> None:
-        if self._interrupt is None:
+        """After a batch or an epoch: when a signal is pending, write the checkpoint (when a
+        path was given) and raise TrainingInterrupted."""
+        signum = self._signals.take()
+        if signum is None:
             return
-        signum, self._interrupt = self._interrupt, None
         self.interrupted = True
         if self._scores is not None:
             self._scores.flush(self._totals)  # the totals a mid-epoch checkpoint saves
