@@ -2,8 +2,8 @@
 
 While ``Trainer.fit`` runs (``handle_signals=True``, the main thread), a ``SignalCatcher``
 replaces the handlers of both signals. The first signal is only recorded (``pending``):
-the loop looks at it after each batch, writes the checkpoint (when a path was given)
-and raises ``TrainingInterrupted``. A second signal while
+the loop looks at it after each batch, tells the callbacks (``on_interrupt``: the
+checkpoint is written then) and raises ``TrainingInterrupted``. A second signal while
 the first is still pending raises ``KeyboardInterrupt`` at once (a way out of a batch or
 an evaluation that takes too long; no checkpoint). The previous handlers are put back
 when ``fit`` ends, however it ends.

@@ -25,12 +25,11 @@ What the loop records per epoch (``History`` rows):
     seconds, eta                    wall time of the epoch (training + evaluation),
                                     learning rate used
 
-Checkpoints (``checkpoint=PATH``) hold everything needed to continue exactly:
-weights, optimizer state, the generator's state, callbacks' state, the history,
-and, when written mid-epoch, the epoch's permutation and batch position. A run
-resumed with ``fit(..., resume=PATH)`` ends with weights bit-identical to an
-uninterrupted run at the same BLAS thread count, which the checkpoint records
-(``blas_threads``; resuming under another count warns with ``BlasThreadsWarning``).
+Checkpoints (``checkpoint=PATH``, see ``checkpoint``) hold everything needed to
+continue exactly: weights, optimizer state, the generator's state, callbacks' state,
+the history, and, when written mid-epoch, the epoch's permutation and batch position
+(``loop_state``). A run resumed with ``fit(..., resume=PATH)`` ends with weights
+bit-identical to an uninterrupted run at the same BLAS thread count.
 During ``fit``, SIGINT (Ctrl-C) and SIGTERM finish the current batch, write the
 checkpoint (when a path was given) and raise ``TrainingInterrupted``, which carries
 the history and the parameters of the last finished epoch (what ``bprop train``
@@ -55,26 +54,22 @@ network's weights, generator, regularizer and the optimizer as they were.
 from __future__ import annotations
 
 import copy
-import json
 import signal
 import time
-import warnings
 
 import numpy as np
 
-from .. import kernels, optimizers, sinks
+from .. import kernels, optimizers, sinks, state_dicts
 from ..costs import LogLikelihood
-from ..schema import Field, boolean, check_fields, choice, integer, list_of, number, optional, short, string
 from ..validation import are_one_hot, as_inputs, first_non_finite_parameter, flag, positive_float, positive_int
 from ..weights import check_sample_weight, row_weights
+from . import checkpoint as checkpoints
 from .callbacks import Callback, ProgressBar
+from .checkpoint import BlasThreadsWarning, blas_threads, read_checkpoint  # noqa: F401 (re-exported)
 from .divergence import DivergenceError, NonFiniteValue
 from .history import History
 from .scores import RunningScores
 from .signals import SignalCatcher, TrainingInterrupted
-
-CHECKPOINT_KIND = "checkpoint"
-CHECKPOINT_VERSION = 1
 
 
 #: The default gradient-norm sampling aims at about this many sampled batches per epoch.
@@ -119,7 +114,8 @@ class Trainer:
         shuffle: reshuffle every epoch with the network's generator.
         verbose: show a progress bar and a line per epoch.
         checkpoint: a path to write a checkpoint to every ``checkpoint_every`` epochs
-            and on interruption.
+            and on interruption (a ``checkpoint.Checkpoint`` callback, run after the
+            others).
         grad_norm_every: sample per-layer gradient norms every k batches (0: never;
             default: ``default_norm_interval``, about 20 batches per epoch). Sampling
             reads the gradients and never changes the trained weights.
@@ -192,10 +188,12 @@ class Trainer:
         for callback in callbacks:
             if not isinstance(callback, Callback):
                 raise ValueError(f"callbacks must be bprop Callback objects, got {callback!r}")
-        self.callbacks = ([ProgressBar()] if flag("verbose", verbose) else []) + callbacks
         self.shuffle = flag("shuffle", shuffle)
         self.checkpoint = None if checkpoint is None else str(checkpoint)
         self.checkpoint_every = positive_int("checkpoint_every", checkpoint_every)
+        if self.checkpoint is not None:
+            callbacks.append(checkpoints.Checkpoint(self.checkpoint, self.checkpoint_every))
+        self.callbacks = ([ProgressBar()] if flag("verbose", verbose) else []) + callbacks
         if grad_norm_every is not None and (
             isinstance(grad_norm_every, bool) or not isinstance(grad_norm_every, int) or grad_norm_every < 0
         ):
@@ -284,8 +282,7 @@ class Trainer:
             sets.append(("val", self._prepare_pair(self.validation, "validation", classes, preprocessing)))
         for name, pair in self.monitor.items():
             sets.append((name, self._prepare_pair(pair, f"monitor[{name!r}]", classes, preprocessing)))
-        self._check_callbacks(self._metric_names(sets))
-        self._check_checkpoint_target()
+        self._check_callbacks(self._metric_names(sets))  # (the checkpoint's folder and settings too)
         if resume is None:  # (resuming replaces the optimizer by the checkpoint's)
             self.optimizer.check_parameters([param for param, _ in net.trainable_parameters()])
         self._fused_step(x.shape[0])  # fused=True with an optimizer that cannot fuse: refused here
@@ -295,7 +292,7 @@ class Trainer:
         self.n_samples, self.n_batches = n, -(-n // batch_size)
         callback_state = None
         if resume is not None:
-            callback_state = self._restore(resume, n, x.shape[1])  # checked completely before it changes anything
+            callback_state = checkpoints.restore(self, resume, n)  # checked completely before it changes anything
         net.classes, net.preprocessing = classes, preprocessing
         # seed 002: lambda / n with n the training-set size (weighted: Σ w_x). Training state:
         # the regularizer records it once an epoch has trained with it (``regularizer.n``).
@@ -309,7 +306,7 @@ class Trainer:
 
         self._emit("on_train_begin")
         if callback_state is not None:
-            self._load_callback_state(callback_state)
+            checkpoints.load_callback_states(self, callback_state)
         self._interrupt = None
         if self.handle_signals:
             self._signals.install()
@@ -344,9 +341,7 @@ class Trainer:
                     net.regularizer.n = self.penalty_n  # the weights now hold training with this n
                 self.epoch, self.batch = epoch + 1, 0
                 self._order = None
-                if self.checkpoint and (self.epoch % self.checkpoint_every == 0 or self.stop_training
-                                        or self.epoch == self.epochs):
-                    self.save_checkpoint(self.checkpoint)
+                self._emit("on_epoch_recorded", epoch)  # (the checkpoint is written here)
                 self._check_interrupt()
         finally:
             self._signals.restore()
@@ -379,24 +374,6 @@ class Trainer:
     def _check_callbacks(self, metrics: set[str]) -> None:
         for callback in self.callbacks:
             callback.check(self, metrics)
-
-    def _check_checkpoint_target(self) -> None:
-        """The checkpoint's folder exists and the settings it will hold are JSON."""
-        from ..io import check_writable
-
-        if self.checkpoint is None:
-            return
-        check_writable(self.checkpoint, "the checkpoint")
-
-        def plain(value):
-            if isinstance(value, np.generic):
-                return value.item()
-            raise TypeError(f"{type(value).__name__} {value!r} is not a JSON value")
-
-        try:
-            json.dumps(self.settings, default=plain)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"settings must hold JSON values (they go into the checkpoint): {error}") from None
 
     def _prepare_pair(self, pair, label, classes, preprocessing):
         try:
@@ -486,7 +463,7 @@ class Trainer:
         """Copies of what an epoch changes: parameters, optimizer state, generator, position."""
         return {
             "params": [param.copy() for param, _ in self.net.trainable_parameters()],
-            "optimizer": {key: np.array(value, copy=True) for key, value in self.optimizer.state_dict().items()},
+            "optimizer": state_dicts.copy(self.optimizer.state_dict()),
             "rng": self.net.rng.bit_generator.state,
             "batch": self.batch,
             "order": self._order,
@@ -574,17 +551,15 @@ class Trainer:
         self._signals.pending = signum
 
     def _check_interrupt(self) -> None:
-        """After a batch or an epoch: when a signal is pending, write the checkpoint (when a
-        path was given) and raise TrainingInterrupted."""
+        """After a batch or an epoch: when a signal is pending, tell the callbacks
+        (``on_interrupt``: the checkpoint is written) and raise TrainingInterrupted."""
         signum = self._signals.take()
         if signum is None:
             return
         self.interrupted = True
         if self._scores is not None:
             self._scores.flush(self._totals)  # the totals a mid-epoch checkpoint saves
-        if self.checkpoint:
-            self._check_parameters(self.batch - 1)  # diverged: DivergenceError, not a NaN checkpoint
-            self.save_checkpoint(self.checkpoint)
+        self._emit("on_interrupt", signum)
         raise TrainingInterrupted(self.epoch, self.batch, self.checkpoint, signum, history=self.history,
                                   finished_params=self._finished_params())
 
@@ -597,304 +572,31 @@ class Trainer:
         start = self._epoch_start
         return None if start is None or start["batch"] else [param.copy() for param in start["params"]]
 
-    # -- checkpoints ----------------------------------------------------------------
+    # -- the loop's state (for checkpoints) ----------------------------------------
+
+    def loop_state(self) -> dict:
+        """Where the run is, as a checkpoint saves it (shared, not copied): epoch (finished
+        epochs), batch (batches of the current epoch done; 0 between epochs), order (the
+        epoch's sample order when mid-epoch, else None), totals (the epoch's running sums),
+        history (the finished epochs' rows), stop_training."""
+        mid_epoch = self._order is not None and self.batch > 0
+        return {"epoch": self.epoch, "batch": self.batch if self._order is not None else 0,
+                "order": self._order if mid_epoch else None, "totals": self._totals,
+                "history": self.history.epochs, "stop_training": self.stop_training}
+
+    def load_loop_state(self, state: dict) -> None:
+        """Continue from a ``loop_state`` (checked by the caller: ``checkpoint.check_checkpoint``)."""
+        self.epoch, self.batch = state["epoch"], state["batch"]
+        self._order = np.array(state["order"], dtype=np.int64) if state["batch"] else None
+        self._totals = state["totals"] if state["batch"] else self._fresh_totals()
+        self.history = History(state["history"])
+        self.stop_training = state["stop_training"]
 
     def save_checkpoint(self, path) -> None:
-        """Write everything needed to continue this run exactly (atomic, no pickle).
+        """Write everything needed to continue this run exactly (atomic, no pickle); see
+        ``checkpoint.save_checkpoint``.
 
         Raises:
             ValueError: a parameter or optimizer state holds NaN or inf (nothing is written).
         """
-        from ..io import save_arrays
-        from ..validation import all_finite
-
-        net = self.net
-        found = first_non_finite_parameter(net)
-        if found is not None:
-            raise ValueError(f"refusing to write the checkpoint {path}: {found[0]} holds {found[1]}")
-        for key, value in self.optimizer.state_dict().items():
-            if np.issubdtype(np.asarray(value).dtype, np.floating) and not all_finite(np.asarray(value)):
-                raise ValueError(f"refusing to write the checkpoint {path}: the optimizer's {key} holds NaN or inf")
-        arrays = {}
-        for index, layer in enumerate(net.layers):
-            for name, value in layer.params.items():
-                arrays[f"param{index}.{name}"] = value
-        for key, value in self.optimizer.state_dict().items():
-            arrays[f"opt.{key}"] = value
-        if self._order is not None and self.batch > 0:
-            arrays["order"] = self._order
-        callbacks = []
-        for index, callback in enumerate(self._stateful_callbacks()):
-            state, plain = callback.state_dict(), {}
-            for key, value in state.items():
-                if isinstance(value, np.ndarray):
-                    arrays[f"cb{index}.{key}"] = value
-                else:
-                    plain[key] = value
-            callbacks.append({"class": type(callback).__name__, "state": plain})
-        config = {
-            "checkpoint_version": CHECKPOINT_VERSION,
-            "model": net.config(),
-            "optimizer": self.optimizer.config(),
-            "rng": net.rng.bit_generator.state,
-            "epoch": self.epoch,
-            "batch": self.batch if self._order is not None else 0,
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
-            "shuffle": self.shuffle,
-            "totals": self._totals,
-            "stop_training": self.stop_training,
-            "history": self.history.epochs,
-            "callbacks": callbacks,
-            "settings": self.settings,
-            "blas_threads": blas_threads(),
-        }
-        save_arrays(path, arrays, config, kind=CHECKPOINT_KIND)
-
-    def _restore(self, path, n, n_features):
-        """Read and check a checkpoint completely, then load it into the network, optimizer
-        and loop; return the callbacks' checked states. A rejected checkpoint changes nothing.
-
-        Raises:
-            FileNotFoundError: no such file.
-            bprop.io.FileFormatError (a ValueError) naming the file: see ``check_checkpoint``.
-        """
-        from ..io import FileFormatError, load_arrays
-
-        def check(config, found):  # before any array is read
-            self._check_same_network(config.get("model"))
-            self._check_array_shapes(found, n)
-
-        arrays, config = load_arrays(path, kind=CHECKPOINT_KIND, check=check)
-        try:
-            staged = self._check_checkpoint(arrays, config, n)
-        except ValueError as error:
-            raise FileFormatError(path, str(error)) from None
-        except (KeyError, TypeError, IndexError, AttributeError, OverflowError) as error:
-            raise FileFormatError(path, f"incomplete or damaged checkpoint ({short(error)})") from None
-        # Every check passed: now change the network and the loop.
-        net = self.net
-        for (index, name), value in staged["params"].items():
-            net.layers[index].params[name] = np.array(value, dtype=net.dtype)
-        net.rng.bit_generator.state = staged["rng"]
-        self.optimizer = staged["optimizer"]
-        self.epoch, self.batch = staged["epoch"], staged["batch"]
-        self._order = np.array(staged["order"], dtype=np.int64) if staged["batch"] else None
-        self._totals = staged["totals"] if staged["batch"] else self._fresh_totals()
-        self.history = History(staged["history"])
-        self.stop_training = staged["stop_training"]
-        if not self.settings and staged["settings"] is not None:  # settings given to this run win (new paths)
-            self.settings = staged["settings"]
-        threads = blas_threads()
-        if staged["blas_threads"] is not None and threads is not None and staged["blas_threads"] != threads:
-            warnings.warn(BlasThreadsWarning(
-                f"{path} was written with {staged['blas_threads']} BLAS thread{'s' if staged['blas_threads'] > 1 else ''}, "
-                f"this process uses {threads}: the resumed run will not be bit-identical to an uninterrupted one "
-                f"(BLAS sums in another order); set OPENBLAS_NUM_THREADS={staged['blas_threads']} (or "
-                f"OMP_NUM_THREADS / MKL_NUM_THREADS) to match"), stacklevel=2)
-        return staged["callbacks"]
-
-    def _check_same_network(self, model) -> None:
-        mine = self.net.config()
-        if not isinstance(model, dict):
-            raise ValueError(f"the checkpoint's model must be a JSON object, got {short(model)}")
-        for key in ("layers", "cost", "dtype"):
-            if model.get(key) != mine[key]:
-                raise ValueError(f"the checkpoint's network differs from this one ({key}: {short(model.get(key))} "
-                                 f"vs {short(mine[key])})")
-
-    def _check_array_shapes(self, found: dict, n: int) -> None:
-        """Before any array of a checkpoint is read: each is a parameter's shape, a scalar, or the order (n,)."""
-        shapes = {value.shape for layer in self.net.layers for value in layer.params.values()}
-        for name, (shape, _) in found.items():
-            if name == "order":
-                if shape != (n,):
-                    raise ValueError(f"the checkpoint was trained on {shape[0] if len(shape) == 1 else shape} "
-                                     f"samples, not {n}")
-            elif shape != () and shape not in shapes:
-                raise ValueError(f"array {name[:80]!r} has shape {list(shape)[:8]}, which is no parameter's shape "
-                                 "of this network")
-
-    def _check_checkpoint(self, arrays: dict, config: dict, n: int) -> dict:
-        """Validate every part of a checkpoint against this run; return the staged values (nothing is changed)."""
-        from ..state_dicts import check_parameter_values
-
-        net = self.net
-        config = check_fields(config, CHECKPOINT_FIELDS, "the checkpoint")
-        self._check_same_network(config["model"])
-        if config["batch_size"] != self.batch_size or config["shuffle"] != self.shuffle:
-            raise ValueError(f"the checkpoint was trained with batch size {config['batch_size']} and shuffle="
-                             f"{config['shuffle']}; resume with the same (got {self.batch_size}, {self.shuffle})")
-
-        # Parameters: every one present, right shape and dtype, finite and not huge.
-        expected_names = set()
-        params = {}
-        for index, layer in enumerate(net.layers):
-            for name, value in layer.params.items():
-                key = f"param{index}.{name}"
-                expected_names.add(key)
-                if key not in arrays:
-                    raise ValueError(f"the checkpoint lacks parameter {key!r}")
-                saved = arrays[key]
-                if saved.shape != value.shape or saved.dtype != value.dtype:
-                    raise ValueError(f"parameter {name} of layer {index} has shape {saved.shape} {saved.dtype}, "
-                                     f"expected {value.shape} {value.dtype}")
-                check_parameter_values(f"parameter {name} of layer {index}", saved)
-                params[index, name] = saved
-
-        # The generator's state, set on a fresh generator of the same kind first.
-        rng = config["rng"]
-        kind = type(net.rng.bit_generator)
-        if not isinstance(rng, dict) or rng.get("bit_generator") != kind.__name__:
-            raise ValueError(f"the checkpoint's RNG state is not a {kind.__name__} state: {short(rng)}")
-        staging = kind()
-        try:
-            staging.state = rng
-        except (TypeError, ValueError, KeyError, OverflowError) as error:
-            raise ValueError(f"the checkpoint's RNG state is invalid ({short(error)})") from None
-        if staging.state != rng:
-            raise ValueError(f"the checkpoint's RNG state is out of range: {short(rng)}")
-
-        # Position in the run.
-        epoch, batch = config["epoch"], config["batch"]
-        history = config["history"]
-        if len(history) != epoch:
-            raise ValueError(f"the checkpoint is at epoch {epoch} but its history has {len(history)} epochs")
-        if batch > self.n_batches:
-            raise ValueError(f"the checkpoint is at batch {batch}, but an epoch here has {self.n_batches} batches")
-        order = arrays.get("order")
-        if batch:
-            if order is None:
-                raise ValueError("mid-epoch checkpoint without its permutation")
-            if order.dtype.kind not in "iu" or order.shape != (n,):
-                raise ValueError(f"the checkpoint's sample order must be {n} integers, got {order.shape} {order.dtype}")
-            reference = np.arange(n)
-            if not np.array_equal(np.sort(order) if self.shuffle else order, reference):
-                raise ValueError(f"the checkpoint's sample order is not a permutation of 0..{n - 1}"
-                                 if self.shuffle else "the checkpoint's sample order is not 0..n-1 (shuffle is off)")
-            expected_names.add("order")
-        totals = _check_totals(config["totals"], len(net.dense_layers), n, self.n_batches)
-
-        # The optimizer, rebuilt from its config and loaded with its checked state.
-        trainable = [param for param, _ in net.trainable_parameters()]
-        optimizer = optimizers.from_config(config["optimizer"])
-        opt_state = {key[4:]: value for key, value in arrays.items() if key.startswith("opt.")}
-        optimizer.load_state_dict(opt_state, trainable)  # a fresh object: nothing of this run changes
-        expected_names.update(f"opt.{key}" for key in opt_state)
-
-        # Callbacks: the same stateful classes in the same order, each state checked.
-        saved_callbacks = config["callbacks"]
-        stateful = self._stateful_callbacks()
-        names = [type(callback).__name__ for callback in stateful]
-        if [entry["class"] for entry in saved_callbacks] != names:
-            raise ValueError(f"the checkpoint's stateful callbacks {[e['class'] for e in saved_callbacks][:10]} "
-                             f"differ from this run's {names}; resume with the same callbacks")
-        states = []
-        for index, (callback, entry) in enumerate(zip(stateful, saved_callbacks)):
-            prefix = f"cb{index}."
-            state = dict(entry["state"])
-            for key, value in arrays.items():
-                if key.startswith(prefix):
-                    state[key[len(prefix):]] = value
-                    expected_names.add(key)
-            try:
-                callback.check_state(state, trainable)
-            except ValueError as error:
-                raise ValueError(f"callback {index} ({names[index]}): {error}") from None
-            states.append(state)
-
-        unexpected = sorted(set(arrays) - expected_names)
-        if unexpected:
-            raise ValueError(f"the checkpoint holds unexpected arrays {unexpected[:10]}")
-        return {"params": params, "rng": rng, "optimizer": optimizer, "epoch": epoch, "batch": batch,
-                "order": order, "totals": totals, "history": history, "stop_training": config["stop_training"],
-                "settings": config.get("settings"), "callbacks": states,
-                "blas_threads": config.get("blas_threads")}
-
-    def _stateful_callbacks(self) -> list:
-        """The callbacks with a state to checkpoint (schedules, early stopping), in order."""
-        return [callback for callback in self.callbacks if type(callback).state_dict is not Callback.state_dict]
-
-    def _load_callback_state(self, states) -> None:
-        """Load the callbacks' states ``_restore`` checked (after on_train_begin reset them)."""
-        for callback, state in zip(self._stateful_callbacks(), states):
-            callback.load_state_dict(state)
-
-
-def _history_row(row):
-    if not isinstance(row, dict):
-        raise ValueError(f"must be an object of metrics, got {short(row)}")
-    for key, value in row.items():
-        if not isinstance(key, str) or len(key) > 200:
-            raise ValueError(f"has a metric name that is not a short string: {short(key)}")
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise ValueError(f"metric {key!r} must be a number or null, got {short(value)}")
-    return row
-
-
-def _callback_entry(entry):
-    return check_fields(entry, {"class": Field(string()), "state": Field(_json_object)}, "a callback entry")
-
-
-def _json_object(value):
-    if not isinstance(value, dict):
-        raise ValueError(f"must be a JSON object, got {short(value)}")
-    return value
-
-
-#: Schema of a checkpoint's JSON part (checked before anything changes; see ``Trainer._check_checkpoint``).
-CHECKPOINT_FIELDS: dict[str, Field] = {
-    "checkpoint_version": Field(choice(CHECKPOINT_VERSION)),
-    "model": Field(_json_object),
-    "optimizer": Field(_json_object),
-    "rng": Field(_json_object),
-    "epoch": Field(integer(0, 10**9)),
-    "batch": Field(integer(0)),
-    "epochs": Field(integer(1)),
-    "batch_size": Field(integer(1)),
-    "shuffle": Field(boolean()),
-    "totals": Field(_json_object),
-    "stop_training": Field(boolean()),
-    "history": Field(list_of(_history_row)),
-    "callbacks": Field(list_of(_callback_entry, max_length=1000)),
-    "settings": Field(optional(_json_object), required=False),
-    "blas_threads": Field(optional(integer(1, 1 << 16)), required=False),
-}
-
-
-class BlasThreadsWarning(RuntimeWarning):
-    """A checkpoint is resumed under another BLAS thread count than it was written with."""
-
-
-def blas_threads() -> int | None:
-    """The number of threads of the BLAS NumPy calls (threadpoolctl; the largest when several
-    BLAS libraries are loaded), or None when it cannot be told.
-
-    Bit-identity holds at a fixed count: a BLAS splits a matrix product across its threads,
-    and another split sums in another order (different last bits).
-    """
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return None
-    counts = [info.get("num_threads") for info in threadpool_info() if info.get("user_api") == "blas"]
-    counts = [count for count in counts if isinstance(count, int) and count > 0]
-    return max(counts) if counts else None
-
-
-def _check_totals(totals: dict, n_layers: int, n: int, n_batches: int) -> dict:
-    """The running sums of a mid-epoch checkpoint: every key, each finite and in range."""
-    sums = list_of(number(0), min_length=n_layers, max_length=n_layers)
-    fields = {"cost": Field(number()), "correct": Field(integer(0, n)), "seconds": Field(number(0)),
-              "norm_sums": Field(sums), "delta_sums": Field(sums), "norm_count": Field(integer(0, n_batches))}
-    checked = check_fields(totals, fields, "the checkpoint's running totals")
-    if set(checked) != set(fields):
-        raise ValueError(f"the checkpoint's running totals have unknown keys {sorted(set(checked) - set(fields))[:10]}")
-    return checked
-
-
-def read_checkpoint(path) -> dict:
-    """The JSON part of a checkpoint: model config, epoch, history, settings, ..."""
-    from ..io import load_arrays
-
-    return load_arrays(path, kind=CHECKPOINT_KIND)[1]
+        checkpoints.save_checkpoint(self, path)
