@@ -56,8 +56,9 @@ def split(state: dict) -> tuple[dict[str, np.ndarray], dict]:
     return arrays, values
 
 
-def copy(state: dict) -> dict:
-    """A copy whose arrays share no memory with ``state``'s (a snapshot to go back to)."""
+def copy(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A copy of a state of arrays (an optimizer's) that shares no memory with it: a
+    snapshot to go back to."""
     return {name: np.array(value, copy=True) for name, value in state.items()}
 
 
