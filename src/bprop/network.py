@@ -71,6 +71,13 @@ class ParameterList(MutableSequence):
     def __len__(self):
         return len(self._layers)
 
+    def __add__(self, other):
+        """A plain list: ``net.weights + net.biases`` lists every array."""
+        return list(self) + list(other)
+
+    def __radd__(self, other):
+        return list(other) + list(self)
+
     def __repr__(self):
         return f"[{', '.join(f'array{p.shape}' for p in self)}]"
 
@@ -448,7 +455,16 @@ class Network:
                 factors in place of 1/m.
         Returns:
             z^L, (m, n_L): the output layer's buffer, overwritten by the next training pass.
+        Raises:
+            ValueError: x or targets of the wrong shape or dtype (the one check made here:
+                a few comparisons, so that nothing is broadcast or computed in another dtype).
         """
+        m = x.shape[0] if x.ndim else 0
+        if (x.ndim != 2 or x.shape[1] != self.layers[0].n_in or targets.shape != (m, self.layers[-1].n_out)
+                or x.dtype != self.dtype):
+            raise ValueError(f"backprop_prepared takes x (m, {self.n_inputs}) and targets (m, {self.n_outputs}) of "
+                             f"the network's dtype {self.dtype.name}, as prepare() returns them; got x {x.shape} "
+                             f"{x.dtype} and targets {targets.shape}")
         a = x
         for layer in self.layers:
             a = layer.forward(a, training=True)
@@ -474,6 +490,9 @@ class Network:
             Gradients(weights=[dC/dw^l, (n_l, n_(l-1))], biases=[dC/db^l, (n_l,)]),
             fresh arrays the caller owns; index l - 1 holds layer l.
 
+        The layers keep this pass's arrays for inspection (``Dense.cache``, ``delta``,
+        ``input_gradient``) until the next training pass or ``clear_caches()``.
+
         This is the training pass (``backprop_prepared`` with ``sinks.StoreGradients``): with
         ``Dropout`` layers it draws a fresh mask from ``net.rng`` (so two calls differ and the
         generator advances), and the gradients are those of the cost under that mask; without
@@ -486,12 +505,10 @@ class Network:
         self.backprop_prepared(x, targets, sink,
                                row_weights=None if weights is None else row_weights(weights, self.dtype))
         dense = self.dense_layers
-        gradients = Gradients(
+        return Gradients(
             [layer.grads["weights"].copy() for layer in dense],
             [layer.grads["biases"].copy() for layer in dense],
         )
-        self.clear_caches()
-        return gradients
 
     def clear_caches(self) -> None:
         for layer in self.layers:
@@ -575,8 +592,8 @@ class Network:
     # -- utilities ------------------------------------------------------------------
 
     def copy(self, dtype=None) -> "Network":
-        """An independent deep copy, optionally converted to another float dtype."""
-        self.clear_caches()
+        """An independent deep copy (without the last training pass's buffers; the original
+        keeps its own), optionally converted to another float dtype."""
         clone = copy.deepcopy(self)
         if dtype is not None:
             clone.dtype = float_dtype(dtype)

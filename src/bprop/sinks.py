@@ -123,38 +123,36 @@ class FusedSGD:
 
 
 class NormSampler:
-    """Wraps a sink; when ``active``, records each layer's (||dC_0/dw^l||, ||dC/db^l||).
+    """Wraps a sink; on an ``active`` pass, records each layer's (||dC_0/dw^l||, ||dC/db^l||).
 
     The norms are of the data cost's gradients (no regularizer term: they are read before the
     inner sink's ``finish``). Reading them never changes what the inner sink computes, so
     training with or without sampling gives bit-identical weights.
 
     Attributes:
-        inner: the wrapped sink; active: sample this pass (set by the caller per batch).
-        norms: [(weight norm, bias norm)] per weight layer of the last active pass, in
-            layer order (filled bottom-up by backward, reversed at ``finish``).
+        inner: the wrapped sink; stores: the inner sink's.
+        active: sample the passes (default True); the trainer wraps only sampled batches.
+        norms: [(weight norm, bias norm)] per weight layer, in layer order, of the last
+            active pass (complete once its ``finish`` ran).
     """
 
-    def __init__(self, inner):
+    def __init__(self, inner, active: bool = True):
         self.inner = inner
-        self.active = False
+        self.stores = inner.stores
+        self.active = active
         self.norms: list[tuple[float, float]] = []
-        self._pending: dict = {}
+        self._pass: list[tuple[float, float]] = []  # filled from layer L down to 1
+        self._pending: dict[str, float] = {}  # the layer's first parameter seen, until its second
 
     def take(self, gradient: Gradient) -> None:
         self.inner.take(gradient)
         if self.active:
-            self._pending[gradient.name] = kernels.norm(gradient.buffer) if self.inner.stores else gradient.norm()
-            if "weights" in self._pending and "biases" in self._pending:
-                self.norms.append((self._pending.pop("weights"), self._pending.pop("biases")))
+            self._pending[gradient.name] = kernels.norm(gradient.buffer) if self.stores else gradient.norm()
+            if len(self._pending) == 2:  # a Dense layer's weights and biases, in either order
+                self._pass.append((self._pending.pop("weights"), self._pending.pop("biases")))
 
     def finish(self) -> None:
         self.inner.finish()
         if self.active:
-            self.norms.reverse()  # backward visits the layers from L down to 1
-
-    def start(self, active: bool) -> None:
-        """Begin a pass: sample it or not."""
-        self.active = active
-        self.norms = []
-        self._pending.clear()
+            self.norms = self._pass[::-1]
+        self._pass, self._pending = [], {}

@@ -202,3 +202,19 @@ def test_html_is_well_formed():
     text = "".join(checker.text)
     assert "0.575108535" in text and "δ" in text
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page
+
+
+def test_a_regularized_network_is_traced_with_a_note_on_what_training_adds():
+    """The trace shows BP1-BP4 of the data cost; for a model with L2 or L1 it says that training
+    adds the penalty's gradient (bprop explain --model dropped it without a word)."""
+    from bprop import Network
+    from bprop.explain.trace import trace_step
+
+    for name in ("l2", "l1"):
+        net = Network([2, 3, 2], hidden="tanh", seed=0, dtype="float64", regularizer=(name, 50.0))
+        trace = trace_step(net, [0.5, -0.2], [0, 1], eta=0.5)
+        assert f"{name.upper()} regularizer (lambda = 50)" in trace.note and "data cost C_0 only" in trace.note
+        expected = net.copy()
+        expected.regularizer = None
+        np.testing.assert_allclose(trace.layers[0].grad_weights, expected.backprop([[0.5, -0.2]], [[0, 1]]).weights[0])
+    assert trace_step(Network([2, 3, 2], seed=0), [0.5, -0.2], [0, 1]).note == ""

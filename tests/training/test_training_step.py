@@ -146,7 +146,8 @@ def test_sampled_norms_equal_the_norms_of_the_stored_gradients(fused):
     expected = reference.backprop(x, y)
     inner = FusedSGD(0.1) if fused else StoreGradients(net.regularizer, 11)
     sampler = NormSampler(inner)
-    sampler.start(True)
+    if not fused:
+        net.backprop_prepared(xs, targets, sampler)  # the same gradients twice: norms of the last pass only
     net.backprop_prepared(xs, targets, sampler)
     assert len(sampler.norms) == 2
     for (weight_norm, bias_norm), gw, gb in zip(sampler.norms, expected.weights, expected.biases):
@@ -233,3 +234,70 @@ def test_replaced_parameter_arrays_are_bound_again(fused):
                 callbacks=[ReplaceWeights(in_place)], optimizer=SGD(0.3))
         runs.append(net)
     assert_identical(*runs)
+
+
+class SetEta(Callback):
+    """Sets the optimizer's eta after every batch (a per-batch schedule)."""
+
+    def __init__(self, eta):
+        self.eta = eta
+
+    def on_batch_end(self, trainer, batch, n_batches):
+        trainer.optimizer.eta = self.eta * (batch + 2) / (batch + 1)
+
+
+def test_an_eta_changed_by_a_callback_mid_epoch_is_used_by_the_next_batch_on_both_routes():
+    """The fused step is made again when eta changes, so a per-batch schedule trains the same
+    on the fused and the stored route (found by a newcomer: the fused route kept the epoch's eta)."""
+    x, y = data(n=64, n_in=4)
+    runs = {}
+    for fused in (None, False):
+        net = Network([4, 8, 3], seed=0, dtype="float64")
+        net.fit(x, y, epochs=2, batch_size=8, eta=0.5, verbose=False, callbacks=[SetEta(0.05)], fused=fused)
+        runs[fused] = net
+    assert largest_difference(runs[None], runs[False]) < 1e-13
+    plain = Network([4, 8, 3], seed=0, dtype="float64")
+    plain.fit(x, y, epochs=2, batch_size=8, eta=0.5, verbose=False)
+    assert largest_difference(runs[None], plain) > 1e-3  # the schedule did change the training
+
+
+@pytest.mark.parametrize("bad", ["targets shape", "labels", "dtype", "width"])
+def test_backprop_prepared_refuses_arrays_that_would_broadcast_or_change_dtype(bad):
+    net = Network([5, 4, 3], seed=0)
+    x, y = data(n=6)
+    xs, targets, labels = net.prepare(x, y)
+    before = parameters(net)
+    arguments = {"targets shape": (xs, targets[:, :1]), "labels": (xs, labels), "dtype": (xs.astype(np.float64), targets),
+                 "width": (xs[:, :4], targets)}[bad]
+    with pytest.raises(ValueError, match="backprop_prepared takes x"):
+        net.backprop_prepared(*arguments, FusedSGD(0.1))
+    for a, b in zip(before, parameters(net)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_network_mid_training_pickles_and_copies_into_an_independent_network():
+    import copy
+    import pickle
+
+    net = Network([5, 6, 3], seed=0)
+    x, y = data(n=16)
+    xs, targets, _ = net.prepare(x, y)
+    net.backprop_prepared(xs, targets, FusedSGD(0.1))
+    delta = net.layers[0].delta.copy()
+    for clone in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net), net.copy()):
+        before = parameters(net)
+        clone.backprop_prepared(xs, targets, FusedSGD(0.1))  # trains the clone, not the original
+        for a, b in zip(before, parameters(net)):
+            np.testing.assert_array_equal(a, b)
+        assert largest_difference(clone, net) > 0
+    np.testing.assert_array_equal(net.layers[0].delta, delta)  # copying left the original's pass alone
+
+
+def test_backprop_leaves_the_pass_for_inspection():
+    net = Network([5, 6, 3], seed=0, dtype="float64")
+    x, y = data(n=4)
+    gradients = net.backprop(x, y)
+    first, second = net.dense_layers
+    np.testing.assert_allclose(gradients.weights[0], first.delta.T @ first.cache[0], rtol=1e-12)  # BP4
+    np.testing.assert_allclose(second.input_gradient, second.delta @ second.weights, rtol=1e-12)  # BP2's product
+    assert [w.shape for w in net.weights + net.biases] == [(6, 5), (3, 6), (6,), (3,)]

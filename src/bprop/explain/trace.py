@@ -203,6 +203,14 @@ def trace_step(net, x, y, eta: float = 0.5, *, title: str = "", note: str = "", 
     work.clear_caches()
     cost_after = head.value(work.forward_logits(x), targets)
 
+    if net.regularizer is not None:
+        # The trace follows BP1-BP4 of the data cost; say what training adds (seed 002).
+        reg = net.regularizer
+        extra = (f"This network has an {reg.name.upper()} regularizer (lambda = {reg.lmbda:g}): the step shown is "
+                 f"that of the data cost C_0 only; training adds the penalty's gradient "
+                 f"({'(lambda/n) w' if reg.name == 'l2' else '(lambda/n) sgn(w)'}) to every ∂C/∂w, and its term "
+                 f"to C.")
+        note = f"{note} {extra}".strip()
     return StepTrace(
         x=x, targets=targets, eta=eta, cost=cost, cost_value=cost_value,
         sample_costs=sample_costs, neuron_costs=neuron_costs, cost_after=cost_after,

@@ -228,6 +228,13 @@ class Dense(Layer):
         super().astype(dtype)
         self.clear_cache()
 
+    def __getstate__(self) -> dict:
+        """Pickling and deep copies leave out the training plans and buffers (their bound BLAS
+        calls belong to this object's arrays); the copy makes its own when it trains."""
+        state = dict(self.__dict__)
+        state.update(_plan=None, _plans={}, _work=Workspace())
+        return state
+
     def clear_cache(self):
         """Drop the cached pass and free the training buffers."""
         self._plan = None

@@ -82,9 +82,9 @@ def default_norm_interval(n_batches: int, forms_gradient: bool) -> int:
     About 20 sampled batches per epoch, and at most one batch in k_min, so that sampling
     costs about 1% of an epoch or less. What a sampled batch costs beyond a plain one:
     with plain SGD on small batches, two Gram matrices per layer (k_min = 10); with plain
-    SGD on larger batches (``forms_gradient``), forming the weight gradient and stepping
-    with it instead of the fused step (k_min = 30); with an optimizer that stores the
-    gradients anyway, their norms only (k_min = 10). On MNIST 784-100-10 (2 cores) a
+    SGD on larger batches (``forms_gradient``), forming the weight gradient a second time,
+    beside the fused step, to take its norm (k_min = 30); with an optimizer that stores the
+    gradients anyway, their norms only (k_min = 10). Sampling never changes the step. On MNIST 784-100-10 (2 cores) a
     sampled batch cost 40 us more than a plain one at batch size 32 (+29%), 100 us at 128
     (+25%) and 112 us at 512 (+8%). The previous default (every 16th batch at 32, every
     10th at 128 and 512) cost 3%, 3% and 1.7% of an epoch against no sampling; this one
@@ -195,10 +195,10 @@ class Trainer:
             callbacks.append(checkpoints.Checkpoint(self.checkpoint, self.checkpoint_every))
         self.callbacks = ([ProgressBar()] if flag("verbose", verbose) else []) + callbacks
         if grad_norm_every is not None and (
-            isinstance(grad_norm_every, bool) or not isinstance(grad_norm_every, int) or grad_norm_every < 0
+            isinstance(grad_norm_every, bool) or not isinstance(grad_norm_every, (int, np.integer)) or grad_norm_every < 0
         ):
             raise ValueError(f"grad_norm_every must be a non-negative integer or None, got {grad_norm_every!r}")
-        self.grad_norm_every = grad_norm_every
+        self.grad_norm_every = None if grad_norm_every is None else int(grad_norm_every)
         self.fused = None if fused is None else flag("fused", fused)
         self.handle_signals = flag("handle_signals", handle_signals)
         if settings is not None and not isinstance(settings, dict):
@@ -383,7 +383,8 @@ class Trainer:
         return self.net.prepare(x_set, y_set, classes, preprocessing)
 
     def _fused_step(self, penalty_n) -> kernels.SGDStep | None:
-        """The plain-SGD step the backward pass applies (``fused``), or None to store gradients."""
+        """The plain-SGD step the backward pass applies (``fused``), or None to store gradients;
+        made again whenever the optimizer's eta changes (a schedule, or a callback per batch)."""
         step = self.optimizer.fused_step(self.net.regularizer, penalty_n) if self.fused is not False else None
         if step is None and self.fused:
             raise ValueError(f"fused=True needs plain SGD without an L1 penalty; {self.optimizer!r} "
@@ -402,10 +403,9 @@ class Trainer:
         target_index = None
         if one_hot_labels is not None and net.head.fused and isinstance(net.cost, LogLikelihood):
             target_index = one_hot_labels[order] + (np.arange(n) % batch_size) * net.n_outputs
-        # The sink of the backward pass, read once per epoch (schedules change eta between
-        # epochs only): plain SGD applied inside backward, BP3/BP4 fused with the step, or the
-        # gradients stored for the optimizer (with the regularizer's term). Sampling the norms
-        # wraps it and never changes its arithmetic.
+        # The sink of the backward pass: plain SGD applied inside backward, BP3/BP4 fused with
+        # the step, or the gradients stored for the optimizer (with the regularizer's term).
+        # Sampling the norms wraps it and never changes its arithmetic.
         penalty_n = self.penalty_n
         fused = self._fused_step(penalty_n)
         sink = sinks.StoreGradients(net.regularizer, penalty_n if net.regularizer is not None else None) \
@@ -437,8 +437,11 @@ class Trainer:
             else:
                 batch_index = target_index[batch * batch_size : batch * batch_size + m]
             batch_weights = None if self._weights is None else row_weights(self._weights[index], x.dtype)
+            if fused is not None and optimizer.eta != fused.eta:  # a callback changed eta: the step follows
+                fused = self._fused_step(penalty_n)
+                sink = sinks.FusedSGD.from_step(fused)
+                sampler = sinks.NormSampler(sink)
             if every and batch % every == 0:  # sampled: the same inner sink, wrapped to read the norms
-                sampler.start(True)
                 z = net.backprop_prepared(xb, tb, sampler, target_index=batch_index, row_weights=batch_weights)
                 self._add_norms(sampler.norms)
             else:
