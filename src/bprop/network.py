@@ -6,11 +6,14 @@ builds layers l = 1..L (the seeds count the input as layer 0 / layer 1; here
 equations of seed 001 in matrix form over the batch (``fit`` and ``backprop`` both call it):
 
     BP1  delta^L = grad_a C ⊙ sigma'(z^L)                        OutputHead.delta (heads.py)
-    BP2  delta^l = ((w^(l+1))^T delta^(l+1)) ⊙ sigma'(z^l)       Dense.backward
+    BP2  delta^l = ((w^(l+1))^T delta^(l+1)) ⊙ sigma'(z^l)       Dense.backward_delta (the product
+                                                                  with w), Dense.backward (⊙ sigma')
     BP3  dC/db^l = delta^l                                        Dense.backward_delta -> sink
     BP4  dC/dw^l = delta^l (a^(l-1))^T                            Dense.backward_delta -> sink
 
-The sink (``bprop.sinks``) stores the gradients or applies plain SGD with them.
+The sink (``bprop.sinks``) stores the gradients or applies plain SGD with them. The
+arithmetic itself is one BLAS call per product (``kernels.bind_*``) and one ufunc pass per
+activation derivative (``activations``).
 
 With a regularizer (seed 002) the cost is C = C_0 + penalty(w) and backprop adds
 the penalty's gradient, e.g. (lambda/n) w for L2, to each dC_0/dw^l afterwards;

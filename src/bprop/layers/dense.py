@@ -196,6 +196,8 @@ class Dense(Layer):
             np.copyto(plan.delta, delta)
         grad_input = None
         if need_input_grad:
+            if plan.input_gradient is None:
+                plan.bind_input_gradient()
             grad_input = plan.input_gradient()  # BP2, first half: Δ^l w^l, (m, n_l) (n_l, n_(l-1))
         plan.has_input_gradient = need_input_grad
         sink.take(plan.bias_gradient)  # BP3: dC/db^l = Σ_x delta^l, (n_l,)
@@ -279,6 +281,7 @@ class _Plan:
         self.z = z = work.get("z", m, n_out, dtype)
         self.delta = delta = work.get("delta", m, n_out, dtype)
         self.grad_input: np.ndarray | None = None  # made when first needed (never for layer 1)
+        self.input_gradient = None  # the bound BP2 product, see bind_input_gradient
         self._work = work
         self.has_input_gradient = False
         self.affine = kernels.bind_affine(x, weights, biases, out=z)
@@ -316,13 +319,12 @@ class _Plan:
         self.affine()  # z^l = a^(l-1) (w^l)^T + b^l, one gemm with the bias folded in
         self.activate()  # a^l = sigma(z^l)
 
-    def input_gradient(self) -> np.ndarray:
-        """grad_input <- Δ^l w^l, (m, n_(l-1)); returns grad_input. The first call binds the
-        product and puts it in this method's place."""
+    def bind_input_gradient(self) -> None:
+        """Make ``grad_input`` (m, n_(l-1)) and ``input_gradient``, the bound product
+        grad_input <- Δ^l w^l; only for layers that pass a gradient down (not layer 1)."""
         m, n_in = self.x.shape
         self.grad_input = self._work.get("grad_input", m, n_in, self.delta.dtype)
         self.input_gradient = kernels.bind_matmul(self.delta, self.weights, out=self.grad_input)
-        return self.input_gradient()
 
 
 def _sum_norm(delta: np.ndarray) -> float:
