@@ -187,7 +187,7 @@ def test_default_norm_sampling(sizes, n_samples, sampled):
 
 
 def test_default_norm_interval():
-    from bprop.training.trainer import default_norm_interval
+    from bprop.training.norms import default_norm_interval
 
     assert [default_norm_interval(n, forms_gradient=False) for n in (1, 30, 200, 201, 5000)] == [10, 10, 10, 11, 250]
     assert [default_norm_interval(n, forms_gradient=True) for n in (1, 98, 600, 601, 5000)] == [30, 30, 30, 31, 250]

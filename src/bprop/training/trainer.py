@@ -12,16 +12,9 @@ What the loop records per epoch (``History`` rows):
                                     (+ the regularization term, at the epoch's end)
     val_cost, val_accuracy          on ``validation``, after the epoch
     <name>_cost, <name>_accuracy    on each set of ``monitor={"test": (x, y)}``
-    grad_norm_1 .. grad_norm_L      ||dC_0/dw^l||, the Frobenius norm of the data
-                                    cost's weight gradient of layer l (no penalty
-                                    term), averaged over the batches sampled: every
-                                    ``grad_norm_every``-th batch (default: see
-                                    ``default_norm_interval``: about 1% of an epoch
-                                    or less)
-    delta_norm_1 .. delta_norm_L    ||dC/db^l|| = ||Σ_x delta^l|| (BP3), sampled the
-                                    same way: seed 001's "speed of learning" of layer
-                                    l, which does not grow with the layer's fan-in, so
-                                    it shows a vanishing gradient layer against layer
+    grad_norm_1 .. grad_norm_L      ||dC_0/dw^l|| and ||dC/db^l|| = ||Σ_x delta^l||,
+    delta_norm_1 .. delta_norm_L    means over every ``grad_norm_every``-th batch
+                                    (``norms``: sampling never changes the weights)
     seconds, eta                    wall time of the epoch (training + evaluation),
                                     learning rate used
 
@@ -68,33 +61,9 @@ from .callbacks import Callback, ProgressBar
 from .checkpoint import BlasThreadsWarning, blas_threads, read_checkpoint  # noqa: F401 (re-exported)
 from .divergence import DivergenceError, NonFiniteValue
 from .history import History
+from .norms import NormSampling
 from .scores import RunningScores
 from .signals import SignalCatcher, TrainingInterrupted
-
-
-#: The default gradient-norm sampling aims at about this many sampled batches per epoch.
-NORM_SAMPLES_PER_EPOCH = 20
-
-
-def default_norm_interval(n_batches: int, forms_gradient: bool) -> int:
-    """Sample the gradient norms every k-th batch, k = max(k_min, ceil(n_batches / 20)).
-
-    About 20 sampled batches per epoch, and at most one batch in k_min, so that sampling
-    costs about 1% of an epoch or less. What a sampled batch costs beyond a plain one:
-    with plain SGD on small batches, two Gram matrices per layer (k_min = 10); with plain
-    SGD on larger batches (``forms_gradient``), forming the weight gradient a second time,
-    beside the fused step, to take its norm (k_min = 30); with an optimizer that stores the
-    gradients anyway, their norms only (k_min = 10). Sampling never changes the step. On MNIST 784-100-10 (2 cores) a
-    sampled batch cost 40 us more than a plain one at batch size 32 (+29%), 100 us at 128
-    (+25%) and 112 us at 512 (+8%). The previous default (every 16th batch at 32, every
-    10th at 128 and 512) cost 3%, 3% and 1.7% of an epoch against no sampling; this one
-    measured 0.8% at batch size 10 and 0.3-0.9% at 32, and is within the noise at 128 and
-    512 (from the costs above: 0.9% and 0.3%).
-
-    Each sampled norm is already a mean over the batch's samples, so the mean of 20 of
-    them is a steady per-epoch figure.
-    """
-    return max(30 if forms_gradient else 10, -(-n_batches // NORM_SAMPLES_PER_EPOCH))
 
 
 class Trainer:
@@ -117,7 +86,7 @@ class Trainer:
             and on interruption (a ``checkpoint.Checkpoint`` callback, run after the
             others).
         grad_norm_every: sample per-layer gradient norms every k batches (0: never;
-            default: ``default_norm_interval``, about 20 batches per epoch). Sampling
+            default: ``norms.default_norm_interval``, about 20 batches per epoch). Sampling
             reads the gradients and never changes the trained weights.
         fused: apply plain SGD inside the backward pass, BP3/BP4 and the update in one BLAS
             call per parameter (``sinks.FusedSGD``), instead of storing the gradients and
@@ -199,6 +168,7 @@ class Trainer:
         ):
             raise ValueError(f"grad_norm_every must be a non-negative integer or None, got {grad_norm_every!r}")
         self.grad_norm_every = None if grad_norm_every is None else int(grad_norm_every)
+        self._norms = NormSampling(self.grad_norm_every)
         self.fused = None if fused is None else flag("fused", fused)
         self.handle_signals = flag("handle_signals", handle_signals)
         if settings is not None and not isinstance(settings, dict):
@@ -248,8 +218,7 @@ class Trainer:
     def _fresh_totals(self) -> dict:
         """The running sums of the epoch in progress (saved in mid-epoch checkpoints)."""
         n_layers = len(self.net.dense_layers)
-        return {"cost": 0.0, "correct": 0, "seconds": 0.0, "norm_sums": [0.0] * n_layers,
-                "delta_sums": [0.0] * n_layers, "norm_count": 0}
+        return {"cost": 0.0, "correct": 0, "seconds": 0.0, **NormSampling.fresh_totals(n_layers)}
 
     # -- the loop -------------------------------------------------------------------
 
@@ -364,9 +333,7 @@ class Trainer:
             x, targets, labels = sets[0][1]
             one = net.evaluate_prepared(x[:1], targets[:1], None if labels is None else labels[:1])
             names.update(f"{name}_{key}" for name, _ in sets for key in one)
-        if self.grad_norm_every != 0:
-            count = len(self.net.dense_layers)
-            names.update(f"{kind}_norm_{l}" for kind in ("grad", "delta") for l in range(1, count + 1))
+        names.update(self._norms.metric_names(len(self.net.dense_layers)))
         for callback in self.callbacks:
             names.update(getattr(callback, "provides", ()))
         return names
@@ -410,15 +377,8 @@ class Trainer:
         fused = self._fused_step(penalty_n)
         sink = sinks.StoreGradients(net.regularizer, penalty_n if net.regularizer is not None else None) \
             if fused is None else sinks.FusedSGD.from_step(fused)
-        sampler = sinks.NormSampler(sink)
-        every = self.grad_norm_every
-        if every is None:
-            # Sampled fused batches form the largest layer's gradient when that is cheaper
-            # than its Gram matrices (large batches).
-            largest = max(dense, key=lambda layer: layer.n_in * layer.n_out)
-            forms_gradient = fused is not None and not kernels.gram_norm_is_cheaper(batch_size, largest.n_in,
-                                                                                      largest.n_out)
-            every = default_norm_interval(self.n_batches, forms_gradient=forms_gradient)
+        norms = self._norms
+        norms.start_epoch(self.n_batches, batch_size, dense, fused=fused is not None)
         # One view of the buffers per batch size (the last batch may be shorter), so the
         # layers' plans stay bound to the same arrays batch after batch (layers.dense).
         views: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -440,10 +400,9 @@ class Trainer:
             if fused is not None and optimizer.eta != fused.eta:  # a callback changed eta: the step follows
                 fused = self._fused_step(penalty_n)
                 sink = sinks.FusedSGD.from_step(fused)
-                sampler = sinks.NormSampler(sink)
-            if every and batch % every == 0:  # sampled: the same inner sink, wrapped to read the norms
-                z = net.backprop_prepared(xb, tb, sampler, target_index=batch_index, row_weights=batch_weights)
-                self._add_norms(sampler.norms)
+            if norms.every and batch % norms.every == 0:  # sampled: the same sink, wrapped to read the norms
+                z = net.backprop_prepared(xb, tb, norms.wrap(sink), target_index=batch_index, row_weights=batch_weights)
+                norms.add(totals)
             else:
                 z = net.backprop_prepared(xb, tb, sink, target_index=batch_index, row_weights=batch_weights)
             if fused is None:
@@ -513,14 +472,6 @@ class Trainer:
             quantity=bad.quantity, value=bad.value, eta=eta, optimizer=self.optimizer.name,
             restored=restored, checkpoint=note, history=self.history, cause=bad.cause)
 
-    def _add_norms(self, norms) -> None:
-        """Add one sampled batch's [(||dC_0/dw^l||, ||dC/db^l||) per layer] to the epoch's sums."""
-        totals = self._totals
-        for l, (weight_norm, bias_norm) in enumerate(norms):
-            totals["norm_sums"][l] += weight_norm
-            totals["delta_sums"][l] += bias_norm
-        totals["norm_count"] += 1
-
     def _epoch_logs(self, n, sets, started) -> dict:
         net, totals = self.net, self._totals
         self._scores.flush(totals)
@@ -533,11 +484,7 @@ class Trainer:
         for name, prepared in sets:
             for metric, value in net.evaluate_prepared(*prepared, penalty_n=self.penalty_n).items():
                 logs[f"{name}_{metric}"] = value
-        if totals["norm_count"]:
-            for l, total in enumerate(totals["norm_sums"]):
-                logs[f"grad_norm_{l + 1}"] = total / totals["norm_count"]
-            for l, total in enumerate(totals["delta_sums"]):
-                logs[f"delta_norm_{l + 1}"] = total / totals["norm_count"]
+        logs.update(NormSampling.logs(totals))
         logs["eta"] = self.optimizer.eta
         logs["seconds"] = totals["seconds"] + time.perf_counter() - started
         return logs
