@@ -85,3 +85,62 @@ def test_registry_and_bad_values():
         Momentum(0.1, 1.0)
     with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
         get("rmsprop", 0.1)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_float32_momentum_equals_the_float64_formula_to_rounding(nesterov):
+    """float32 parameters step in float32 arithmetic: after t steps each weight is within
+    2t rounding units of the largest of w, v and eta g (float32) of the formula in float64."""
+    rng = np.random.default_rng(6)
+    eta, mu, steps = 0.05, 0.9, 5
+    w0 = rng.standard_normal((20, 30)).astype(np.float32)
+    grads = [(rng.standard_normal((20, 30)) * 10.0 ** rng.uniform(-6, 1, (20, 30))).astype(np.float32)
+             for _ in range(steps)]
+    w, opt = w0.copy(), Momentum(eta, mu, nesterov=nesterov)
+    for g in grads:
+        opt.step([(w, g)])
+    assert w.dtype == np.float32
+    expected, v, scale = w0.astype(np.float64), 0.0, np.abs(w0).astype(np.float64)
+    for g in grads:
+        v = mu * v - eta * g.astype(np.float64)
+        expected = expected + (mu * v - eta * g if nesterov else v)
+        scale = np.maximum.reduce([scale, np.abs(expected), np.abs(v), eta * np.abs(g)])
+    bound = 2 * steps * np.spacing(scale.astype(np.float32))
+    assert np.all(np.abs(w - expected) <= bound), np.max(np.abs(w - expected) / bound)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_eta_as_a_numpy_scalar_gives_the_same_float32_step(nesterov):
+    rng = np.random.default_rng(7)
+    w0 = rng.standard_normal((5, 4)).astype(np.float32)
+    grads = [rng.standard_normal((5, 4)).astype(np.float32) for _ in range(3)]
+    plain, numpy_eta = Momentum(0.1, nesterov=nesterov), Momentum(0.1, nesterov=nesterov)
+    numpy_eta.eta = np.float64(0.1)  # a schedule's eta *= np.float64(...)
+    w1, w2 = w0.copy(), w0.copy()
+    for g in grads:
+        plain.step([(w1, g)])
+        numpy_eta.step([(w2, g)])
+    np.testing.assert_array_equal(w1, w2)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_steady_momentum_steps_keep_their_velocities_and_allocate_no_parameter_sized_array(nesterov):
+    import tracemalloc
+
+    rng = np.random.default_rng(8)
+    params = [rng.standard_normal((256, 300)).astype(np.float32), np.zeros(256, np.float32)]
+    pairs = [(p, rng.standard_normal(p.shape).astype(np.float32)) for p in params]
+    opt = Momentum(0.1, nesterov=nesterov)
+    opt.step(pairs)  # the first step creates the velocities and work arrays
+    velocities = [id(v) for v in opt.velocities]
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        for _ in range(3):
+            opt.step(pairs)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert [id(v) for v in opt.velocities] == velocities
+    assert peak < params[0].nbytes // 4, f"{peak} bytes allocated by steady momentum steps"

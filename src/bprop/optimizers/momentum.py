@@ -48,11 +48,15 @@ class Momentum(Optimizer):
         self._scratch: list[np.ndarray] = []  # work arrays, one per parameter (never saved)
 
     def step(self, pairs):
+        """One update of every (parameter, gradient) pair, in place, allocating nothing: with a
+        work array per parameter, 4 passes over its elements (classical) or 6 (Nesterov)."""
         if not self.velocities:
             self.velocities = [np.zeros_like(param) for param, _ in pairs]
         if len(self._scratch) != len(self.velocities):
             self._scratch = [np.empty_like(v) for v in self.velocities]
-        eta, mu = self.eta, self.mu
+        # Python floats: NumPy casts them to a float32 parameter's dtype, where a NumPy float64
+        # (an eta a schedule multiplied by one, say) would run every pass in float64 and cast back.
+        eta, mu = float(self.eta), self.mu
         for (param, grad), v, work in zip(pairs, self.velocities, self._scratch):
             np.multiply(grad, eta, out=work)  # eta dC/dw, without a temporary
             v *= mu
