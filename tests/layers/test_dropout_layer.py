@@ -86,3 +86,75 @@ def test_bad_probability_is_refused(p):
 def test_dropout_cannot_be_the_output_layer():
     with pytest.raises(ValueError, match="last layer must be a Dense"):
         Network(layers=[Dense(4, 3, "softmax"), Dropout(0.5)])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("p", [0.5, 0.2])
+def test_masks_are_the_generators_uniform_draws_batch_after_batch(dtype, p):
+    """The mask of each pass is (u < q) / q for u = rng.random(shape) in the input's precision,
+    drawn in order: a seed gives the masks it always gave, pass after pass, whatever buffers
+    the layer reuses."""
+    layer = Dropout(p)
+    layer.build(53, np.random.default_rng(7), dtype)
+    reference = np.random.default_rng(7)
+    q = 1.0 - p
+    x = np.random.default_rng(1).standard_normal((37, 53)).astype(dtype)
+    for rows in (37, 37, 20):  # a shorter last batch too
+        out = layer.forward(x[:rows], training=True)
+        expected = (reference.random((rows, 53), dtype=dtype) < q).astype(dtype) * dtype(1 / q)
+        np.testing.assert_array_equal(layer.mask, expected)
+        np.testing.assert_array_equal(out, x[:rows] * expected)
+        assert out.dtype == dtype and layer.mask.dtype == dtype
+
+
+def test_float32_masks_keep_half_at_p_one_half():
+    layer = Dropout(0.5)
+    layer.build(800, np.random.default_rng(0), np.float32)
+    out = layer.forward(np.ones((128, 800), np.float32), training=True)
+    assert set(np.unique(out)) == {0.0, 2.0}
+    kept = (out != 0).mean()
+    assert abs(kept - 0.5) < 4 * np.sqrt(0.25 / out.size)  # 4 standard deviations
+
+
+def test_backward_leaves_the_forward_output_alone_and_steady_passes_allocate_nothing():
+    """The next layer keeps the output as its a^(l-1) for BP4, so backward must not write
+    into it; after the first pass, forward and backward reuse their buffers."""
+    import tracemalloc
+
+    layer = Dropout(0.5)
+    layer.build(300, np.random.default_rng(0), np.float32)
+    x = np.random.default_rng(1).random((256, 300), dtype=np.float32)
+    grad = np.full_like(x, 3.0)
+    out = layer.forward(x, training=True)
+    before = out.copy()
+    dx = layer.backward(grad, StoreGradients())
+    np.testing.assert_array_equal(out, before)
+    np.testing.assert_array_equal(dx, 3.0 * layer.mask)
+    sink = StoreGradients()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        for _ in range(3):
+            layer.forward(x, training=True)
+            layer.backward(grad, sink)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert peak < x.nbytes // 4, f"{peak} bytes allocated by a steady dropout pass"
+
+
+def test_a_frozen_mask_survives_clear_cache_and_draws_nothing():
+    rng = np.random.default_rng(3)
+    layer = Dropout(0.5)
+    layer.build(40, rng, np.float64)
+    x = np.random.default_rng(4).standard_normal((10, 40))
+    layer.forward(x, training=True)
+    mask = layer.mask.copy()
+    layer.freeze()
+    layer.clear_cache()
+    state = rng.bit_generator.state
+    for _ in range(2):
+        other = np.random.default_rng(5).standard_normal((10, 40))
+        np.testing.assert_array_equal(layer.forward(other, training=True), other * mask)
+    assert rng.bit_generator.state == state

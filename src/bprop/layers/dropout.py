@@ -11,6 +11,13 @@ the next layer unchanged, so at evaluation the layer is the identity and the
 network needs no rescaling. The masks come from the network's generator
 ``net.rng``, so a seeded run, and a resumed one, draws the same masks.
 
+A training pass allocates nothing: the mask, the output and dC/da go into buffers the
+layer reuses from batch to batch (``Workspace``), and the uniform draws are written
+straight into the mask's buffer, so ``mask``, the returned output and the returned
+gradient are overwritten by the next training batch (anything kept across batches is
+copied). The draws are those ``rng.random(shape)`` makes (float32 for a float32 input,
+else float64), in the same order, so a seed gives the same masks as ever.
+
 ``freeze(mask)`` fixes the mask (e.g. the one of the last training pass) so the
 training forward pass becomes a deterministic function of the weights, which is
 what gradcheck's finite differences need.
@@ -59,9 +66,20 @@ class Dropout(Layer):
             if self.rng is None:
                 raise RuntimeError("Dropout must be built inside a Network before training")
             keep = 1.0 - self.p
-            # r / q: 1/q where the neuron is kept, 0 where it is dropped.
-            mask = self.rng.random(x.shape, dtype=np.float32 if x.dtype == np.float32 else np.float64) < keep
-            self.mask = mask.astype(x.dtype) * x.dtype.type(1.0 / keep)
+            # r / q: 1/q where the neuron is kept (uniform draw < q), 0 where it is dropped,
+            # in place in the draws' buffer: 3 passes, no temporary.
+            m, n = x.shape
+            draw_dtype = np.float32 if x.dtype == np.float32 else np.float64
+            draws = self._work.get("draws", m, n, draw_dtype)
+            self.rng.random(dtype=draw_dtype, out=draws)
+            np.less(draws, keep, out=draws)  # 1.0 or 0.0 (the comparison in the draws' dtype)
+            if draws.dtype == x.dtype:
+                mask = draws
+            else:
+                mask = self._work.get("mask", m, n, x.dtype)
+                np.copyto(mask, draws)
+            mask *= x.dtype.type(1.0 / keep)
+            self.mask = mask
         elif self.mask is None or self.mask.shape != x.shape:
             raise ValueError(f"frozen dropout mask has shape {None if self.mask is None else self.mask.shape}, input {x.shape}")
         # Into a reused buffer: the layer above binds its products to this array (``Dense``'s plan).
@@ -92,6 +110,7 @@ class Dropout(Layer):
             self.mask = self.mask.astype(dtype)
 
     def clear_cache(self):
+        """Free the training buffers and forget the mask (unless frozen: a frozen mask is kept)."""
         self._work.clear()
         if not self.frozen:
             self.mask = None
