@@ -97,20 +97,28 @@ class OutputHead:
         """a^L = sigma(z^L), (m, n_L) (a fresh array)."""
         return self.activation.forward(np.array(z, copy=True))
 
+    def pq(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(a, 1 - a) of a sigmoid or softmax output, (m, n_L) each, from z alone, each to a few
+        roundings relative however small: sigmoid(z) and sigmoid(-z) (SciPy's expit), the
+        exponentials of ``softmax_log_pq``."""
+        if isinstance(self.activation, Sigmoid):
+            return expit(z), expit(-z)
+        log_p, log_q = self.log_pq(z)
+        return np.exp(log_p), np.exp(log_q)
+
     def difference(self, z: np.ndarray, y: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
         """d = a^L - y, (m, n_L), without the cancellation of a rounded a^L near y.
 
         For sigmoid and softmax outputs with y in [0, 1]: (1 - y) p - y q with p = a,
-        q = 1 - a from log space; for tanh with y in [-1, 1]: (1 - y) p - (1 + y) q
+        q = 1 - a (``pq``); for tanh with y in [-1, 1]: (1 - y) p - (1 + y) q
         with p = sigma(2z), q = sigma(-2z) (tanh z = p - q); elsewhere a - y.
         """
+        if self.bounded:
+            p, q = self.pq(z)
+            return bounded_difference(p, q, y, lambda: (self.outputs(z) if a is None else a) - y)
         if a is None:
             a = self.outputs(z)
         plain = a - y
-        if self.bounded:
-            log_p, log_q = self.log_pq(z)
-            exact = (1 - y) * np.exp(log_p) - y * np.exp(log_q)
-            return np.where((y >= 0) & (y <= 1), exact, plain)
         if isinstance(self.activation, Tanh):
             p, q = expit(2 * z), expit(-2 * z)
             exact = (1 - y) * p - (1 + y) * q
@@ -177,34 +185,38 @@ class OutputHead:
             return one_hot_log_likelihood_delta(a, target_index, m, out, scale)
         # Every other pair in float64 (see ``terms``), a^L recomputed from z^L at that precision.
         z, y = np.asarray(z, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        a = self.outputs(z)
         cost, act = self.cost, self.activation
-        if isinstance(cost, LogLikelihood):  # with a softmax (check_pair)
+        if isinstance(cost, Quadratic) and isinstance(act, Sigmoid):  # seed 001's pair: d p q, p = a, q = 1 - a
+            p, q = expit(z), expit(-z)
+            result = bounded_difference(p, q, y, lambda: p - y)  # (sigmoid: a is p itself)
+            result *= p
+            result *= q
+        elif isinstance(cost, LogLikelihood):  # with a softmax (check_pair)
             log_p, log_q = softmax_log_pq(z)
             others = y.sum(axis=1)[:, None] - y  # Σ_(k≠i) y_k
             result = np.exp(log_p) * others - y * np.exp(log_q)
         elif isinstance(cost, CrossEntropy) and isinstance(act, Softmax):
             result = softmax_cross_entropy_delta(z, y)
         elif isinstance(cost, CrossEntropy):  # sigmoid: fused, a - y
-            result = self.difference(z, y, a)
+            result = self.difference(z, y)
         else:  # the quadratic cost: d = a - y through sigma'(z)
+            a = self.outputs(z)
             d = self.difference(z, y, a)
             if isinstance(act, Softmax):
                 result = softmax_quadratic_delta(np.exp(softmax_log_pq(z)[0]), d)
-            elif isinstance(act, Sigmoid):
-                result = d * expit(z) * expit(-z)
             elif isinstance(act, Tanh):
                 result = d * (4 * expit(2 * z) * expit(-2 * z))
             else:
                 result = act.backward(z, a, d)
-        result = result.astype(dtype)
-        if row_weights is None:
-            result /= m
-        else:
-            result *= row_weights[:, None]
+        # Rounded to the network's dtype, then the 1/m (or the row weights) in that dtype.
         if out is None:
-            return result
-        np.copyto(out, result)
+            out = result.astype(dtype)
+        else:
+            np.copyto(out, result, casting="same_kind")
+        if row_weights is None:
+            out /= m
+        else:
+            out *= row_weights[:, None]
         return out
 
 
@@ -237,6 +249,21 @@ def check_pair(activation: Activation, cost: Cost, n_outputs: int) -> None:
                 f"values in (0, 1) (sigmoid or softmax); got {activation.name!r}: use the quadratic cost "
                 f"with it, or a sigmoid/softmax output"
             )
+
+
+def bounded_difference(p: np.ndarray, q: np.ndarray, y: np.ndarray, plain) -> np.ndarray:
+    """a - y for outputs a = p in (0, 1) with q = 1 - a, (m, n): (1 - y) p - y q, a sum of
+    products of non-negatives for every target y in [0, 1], so exact however near 0 or 1 a
+    is; ``plain()`` gives the rows' a - y, taken where a target lies outside [0, 1]."""
+    exact = 1 - y
+    # y (1 - y) >= 0 exactly when 0 <= y <= 1 (a NaN fails it): one product and one
+    # minimum check the range, a third of the time of (y >= 0) & (y <= 1) and all().
+    in_range = exact * y
+    exact *= p
+    exact -= y * q
+    if y.size == 0 or in_range.min() >= 0:
+        return exact
+    return np.where(in_range >= 0, exact, plain())
 
 
 def _weighted(weight: np.ndarray, log_value: np.ndarray) -> np.ndarray:

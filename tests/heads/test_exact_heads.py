@@ -163,3 +163,25 @@ def test_the_label_shortcut_equals_the_cost_from_targets_and_leaves_z_alone(m):
         total = net.head.total_at_labels(z, labels)
         assert np.array_equal(z, before)
         assert total == pytest.approx(net.head.losses(z, np.eye(3)[labels]).sum(), rel=1e-12, abs=1e-300)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_bp1_for_targets_outside_0_1(dtype):
+    """Regression targets outside [0, 1] under a sigmoid output, mixed with targets inside
+    in one batch (the range is checked entry by entry); a NaN target spoils its own entry only. Compared with the quadratic BP1 (a - y) a (1 - a) / m and the
+    sigmoid + cross-entropy BP1 (a - y) / m computed plainly in float64 at moderate z."""
+    from bprop.activations import Sigmoid
+    from bprop.costs import CrossEntropy, Quadratic
+    from bprop.heads import OutputHead
+
+    z = np.array([[0.5, -1.25, 2.0, 0.0], [-3.0, 1.5, 0.25, -0.5]], dtype=dtype)
+    y = np.array([[-0.5, 1.75, 0.25, 1.0], [3.0, 0.0, np.nan, -2.0]], dtype=dtype)
+    a = 1 / (1 + np.exp(-z.astype(np.float64)))
+    for cost, factor in ((Quadratic(), a * (1 - a)), (CrossEntropy(), 1.0)):
+        head = OutputHead(Sigmoid(), cost, 4)
+        got = head.delta(z, a.astype(dtype), y)
+        expected = (a - y) * factor / 2
+        assert got.dtype == dtype
+        assert np.isnan(got[1, 2]) and np.isnan(expected[1, 2])
+        finite = ~np.isnan(expected)
+        np.testing.assert_allclose(got[finite], expected[finite], rtol=1e-6 if dtype == np.float32 else 1e-13)
