@@ -56,10 +56,10 @@ class Adam(Optimizer):
         then 5 ms (measured in one process, alternating).
 
         The scalars are Python floats, so a float32 parameter is updated in float32 arithmetic
-        (NumPy casts a Python float to the array's dtype). A NumPy float64 scalar would promote
-        each pass to float64 and cast back: step_size and eps_hat, float64 from ``np.sqrt``, made
-        two of the twelve passes cost as much as seven, 2.0 ms of the 784-800-800-10 float32 step
-        against 1.3 ms now. A float64 network's arithmetic is unchanged."""
+        (NumPy casts a Python float to the array's dtype). A NumPy float64 scalar promotes the
+        pass to float64 and casts back: step_size and eps_hat, once float64 from ``np.sqrt``, made
+        each of their two passes take 0.4 ms instead of 0.05 ms; the 784-800-800-10 float32 step
+        went from 2.1 to 1.4 ms. A float64 network's arithmetic is unchanged (bit for bit)."""
         if not self.m:
             self.m = [np.zeros_like(param) for param, _ in pairs]
             self.v = [np.zeros_like(param) for param, _ in pairs]
