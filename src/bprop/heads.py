@@ -187,7 +187,7 @@ class OutputHead:
         z, y = np.asarray(z, dtype=np.float64), np.asarray(y, dtype=np.float64)
         cost, act = self.cost, self.activation
         if isinstance(cost, Quadratic) and isinstance(act, Sigmoid):  # seed 001's pair: d p q, p = a, q = 1 - a
-            p, q = expit(z), expit(-z)
+            p, q = self.pq(z)
             result = bounded_difference(p, q, y, lambda: p - y)  # (sigmoid: a is p itself)
             result *= p
             result *= q
