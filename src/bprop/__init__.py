@@ -27,8 +27,7 @@ from .training import (
     Trainer,
     TrainingInterrupted,
 )
-
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "Network",

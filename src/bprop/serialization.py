@@ -35,6 +35,7 @@ from . import activations, costs, initializers, preprocessing, regularizers, sta
 from .io import load_arrays, save_arrays
 from .layers import Dense, Dropout
 from .schema import Field, boolean, check_fields, choice, integer, list_of, number, optional, registered, short, string
+from .version import __version__
 
 MODEL_KIND = "model"
 MODEL_VERSION = 1
@@ -184,7 +185,6 @@ def save_model(net, path: str | os.PathLike) -> None:
         ValueError: a weight or bias holds NaN or inf (``load_model`` would refuse the
             file); ``path`` is then left as it was.
     """
-    from . import __version__
     from .validation import first_non_finite_parameter
 
     found = first_non_finite_parameter(net)

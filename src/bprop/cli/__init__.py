@@ -15,14 +15,13 @@ import sys
 
 from . import draw, evaluate, explain, gradcheck, plot, predict, summary, train
 from . import export, graph, playground
+from ..version import __version__
 
 #: The subcommands, in the order ``bprop --help`` lists them.
 COMMANDS = [train, evaluate, predict, plot, gradcheck, summary, explain, draw, graph, playground, export]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .. import __version__
-
     parser = argparse.ArgumentParser(
         prog="bprop",
         description=(
