@@ -107,3 +107,47 @@ def test_inconsistent_model_files_give_one_clear_error(tmp_path, change, message
     with pytest.raises(ValueError, match=message) as error:
         bprop.load(path)
     assert "m.npz" in str(error.value)
+
+
+@pytest.mark.parametrize("net", list(nets()), ids=["sigmoid-ce", "relu-dropout-l2", "explicit-layers"])
+def test_from_config_rebuilds_the_architecture(net):
+    rebuilt = Network.from_config(net.config(), seed=7)
+    assert rebuilt.config() == net.config() and rebuilt.seed == 7
+    fresh = Network.from_config(net.config(), seed=7)
+    for (p, _), (q, _) in zip(rebuilt.trainable_parameters(), fresh.trainable_parameters()):
+        assert np.array_equal(p, q)  # initialized from the seed, not copied from net
+
+
+@pytest.mark.parametrize("config, message", [
+    ([6, 5, 3], "must be a dict"),
+    ({"layers": [], "cost": "quadratic", "dtype": "float32"}, "layers"),
+    ({"layers": [{"type": "dense", "n_in": 3, "n_out": 2, "activation": "tanh"}], "cost": "hinge",
+      "dtype": "float32"}, "unknown cost"),
+])
+def test_from_config_names_the_problem(config, message):
+    with pytest.raises(ValueError, match=message):
+        Network.from_config(config)
+
+
+def test_read_model_gives_the_checked_config_and_arrays(tmp_path):
+    from bprop import model_file
+
+    net = list(nets())[1]
+    net.save(tmp_path / "m.npz")
+    config, arrays = model_file.read_model(tmp_path / "m.npz")
+    assert config["model_version"] == model_file.MODEL_VERSION and config["bprop_version"] == bprop.__version__
+    assert {key: config[key] for key in net.config()} == net.config()
+    assert sorted(arrays) == sorted(model_file.expected_arrays(config))
+    assert all(np.array_equal(arrays[f"layer{i}.weights"], layer.params["weights"])
+               for i, layer in enumerate(net.layers) if layer in net.dense_layers)
+
+
+def test_serialization_keeps_its_public_names():
+    from bprop import model_file, serialization
+
+    assert bprop.load is serialization.load_model
+    names = ["save_model", "read_model", "layer_from_config", "check_model_config", "expected_arrays",
+             "MODEL_FIELDS", "LAYER_SCHEMAS", "MODEL_VERSION", "PARAMETER_PREFIX", "MAX_PARAMETERS"]
+    assert all(getattr(serialization, name) is getattr(model_file, name) for name in names)
+    assert all(hasattr(serialization, name) for name in serialization.__all__)
+    assert serialization.network_from_config(list(nets())[0].config()).config() == list(nets())[0].config()

@@ -29,7 +29,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from . import activations, costs, heads, preprocessing as preprocessing_module, regularizers, sinks
+from . import activations, costs, heads, model_file, preprocessing as preprocessing_module, regularizers, sinks
 from .layers import Dense, Dropout, Layer
 from .tasks import Task
 from .validation import as_inputs, float_dtype, positive_int, seed_value
@@ -575,14 +575,37 @@ class Network:
             "preprocessing": None if self.preprocessing is None else self.preprocessing.config(),
         }
 
+    @classmethod
+    def from_config(cls, config: dict, seed: int | None = None) -> "Network":
+        """A network with the architecture ``config`` describes, freshly initialized from ``seed``.
+
+        ``config`` is what ``config()`` returns, or the config of a model file
+        (``bprop.model_file.read_model``); ``bprop.load`` then sets the saved parameters.
+
+        Raises:
+            ValueError: naming the key and the problem (``model_file.check_model_config``).
+        """
+        if not isinstance(config, dict):
+            raise ValueError(f"config must be a dict such as Network.config() returns, got {type(config).__name__}")
+        config = model_file.check_model_config({"model_version": model_file.MODEL_VERSION, **config})
+        regularizer = config.get("regularizer")
+        return cls(
+            layers=[model_file.layer_from_config(entry) for entry in config["layers"]],
+            cost=config["cost"],
+            dtype=config["dtype"],
+            regularizer=regularizers.get(regularizer) if regularizer else None,
+            seed=seed,
+            task=config.get("task"),
+            classes=config.get("classes"),
+            preprocessing=preprocessing_module.from_config(config.get("preprocessing")),
+        )
+
     def save(self, path) -> None:
         """Save the architecture and weights to ``path`` (atomic, no pickle); see ``bprop.load``.
 
         Raises ValueError, leaving ``path`` as it was, when a weight or bias holds NaN or inf.
         """
-        from .serialization import save_model
-
-        save_model(self, path)
+        model_file.save_model(self, path)
 
     def to_onnx(self, path) -> None:
         """Export to an ONNX model at ``path`` (atomic): Gemm with the weights as stored, the
