@@ -12,7 +12,7 @@ import bprop
 from bprop.cli import main
 from bprop.training import Callback, EarlyStopping, HalveOnPlateau, ProgressBar, StepDecay
 
-from clirun import bprop as run_bprop
+from .clirun import bprop as run_bprop
 
 EPOCH = re.compile(r"epoch +(\d+)/40  train cost \d\.\d{4} acc +\d+\.\d\d%  val cost \d\.\d{4} acc +\d+\.\d\d%  "
                    r"eta (\S+)  \d+\.\d\ds")

@@ -12,7 +12,7 @@ import bprop
 from bprop.cli import main
 from bprop.training import History
 
-from clirun import SIGINT, SIGTERM, bprop as run_bprop, same_weights, signalled
+from .clirun import SIGINT, SIGTERM, bprop as run_bprop, same_weights, signalled
 
 SMALL = ["--sizes", "64,8,10", "--quiet"]
 
@@ -105,7 +105,7 @@ def test_a_write_that_fails_midway_names_the_users_file_not_a_temporary_one(tmp_
     """The whole kind: any OSError while the temporary file is written is reported for the user's path."""
     import subprocess
 
-    from clirun import environment
+    from .clirun import environment
 
     done = subprocess.run([sys.executable, "-c", WRITE_LIMITED, "train", "--epochs", "1", *SMALL, "--save", "m.npz"],
                           capture_output=True, text=True, timeout=90, env=environment(), cwd=tmp_path)

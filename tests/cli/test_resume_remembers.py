@@ -13,8 +13,8 @@ import bprop
 from bprop.cli import main
 from bprop.training import BlasThreadsWarning, blas_threads, read_checkpoint
 
-from clirun import bprop as run_bprop, same_weights
-from test_cli_training_toolkit import mnist_dir  # noqa: F401 (a fixture)
+from .clirun import bprop as run_bprop, same_weights
+from .test_cli_training_toolkit import mnist_dir  # noqa: F401 (a fixture)
 
 
 def write_csv(path, n=120, seed=0):
