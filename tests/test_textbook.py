@@ -2,12 +2,15 @@
 
 Evidence: its backprop agrees with float64 central differences of the cost for every
 supported hidden activation and output/cost pair, and a few SGD steps lower the cost.
-(The cross-check against the vectorized bprop network lives with that network's tests.)
+It is also one of bprop's three independent implementations (README, "Three
+implementations of backprop"): its cost, gradients and SGD step equal those of the
+vectorized ``bprop.Network`` on the same weights, for every pair it supports.
 """
 
 import numpy as np
 import pytest
 
+from bprop import Dense, Network
 from bprop.textbook import TextbookNetwork
 
 PAIRS = [
@@ -150,3 +153,49 @@ def test_a_single_sample_is_a_batch_of_one():
     batch_w, batch_b = net.backprop(x, y)
     for a, b in zip(single_w + single_b, batch_w + batch_b):
         np.testing.assert_allclose(a, b)
+
+
+def vectorized_twin(textbook: TextbookNetwork) -> Network:
+    """The vectorized bprop network with the textbook network's weights, activations and cost."""
+    n_layers = len(textbook.weights)
+    layers = [Dense(w.shape[1], w.shape[0], textbook.output if l == n_layers - 1 else textbook.hidden,
+                    weights=w, biases=b)
+              for l, (w, b) in enumerate(zip(textbook.weights, textbook.biases))]
+    return Network(layers, cost=textbook.cost, dtype=textbook.dtype, task="classification")
+
+
+@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize("output,cost", PAIRS)
+@pytest.mark.parametrize("one_hot", [False, True], ids=["labels", "one-hot"])
+def test_textbook_and_vectorized_network_agree(hidden, output, cost, one_hot):
+    """Two independent implementations of BP1-BP4: a loop over column vectors with its own
+    activations and BP1 per pair, and bprop's batched layers, heads and sinks."""
+    rng = np.random.default_rng(4)
+    weights, biases = make_params([4, 5, 3, 3], rng)
+    textbook = TextbookNetwork(weights, biases, hidden=hidden, output=output, cost=cost)
+    net = vectorized_twin(textbook)
+    x, labels = make_data(rng, m=7)
+    y = np.eye(3)[labels] if one_hot else labels
+    assert net.total_cost(x, y) == pytest.approx(textbook.total_cost(x, y), rel=1e-12)
+    nabla_w, nabla_b = textbook.backprop(x, y)
+    grads = net.backprop(x, y)
+    for ours, theirs in zip(grads.weights + grads.biases, nabla_w + nabla_b):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-13)
+    # One SGD step on the whole batch, equations (2-5) and (2-6), on both sides.
+    textbook.update_mini_batch(x, y, eta=0.5)
+    net.fit(x, y, epochs=1, batch_size=len(x), eta=0.5, shuffle=False, verbose=False)
+    for ours, theirs in zip(list(net.weights) + list(net.biases), textbook.weights + textbook.biases):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+
+
+def test_the_cross_check_can_fail():
+    """A relative change of 1e-6 in one weight of one side is seen (the comparison is not vacuous)."""
+    rng = np.random.default_rng(4)
+    weights, biases = make_params([4, 5, 3], rng)
+    textbook = TextbookNetwork(weights, biases, hidden="tanh", output="softmax", cost="log_likelihood")
+    net = vectorized_twin(textbook)
+    net.weights[0][1, 2] = net.weights[0][1, 2] * (1 + 1e-6)
+    x, y = make_data(rng, m=5)
+    nabla_w, _ = textbook.backprop(x, y)
+    with pytest.raises(AssertionError):
+        np.testing.assert_allclose(net.backprop(x, y).weights[0], nabla_w[0], rtol=1e-10, atol=1e-13)
