@@ -11,6 +11,19 @@ Nothing here is vectorized over the batch, on purpose. ``bench/`` times it as th
 "per-sample loop" peer, and the tests use it as a second, independent implementation
 that the vectorized :mod:`bprop` network must agree with.
 
+One of bprop's three implementations of backprop (README, "Three implementations of
+backprop"), side by side::
+
+    vectorized network   bprop.network (Network.backprop_prepared), layers/, heads.py,
+                         sinks.py, kernels.py: the one that trains
+    textbook loop        this module: NumPy and its own activations and BP1 for each
+                         output/cost pair (from bprop only fit's seed check)
+    scalar graph         bprop.graph: one local rule per scalar op
+
+Cross-checks: tests/test_textbook.py holds this loop to float64 central differences
+and to the vectorized network (cost, gradients to 1e-10, one SGD step to 1e-12);
+tests/graph/test_network.py holds the scalar graph to the vectorized network.
+
 Notation (the seeds' notation)::
 
     z^l = w^l a^(l-1) + b^l            weighted input of layer l, shape (n_l, 1)
