@@ -88,23 +88,67 @@ def test_fit_fused_and_stored_routes_agree_to_rounding(regularizer, dtype):
     assert largest_difference(fused, Network([12, 20, 3], hidden="relu", seed=2, dtype=dtype)) > 0.01  # it trained
 
 
-def test_fit_defaults_to_the_fused_route_for_plain_sgd_only():
-    """fused=None: plain SGD trains exactly as fused=True; Adam exactly as fused=False."""
+def test_fit_defaults_to_the_fused_route_where_the_optimizer_allows_it():
+    """fused=None: plain SGD and classical momentum train exactly as fused=True; Adam and
+    Nesterov exactly as fused=False."""
     x, y = data(n=50)
     runs = {}
-    for optimizer in ("sgd", "adam"):
+    for optimizer in ("sgd", "momentum", "adam", "nesterov"):
         for fused in (None, True, False):
-            if optimizer == "adam" and fused:
+            if optimizer in ("adam", "nesterov") and fused:
                 continue
             net = Network([5, 4, 3], seed=0)
-            net.fit(x, y, epochs=2, batch_size=10, optimizer=optimizer, verbose=False, fused=fused)
+            net.fit(x, y, epochs=2, batch_size=10, optimizer=optimizer, eta=0.05, verbose=False, fused=fused)
             runs[optimizer, fused] = net
-    assert_identical(runs["sgd", None], runs["sgd", True])
-    assert largest_difference(runs["sgd", None], runs["sgd", False]) > 0  # not the stored route, bit for bit
-    assert_identical(runs["adam", None], runs["adam", False])
+    for optimizer in ("sgd", "momentum"):
+        assert_identical(runs[optimizer, None], runs[optimizer, True])
+        assert largest_difference(runs[optimizer, None], runs[optimizer, False]) > 0  # not the stored route
+    for optimizer in ("adam", "nesterov"):
+        assert_identical(runs[optimizer, None], runs[optimizer, False])
 
 
-@pytest.mark.parametrize("options", [dict(optimizer="adam"), dict(optimizer="momentum"), dict(regularizer=("l1", 0.1))])
+@pytest.mark.parametrize("regularizer", [None, ("l2", 2.0), ("l1", 0.5)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fused_momentum_agrees_with_stored_gradients_and_momentum_step(regularizer, dtype):
+    """v <- mu v - eta dC/dθ in BP4's gemm (alpha -eta, beta mu), then θ + v, against storing
+    dC/dθ and Momentum.step: the same training to rounding, with L2 and L1 too, fixed biases
+    left alone, and the velocities (the optimizer's state) the same."""
+    from bprop.optimizers import Momentum
+
+    x, y = data(n=120, n_in=12, seed=1)
+    layers = [Dense(12, 20, "relu", train_biases=False), Dense(20, 3, "softmax")]
+    fused = Network(layers=layers, seed=2, dtype=dtype, regularizer=regularizer)
+    stored = fused.copy()
+    fixed = fused.dense_layers[0].biases.copy()
+    optimizers = []
+    for net, route in ((fused, True), (stored, False)):
+        optimizer = Momentum(eta=0.05, mu=0.9)
+        net.fit(x, y, epochs=3, batch_size=8, optimizer=optimizer, verbose=False, fused=route)
+        optimizers.append(optimizer)
+    tol = (2e-5 if dtype == "float32" else 1e-12)
+    scale = max(float(np.max(np.abs(p))) for p in parameters(stored))
+    assert largest_difference(fused, stored) <= tol * scale
+    for a, b in zip(*(o.velocities for o in optimizers)):
+        np.testing.assert_allclose(a, b, rtol=0, atol=tol * max(1.0, float(np.max(np.abs(b)))))
+    np.testing.assert_array_equal(fused.dense_layers[0].biases, fixed)
+
+
+def test_fused_momentum_resumes_from_a_checkpoint_as_if_uninterrupted(tmp_path):
+    """The velocities are the optimizer's state: saved in the checkpoint, put back on resume,
+    and the fused sink finds the new arrays (bit for bit against the uninterrupted run)."""
+    x, y = data(n=60)
+    whole = Network([5, 6, 3], seed=3)
+    whole.fit(x, y, epochs=4, batch_size=8, optimizer="momentum", eta=0.05, verbose=False)
+    first = Network([5, 6, 3], seed=3)
+    first.fit(x, y, epochs=2, batch_size=8, optimizer="momentum", eta=0.05, verbose=False,
+              checkpoint=tmp_path / "run.ckpt")
+    resumed = Network([5, 6, 3], seed=3)
+    resumed.fit(x, y, epochs=4, batch_size=8, optimizer="momentum", eta=0.05, verbose=False,
+                resume=tmp_path / "run.ckpt")
+    assert_identical(whole, resumed)
+
+
+@pytest.mark.parametrize("options", [dict(optimizer="adam"), dict(optimizer="nesterov"), dict(regularizer=("l1", 0.1))])
 def test_fused_true_with_an_optimizer_that_cannot_fuse_is_refused_before_anything_changes(options):
     x, y = data(n=20)
     net = Network([5, 4, 3], seed=0, regularizer=options.pop("regularizer", None))
@@ -116,7 +160,7 @@ def test_fused_true_with_an_optimizer_that_cannot_fuse_is_refused_before_anythin
     assert net.rng.bit_generator.state == state
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
 @pytest.mark.parametrize("batch_size", [4, 64])  # Gram-matrix norms; the gradient formed into scratch
 def test_norm_sampling_and_the_progress_bar_never_change_the_weights(optimizer, batch_size, monkeypatch):
     x, y = data(n=200, n_in=40, seed=4)

@@ -38,16 +38,9 @@ not contiguous float32/float64 fall back to NumPy.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import numpy as np
-
-
-class SGDStep(NamedTuple):
-    """A plain SGD update to apply during backward: w <- decay * w - eta * dC/dw."""
-
-    eta: float
-    decay: float = 1.0
 
 
 _BLAS: dict = {}

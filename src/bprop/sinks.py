@@ -11,9 +11,10 @@ object that can compute it in two ways with the same BLAS call (``kernels.bind_*
 and the sink picks one:
 
     StoreGradients   stores every gradient, then adds the regularizer's term to dC/dw
-                     (``Network.backprop``, gradcheck, explain, every optimizer but plain SGD)
+                     (``Network.backprop``, gradcheck, explain, Adam, Nesterov)
     FusedSGD         applies plain SGD (seed 001, eq. 2-5) inside backward, BP4 fused with
                      the update, L2 as the weight decay d = 1 - eta lambda / n: nothing stored
+    FusedMomentum    the same for classical momentum: BP4 fused with the velocity's update
     NormSampler      wraps either and records ||dC_0/dw^l|| and ||dC/db^l|| of the batch; it
                      reads, never writes, so training with it gives the same weights bit for bit
 
@@ -41,20 +42,28 @@ class Gradient:
             layer.grads[name]; (1, 0) stores the gradient.
         to_param(alpha, beta): θ <- alpha dC/dθ + beta θ; (-eta, decay) is the plain SGD step
             fused with BP3/BP4 (``kernels.bind_weight_gradient``, ``bind_bias_gradient``).
+        bind(target): the same call into another array (``FusedMomentum``'s velocities).
         layer: the layer; name: the parameter's name ("weights", "biases").
         param: θ itself; buffer: layer.grads[name], same shape.
         trainable: the optimizer may change θ (False: biases fixed by ``train_biases=False``).
         regularized: the regularizer's term applies to θ (the weights, never the biases).
     """
 
-    __slots__ = ("layer", "name", "param", "buffer", "trainable", "regularized", "to_buffer", "to_param", "_norm")
+    __slots__ = ("layer", "name", "param", "buffer", "trainable", "regularized", "to_buffer", "to_param", "_bind",
+                 "_norm")
 
     def __init__(self, layer, name: str, param: np.ndarray, buffer: np.ndarray,
-                 to_buffer: Callable[[float, float], None], to_param: Callable[[float, float], None],
-                 norm: Callable[[], float], *, trainable: bool, regularized: bool):
+                 bind: Callable[[np.ndarray], Callable[[float, float], None]], norm: Callable[[], float], *,
+                 trainable: bool, regularized: bool):
         self.layer, self.name, self.param, self.buffer = layer, name, param, buffer
         self.trainable, self.regularized = trainable, regularized
-        self.to_buffer, self.to_param, self._norm = to_buffer, to_param, norm
+        self._bind, self._norm = bind, norm
+        self.to_buffer, self.to_param = bind(buffer), bind(param)
+
+    def bind(self, target: np.ndarray) -> Callable[[float, float], None]:
+        """target <- alpha dC/dθ + beta target as a bound BLAS call of (alpha, beta), for any
+        array of θ's shape and dtype (an optimizer's velocity, say)."""
+        return self._bind(target)
 
     def norm(self) -> float:
         """||dC/dθ|| (Frobenius) from its factors, delta^l and a^(l-1), without storing it in the
@@ -110,13 +119,72 @@ class FusedSGD:
         self.eta, self.decay = float(eta), float(decay)
         self._alpha = -self.eta
 
-    @classmethod
-    def from_step(cls, step: kernels.SGDStep) -> "FusedSGD":
-        return cls(step.eta, step.decay)
-
     def take(self, gradient: Gradient) -> None:
         if gradient.trainable:
             gradient.to_param(self._alpha, self.decay if gradient.regularized else 1.0)
+
+    def finish(self) -> None:
+        pass
+
+
+class FusedMomentum:
+    """Classical momentum applied during backward (``optimizers.Momentum``): for every trainable θ
+    with velocity v,
+
+        v <- mu v - eta dC/dθ      one BLAS call: BP3/BP4 with alpha = -eta, beta = mu, into v
+        θ <- θ + v                 one pass
+
+    where the stored route writes dC/dθ, then makes four passes (``Momentum.step``); the two
+    agree to rounding. A regularizer's term joins v as -eta d(penalty)/dw (two more passes).
+    The velocities are the optimizer's own (its state, saved in checkpoints); eta and mu are
+    read from it at every step.
+
+    Args:
+        optimizer: a classical (not Nesterov) ``Momentum``.
+        params: the network's trainable parameters in ``step``'s order (the velocities' order).
+        regularizer, n: the penalty and its n (lambda / n), or None.
+    """
+
+    stores = False
+
+    def __init__(self, optimizer, params: list[np.ndarray], regularizer=None, n: float | None = None):
+        self.optimizer, self.regularizer, self.n = optimizer, regularizer, n
+        self._index = {id(param): index for index, param in enumerate(params)}
+        self._params = params
+        self._bound: dict = {}  # Gradient -> (velocity, bound call into it)
+        self._scratch: dict[int, np.ndarray] = {}
+
+    @property
+    def eta(self) -> float:
+        return self.optimizer.eta
+
+    def _velocity(self, gradient: Gradient):
+        velocities = self.optimizer.velocities
+        if not velocities:
+            velocities[:] = [np.zeros_like(param) for param in self._params]
+        v = velocities[self._index[id(gradient.param)]]
+        bound = self._bound.get(gradient)
+        if bound is None or bound[0] is not v:  # a new plan, or the state was loaded anew
+            if len(self._bound) > 8 * len(self._params):
+                self._bound.clear()
+            bound = self._bound[gradient] = (v, gradient.bind(v))
+        return bound
+
+    def take(self, gradient: Gradient) -> None:
+        if not gradient.trainable:
+            return
+        eta, mu = float(self.optimizer.eta), self.optimizer.mu
+        v, into_velocity = self._velocity(gradient)
+        into_velocity(-eta, mu)  # v <- mu v - eta dC_0/dθ
+        if self.regularizer is not None and gradient.regularized:
+            penalty = self._scratch.get(id(v))
+            if penalty is None or penalty.shape != v.shape or penalty.dtype != v.dtype:
+                penalty = self._scratch[id(v)] = np.empty_like(v)
+            penalty.fill(0)
+            self.regularizer.add_gradient(gradient.param, penalty, self.n)  # d(penalty)/dw
+            penalty *= eta
+            v -= penalty
+        gradient.param += v
 
     def finish(self) -> None:
         pass

@@ -298,14 +298,12 @@ class _Plan:
             self.activate = partial(activation.forward, z, self.a)
         self.weight_gradient = Gradient(
             layer, "weights", weights, grads["weights"],
-            to_buffer=kernels.bind_weight_gradient(delta, x, grads["weights"]),
-            to_param=kernels.bind_weight_gradient(delta, x, weights),
+            bind=partial(kernels.bind_weight_gradient, delta, x),
             norm=partial(kernels.weight_gradient_norm, delta, x, grads["weights"]),
             trainable=True, regularized=True)
         self.bias_gradient = Gradient(
             layer, "biases", biases, grads["biases"],
-            to_buffer=kernels.bind_bias_gradient(delta, grads["biases"]),
-            to_param=kernels.bind_bias_gradient(delta, biases),
+            bind=partial(kernels.bind_bias_gradient, delta),
             norm=partial(_sum_norm, delta),
             trainable=layer.train_biases, regularized=False)
 

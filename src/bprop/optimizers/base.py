@@ -41,9 +41,10 @@ class Optimizer:
                              f"but the network's are {[p.shape for p in params]}: give each network its own "
                              f"optimizer, e.g. {type(self).__name__}(eta={self.eta:g})")
 
-    def fused_step(self, regularizer, n: int):
-        """A ``kernels.SGDStep`` when this update can be applied inside backward
-        (plain SGD), else None: the trainer then stores gradients and calls ``step``."""
+    def fused_sink(self, regularizer, n, params):
+        """A sink (``bprop.sinks``) that applies this update inside backward, BP3/BP4 fused with
+        it, or None when the update needs the stored gradients (the trainer then stores them
+        and calls ``step``). ``params``: the network's trainable parameters, in ``step``'s order."""
         return None
 
     def state_dict(self) -> dict[str, np.ndarray]:

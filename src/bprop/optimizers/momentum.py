@@ -18,6 +18,7 @@ import numbers
 
 import numpy as np
 
+from ..sinks import FusedMomentum
 from .base import OPTIMIZERS, Optimizer
 
 
@@ -67,6 +68,13 @@ class Momentum(Optimizer):
                 param += work  # ... + mu v'
             else:
                 param += v  # w + v'
+
+    def fused_sink(self, regularizer, n, params):
+        """Classical momentum: ``sinks.FusedMomentum``, the velocity's update fused with BP3/BP4
+        (one BLAS call per parameter, then w + v'). Nesterov needs dC/dw itself: None."""
+        if self.nesterov:
+            return None
+        return FusedMomentum(self, params, regularizer, n)
 
     def parameter_state(self):
         return list(self.velocities)

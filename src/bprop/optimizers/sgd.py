@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import SGDStep
+from ..sinks import FusedSGD
 from .base import OPTIMIZERS, Optimizer
 
 
@@ -37,16 +37,16 @@ class SGD(Optimizer):
             self._scaled = np.empty(like.size, dtype=like.dtype)
         return self._scaled[: like.size].reshape(like.shape)
 
-    def fused_step(self, regularizer, n):
-        """The same update as one ``SGDStep`` the layers apply during backward.
+    def fused_sink(self, regularizer, n, params):
+        """``sinks.FusedSGD``: the same update applied during backward, one BLAS call per parameter.
 
         L2 folds in as weight decay: w - eta (dC_0/dw + (lambda/n) w) = (1 - eta lambda/n) w - eta dC_0/dw.
         Other regularizers need the stored gradient: None.
         """
         if regularizer is None:
-            return SGDStep(self.eta, 1.0)
+            return FusedSGD(self.eta, 1.0)
         decay = regularizer.decay_factor(self.eta, n)
-        return None if decay is None else SGDStep(self.eta, decay)
+        return None if decay is None else FusedSGD(self.eta, decay)
 
 
 OPTIMIZERS.register("sgd", SGD)

@@ -52,7 +52,7 @@ import time
 
 import numpy as np
 
-from .. import kernels, optimizers, sinks, state_dicts
+from .. import optimizers, sinks, state_dicts
 from ..costs import LogLikelihood
 from ..validation import are_one_hot, as_inputs, first_non_finite_parameter, flag, positive_float, positive_int
 from ..weights import check_sample_weight, row_weights
@@ -88,11 +88,13 @@ class Trainer:
         grad_norm_every: sample per-layer gradient norms every k batches (0: never;
             default: ``norms.default_norm_interval``, about 20 batches per epoch). Sampling
             reads the gradients and never changes the trained weights.
-        fused: apply plain SGD inside the backward pass, BP3/BP4 and the update in one BLAS
-            call per parameter (``sinks.FusedSGD``), instead of storing the gradients and
-            calling ``optimizer.step`` (``sinks.StoreGradients``). Default None: fused
-            whenever the optimizer allows it (plain SGD, without L1). The two routes agree
-            to rounding; True with an optimizer that cannot fuse is refused.
+        fused: apply the optimizer's update inside the backward pass, BP3/BP4 and the update
+            in one BLAS call per parameter (``sinks.FusedSGD`` for plain SGD,
+            ``sinks.FusedMomentum`` for classical momentum), instead of storing the gradients
+            and calling ``optimizer.step`` (``sinks.StoreGradients``). Default None: fused
+            whenever the optimizer allows it (plain SGD without L1, classical momentum). The
+            two routes agree to rounding; True with an optimizer that cannot fuse (Adam,
+            Nesterov) is refused.
         handle_signals: catch SIGINT/SIGTERM during fit (main thread only).
         settings: JSON data stored in checkpoints (the CLI keeps its options there).
 
@@ -254,7 +256,7 @@ class Trainer:
         self._check_callbacks(self._metric_names(sets))  # (the checkpoint's folder and settings too)
         if resume is None:  # (resuming replaces the optimizer by the checkpoint's)
             self.optimizer.check_parameters([param for param, _ in net.trainable_parameters()])
-        self._fused_step(x.shape[0])  # fused=True with an optimizer that cannot fuse: refused here
+        self._fused_sink(x.shape[0])  # fused=True with an optimizer that cannot fuse: refused here
 
         n = x.shape[0]
         batch_size = min(self.batch_size, n)
@@ -349,14 +351,19 @@ class Trainer:
             raise ValueError(f"{label} must be a pair (x, y)") from None
         return self.net.prepare(x_set, y_set, classes, preprocessing)
 
-    def _fused_step(self, penalty_n) -> kernels.SGDStep | None:
-        """The plain-SGD step the backward pass applies (``fused``), or None to store gradients;
-        made again whenever the optimizer's eta changes (a schedule, or a callback per batch)."""
-        step = self.optimizer.fused_step(self.net.regularizer, penalty_n) if self.fused is not False else None
-        if step is None and self.fused:
-            raise ValueError(f"fused=True needs plain SGD without an L1 penalty; {self.optimizer!r} "
-                             f"with regularizer {self.net.regularizer!r} stores its gradients (fused=None or False)")
-        return step
+    def _fused_sink(self, penalty_n):
+        """The sink that applies the optimizer's update inside backward (``fused``), or None to
+        store the gradients; made again whenever the optimizer's eta changes (a schedule, or a
+        callback per batch) where the sink holds its own copy of eta."""
+        sink = None
+        if self.fused is not False:
+            params = [param for param, _ in self.net.trainable_parameters()]
+            sink = self.optimizer.fused_sink(self.net.regularizer, penalty_n, params)
+        if sink is None and self.fused:
+            raise ValueError(f"fused=True needs plain SGD (without an L1 penalty) or classical momentum; "
+                             f"{self.optimizer!r} with regularizer {self.net.regularizer!r} stores its gradients "
+                             f"(fused=None or False)")
+        return sink
 
     def _run_batches(self, x, targets, one_hot_labels, batch_size, x_buffer, t_buffer, started) -> None:
         """One epoch's batches from ``self.batch`` on. ``one_hot_labels``: the labels (n,) when
@@ -374,9 +381,8 @@ class Trainer:
         # the step, or the gradients stored for the optimizer (with the regularizer's term).
         # Sampling the norms wraps it and never changes its arithmetic.
         penalty_n = self.penalty_n
-        fused = self._fused_step(penalty_n)
-        sink = sinks.StoreGradients(net.regularizer, penalty_n if net.regularizer is not None else None) \
-            if fused is None else sinks.FusedSGD.from_step(fused)
+        fused = self._fused_sink(penalty_n)
+        sink = fused or sinks.StoreGradients(net.regularizer, penalty_n if net.regularizer is not None else None)
         norms = self._norms
         norms.start_epoch(self.n_batches, batch_size, dense, fused=fused is not None)
         # One view of the buffers per batch size (the last batch may be shorter), so the
@@ -398,8 +404,7 @@ class Trainer:
                 batch_index = target_index[batch * batch_size : batch * batch_size + m]
             batch_weights = None if self._weights is None else row_weights(self._weights[index], x.dtype)
             if fused is not None and optimizer.eta != fused.eta:  # a callback changed eta: the step follows
-                fused = self._fused_step(penalty_n)
-                sink = sinks.FusedSGD.from_step(fused)
+                sink = fused = self._fused_sink(penalty_n)
             if norms.every and batch % norms.every == 0:  # sampled: the same sink, wrapped to read the norms
                 z = net.backprop_prepared(xb, tb, norms.wrap(sink), target_index=batch_index, row_weights=batch_weights)
                 norms.add(totals)
