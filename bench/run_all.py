@@ -6,9 +6,10 @@ Usage::
     python bench/run_all.py --data-dir /work/shared/data/mnist --quick    # a smoke run (~2 min)
 
 Stages: machine description; MNIST; peak matmul rate; the timing of one epoch for every
-(peer, batch size), interleaved; the exact FLOP count and the FLOP lower bound; the cost of
-the bookkeeping inside ``fit`` at batch 10 (bookkeeping.py); peak RSS in subprocesses; the
-learning check (test accuracy after a few epochs). The report is
+(peer, batch size), interleaved; the exact FLOP count and the FLOP lower bound; recipes A-C
+against PyTorch (recipes.py); the cost of the bookkeeping inside ``fit`` at batch 10
+(bookkeeping.py); peak RSS in subprocesses; the learning check (test accuracy after a few
+epochs); plain SGD against a base tree (ab.py, ``--ab-base``). The report is
 rewritten after every stage, so an interrupted run still leaves what it measured.
 
 The thread count is fixed *before* NumPy or PyTorch is imported, hence the late imports.
@@ -77,6 +78,19 @@ def parse_args(argv=None):
                    help="leave out the bookkeeping section (fit with/without progress bar vs bare training)")
     p.add_argument("--bookkeeping-rounds", type=int, default=None,
                    help="interleaved rounds of the bookkeeping section (default 15, 5 with --quick)")
+    p.add_argument("--skip-recipes", action="store_true",
+                   help="leave out recipes A-C (784-800-800-10 dropout Adam, momentum, the seeds' sigmoid "
+                        "network) against PyTorch")
+    p.add_argument("--recipe-rounds", type=int, default=None,
+                   help="interleaved rounds of the recipes (default 7, 3 with --quick)")
+    p.add_argument("--ab-base", default="c0bf1a7",
+                   help="plain SGD of this checkout against a base tree (bench/ab.py): a folder holding "
+                        "src/bprop (e.g. a git worktree) or a commit of this repository, whose src/ is "
+                        "exported with git archive (default %(default)s)")
+    p.add_argument("--skip-ab", action="store_true", help="leave out the A/B against --ab-base")
+    p.add_argument("--ab-rounds", type=int, default=None, help="rounds of the A/B (default 3, 1 with --quick)")
+    p.add_argument("--ab-batch-sizes", default=None,
+                   help="batch sizes of the A/B, comma-separated (default: --batch-sizes)")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: every peer on 5,000 samples (extrapolated), a 1-epoch learning check on "
                         "10,000 samples; writes RESULTS-quick.md/.json unless --out is given")
@@ -102,6 +116,14 @@ def parse_args(argv=None):
         p.error("--bookkeeping-rounds must be >= 5")
     if args.retries is None:
         args.retries = 0 if args.quick else 2
+    if args.recipe_rounds is None:
+        args.recipe_rounds = 3 if args.quick else 7
+    if args.ab_rounds is None:
+        args.ab_rounds = 1 if args.quick else 3
+    if args.recipe_rounds < 1 or args.ab_rounds < 1:
+        p.error("--recipe-rounds and --ab-rounds must be >= 1")
+    args.ab_batch_sizes = ([int(b) for b in args.ab_batch_sizes.split(",") if b] if args.ab_batch_sizes
+                           else list(args.batch_sizes))
     if args.out is None:
         args.out = os.path.join(HERE, "RESULTS-quick.md" if args.quick else "RESULTS.md")
     out_dir = os.path.dirname(os.path.abspath(args.out))
@@ -145,12 +167,14 @@ def main(argv=None):
 
     machine.pin_threads_env(args.threads)  # before NumPy / torch load their thread pools
 
+    import ab
     import bookkeeping
     import data
     import flops
     import learning
     import memory
     import peers as peers_mod
+    import recipes
     import report
     import timing
 
@@ -267,6 +291,25 @@ def main(argv=None):
             log(f"  B={b}: BLAS floor {f['floor_multiple_of_bound']:.2f}x the FLOP bound"
                 + (f"; bprop {f['bprop_over_floor']:.2f}x the floor" if "bprop_s" in f else ""))
 
+    # ---- recipes A-C against PyTorch --------------------------------------- #
+    if not args.skip_recipes:
+        rounds = args.recipe_rounds
+        n_recipe = recipes.QUICK_N if args.quick else recipes.N_EPOCH
+        try:
+            import torch
+
+            torch.set_num_threads(args.threads)  # also when the grid ran without the torch peer
+        except Exception:  # noqa: BLE001 (the recipes report torch as unavailable)
+            pass
+        log(f"recipes {', '.join(recipes.RECIPES)} against PyTorch: one epoch on {n_recipe:,} of the first "
+            f"{recipes.N_EPOCH:,} images, {rounds} interleaved rounds")
+        results["recipes"] = recipes.measure(
+            x, y, peak_np, rounds, n_epoch=recipes.N_EPOCH, n=n_recipe, warmup_n=warmup_n, pause=args.pause,
+            max_foreign=args.max_foreign, retries=args.retries, quiet_wait=args.quiet_wait, log=log)
+        for line in recipes.summary_lines(results["recipes"]):
+            log("  " + line)
+        save()
+
     # ---- bookkeeping inside fit -------------------------------------------- #
     if not args.skip_bookkeeping:
         rounds = args.bookkeeping_rounds
@@ -308,6 +351,25 @@ def main(argv=None):
         results["learning"] = learning.learning_check(
             learners, x[:n_learn], y[:n_learn], x_test, y_test,
             epochs=epochs, batch_size=32, eta=args.eta, log=log)
+        save()
+
+    # ---- plain SGD against the base tree ------------------------------------ #
+    if not args.skip_ab:
+        log(f"A/B of plain SGD against {args.ab_base}: {args.ab_rounds} round(s) at batch sizes "
+            f"{', '.join(map(str, args.ab_batch_sizes))}, one process per measurement")
+        keep = []  # holds the exported base tree until the stage ends
+        try:
+            base = ab.resolve_tree(args.ab_base, keep)
+            new = ab.resolve_tree(os.path.dirname(HERE), keep)
+            results["ab"] = ab.measure(base, new, args.data_dir, args.ab_rounds, args.ab_batch_sizes,
+                                       log=lambda m: log("  " + m))
+        except (ValueError, RuntimeError, OSError) as error:
+            results["ab"] = {"error": f"{type(error).__name__}: {error}", "base": {"spec": args.ab_base},
+                             "target": ab.TARGET}
+            log(f"  A/B not measured: {results['ab']['error']}")
+        finally:
+            for folder in keep:
+                folder.cleanup()
         save()
 
     results["meta"]["loadavg_end"] = loadavg()
