@@ -307,7 +307,7 @@ def parse_args(argv=None):
     p.add_argument("--data-dir", default=os.environ.get("BPROP_MNIST_DIR"),
                    help="folder with the gzipped MNIST IDX files (default: $BPROP_MNIST_DIR)")
     p.add_argument("--threads", type=int, default=2, help="threads for every library (default %(default)s)")
-    p.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 5, 3 with --quick)")
+    p.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 7, 3 with --quick)")
     p.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated subset of %(default)s")
     p.add_argument("--quick", action="store_true",
                    help=f"time {QUICK_N:,} samples and scale to {N_EPOCH:,} (extrapolated), fewer rounds")
@@ -323,7 +323,7 @@ def parse_args(argv=None):
     if unknown:
         p.error(f"unknown recipes {unknown}; valid: {list(RECIPES)}")
     if args.rounds is None:
-        args.rounds = 3 if args.quick else 5
+        args.rounds = 3 if args.quick else 7
     if args.rounds < 1 or args.threads < 1:
         p.error("--rounds and --threads must be >= 1")
     return args
