@@ -536,6 +536,9 @@ def render_ab(ab):
         name = f"`{commit[:10]}`" if commit else f"`{info.get('path', '?')}`"
         return name + (" with uncommitted changes in src/" if info.get("dirty") else "")
 
+    if ab.get("error") and not ab.get("per_batch"):
+        out.append(f"Base given as `{base.get('spec', '?')}`. Not measured: {ab['error']}\n")
+        return "\n".join(out)
     out.append(f"Base {tree(base)} (given as `{base.get('spec', '?')}`), new {tree(new)}. "
                + (ab.get("measure", "") + ". " if ab.get("measure") else "")
                + f"Target: new / base at most {ab.get('target', AB_TARGET):g} (no regression beyond "
