@@ -479,7 +479,7 @@ class Network:
         for index in range(len(self.layers) - 2, -1, -1):
             grad = self.layers[index].backward(grad, sink, need_input_grad=index > 0)
         sink.finish()
-        return output.cache[1]
+        return output.weighted_inputs
 
     def backprop(self, x, y, sample_weight=None) -> Gradients:
         """Gradients of the batch-mean cost C for every weight and bias.

@@ -385,15 +385,17 @@ class Trainer:
         sink = fused or sinks.StoreGradients(net.regularizer, penalty_n if net.regularizer is not None else None)
         norms = self._norms
         norms.start_epoch(self.n_batches, batch_size, dense, fused=fused is not None)
+        every = norms.every
         # One view of the buffers per batch size (the last batch may be shorter), so the
         # layers' plans stay bound to the same arrays batch after batch (layers.dense).
         views: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for batch in range(self.batch, self.n_batches):
             index = order[batch * batch_size : (batch + 1) * batch_size]
             m = index.shape[0]
-            if m not in views:
-                views[m] = (x_buffer[:m], t_buffer[:m])
-            xb, tb = views[m]
+            view = views.get(m)
+            if view is None:
+                view = views[m] = (x_buffer[:m], t_buffer[:m])
+            xb, tb = view
             # mode="clip": the indices come from a permutation, so never out of range, and
             # NumPy's default mode="raise" with out= gathers through a temporary (3x slower).
             x.take(index, axis=0, out=xb, mode="clip")
@@ -405,7 +407,7 @@ class Trainer:
             batch_weights = None if self._weights is None else row_weights(self._weights[index], x.dtype)
             if fused is not None and optimizer.eta != fused.eta:  # a callback changed eta: the step follows
                 sink = fused = self._fused_sink(penalty_n)
-            if norms.every and batch % norms.every == 0:  # sampled: the same sink, wrapped to read the norms
+            if every and batch % every == 0:  # sampled: the same sink, wrapped to read the norms
                 z = net.backprop_prepared(xb, tb, norms.wrap(sink), target_index=batch_index, row_weights=batch_weights)
                 norms.add(totals)
             else:
