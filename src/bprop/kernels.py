@@ -148,6 +148,15 @@ def bind_matmul(delta: np.ndarray, weights: np.ndarray, out: np.ndarray) -> Call
     return matmul_blas
 
 
+def _scaled_into(value: np.ndarray, target: np.ndarray, alpha: float, beta: float) -> None:
+    """target <- alpha value + beta target (beta = 0 ignores what target held, as BLAS does)."""
+    if beta == 0.0:
+        np.multiply(value, alpha, out=target)
+    else:
+        np.multiply(target, beta, out=target)
+        np.add(target, alpha * value, out=target)
+
+
 def bind_weight_gradient(delta: np.ndarray, inputs: np.ndarray, target: np.ndarray) -> Callable[[float, float], None]:
     """BP4, target <- alpha delta^T inputs + beta target, (n_l, m) (m, n_(l-1)) -> (n_l, n_(l-1)),
     in place, as a function of (alpha, beta): one gemm.
@@ -163,12 +172,7 @@ def bind_weight_gradient(delta: np.ndarray, inputs: np.ndarray, target: np.ndarr
     gemm = _gemm(target, delta, inputs)
     if gemm is None:
         def weight_gradient_numpy(alpha: float, beta: float) -> None:
-            product = delta.T @ inputs
-            if beta == 0.0:
-                np.multiply(product, alpha, out=target)
-            else:
-                np.multiply(target, beta, out=target)
-                np.add(target, alpha * product, out=target)
+            _scaled_into(delta.T @ inputs, target, alpha, beta)
 
         return weight_gradient_numpy
     # F-order view: target^T (n_(l-1), n_l) <- alpha inputs^T (n_(l-1), m) @ delta (m, n_l) + beta target^T
@@ -187,12 +191,7 @@ def bind_bias_gradient(delta: np.ndarray, target: np.ndarray) -> Callable[[float
     gemv = _routine("gemv", (target, delta))
     if gemv is None:
         def bias_gradient_numpy(alpha: float, beta: float) -> None:
-            total = delta.sum(axis=0)
-            if beta == 0.0:
-                np.multiply(total, alpha, out=target)
-            else:
-                np.multiply(target, beta, out=target)
-                np.add(target, alpha * total, out=target)
+            _scaled_into(delta.sum(axis=0), target, alpha, beta)
 
         return bias_gradient_numpy
     delta_t, ones = delta.T, _ones(delta.shape[0], delta.dtype)
