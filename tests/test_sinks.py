@@ -345,3 +345,66 @@ def test_backprop_leaves_the_pass_for_inspection():
     np.testing.assert_allclose(gradients.weights[0], first.delta.T @ first.cache[0], rtol=1e-12)  # BP4
     np.testing.assert_allclose(second.input_gradient, second.delta @ second.weights, rtol=1e-12)  # BP2's product
     assert [w.shape for w in net.weights + net.biases] == [(6, 5), (3, 6), (6,), (3,)]
+
+
+def test_sinks_refuse_what_they_cannot_apply():
+    from bprop.optimizers import Adam, Momentum
+    from bprop.sinks import FusedMomentum
+
+    net = Network([5, 4, 3], seed=0)
+    params = [p for p, _ in net.trainable_parameters()]
+    for bad in (0, -1, float("nan")):
+        with pytest.raises(ValueError, match="eta must be a positive"):
+            FusedSGD(bad)
+    with pytest.raises(ValueError, match="decay must be a finite"):
+        FusedSGD(0.1, float("nan"))
+    for optimizer in (Momentum(0.5, nesterov=True), Adam(0.5), SGD(0.5)):
+        with pytest.raises(ValueError, match="FusedMomentum applies classical momentum"):
+            FusedMomentum(optimizer, params)
+    other = Network([5, 4, 3], seed=1)
+    x, y = data(n=6)
+    xs, targets, _ = net.prepare(x, y)
+    before = parameters(net)
+    with pytest.raises(ValueError, match="other parameters than this network's"):
+        net.backprop_prepared(xs, targets, FusedMomentum(Momentum(0.5), [p for p, _ in other.trainable_parameters()]))
+    with pytest.raises(ValueError, match="m >= 1"):
+        net.backprop_prepared(xs[:0], targets[:0], FusedSGD(0.1))
+    with pytest.raises(ValueError, match="backprop_prepared takes"):
+        net.copy(dtype="float64").backprop_prepared(xs.astype(np.float64), targets, StoreGradients())
+    for a, b in zip(before, parameters(net)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_resume_refuses_another_regularizer_or_optimizer(tmp_path):
+    """A checkpoint continues the run that wrote it: another regularizer or optimizer would be
+    used (or ignored) without a word, so it is refused, naming both."""
+    x, y = data(n=40)
+    Network([5, 6, 3], seed=3, regularizer=("l2", 5.0)).fit(
+        x, y, epochs=1, batch_size=8, optimizer="momentum", eta=0.05, verbose=False, checkpoint=tmp_path / "r.ckpt")
+    cases = [(dict(regularizer=None), dict(optimizer="momentum"), "trained with l2 with lambda 5.0"),
+             (dict(regularizer=("l2", 1.0)), dict(optimizer="momentum"), "trained with l2 with lambda 5.0"),
+             (dict(regularizer=("l2", 5.0)), dict(optimizer="adam"), "trained with the optimizer"),
+             (dict(regularizer=("l2", 5.0)), dict(optimizer="nesterov"), "trained with the optimizer")]
+    for network_options, fit_options, message in cases:
+        net = Network([5, 6, 3], seed=3, **network_options)
+        before = parameters(net)
+        with pytest.raises(ValueError, match=message):
+            net.fit(x, y, epochs=2, batch_size=8, verbose=False, resume=tmp_path / "r.ckpt", **fit_options)
+        for a, b in zip(before, parameters(net)):
+            np.testing.assert_array_equal(a, b)
+    resumed = Network([5, 6, 3], seed=3, regularizer=("l2", 5.0))
+    resumed.fit(x, y, epochs=2, batch_size=8, optimizer="momentum", eta=0.05, verbose=False, resume=tmp_path / "r.ckpt")
+
+
+def test_a_model_trained_with_fractional_sample_weights_and_l2_saves_and_loads(tmp_path):
+    """The regularizer's n is then a sum of weights (10.0, 19.99...): the model file takes it."""
+    import bprop
+
+    x, y = data(n=20)
+    net = Network([5, 4, 3], seed=0, regularizer=("l2", 1.0))
+    net.fit(x, y, epochs=1, batch_size=8, verbose=False, sample_weight=np.full(20, 0.55))
+    assert net.regularizer.n == pytest.approx(11.0)
+    net.save(tmp_path / "m.npz")
+    loaded = bprop.load(tmp_path / "m.npz")
+    assert loaded.regularizer.n == net.regularizer.n
+    assert loaded.evaluate(x, y) == net.evaluate(x, y)

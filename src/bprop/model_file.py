@@ -65,7 +65,7 @@ def _regularizer_config(value):
 REGULARIZER_FIELDS: dict[str, Field] = {
     "name": Field(registered(regularizers.REGULARIZERS)),
     "lambda": Field(number(0, low_open=True)),
-    "n": Field(optional(integer(1)), required=False),
+    "n": Field(optional(number(0, low_open=True)), required=False),  # a count, or a sum of sample weights
 }
 
 #: Schema of a Dense layer's config.

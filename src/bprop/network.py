@@ -463,11 +463,11 @@ class Network:
                 a few comparisons, so that nothing is broadcast or computed in another dtype).
         """
         m = x.shape[0] if x.ndim else 0
-        if (x.ndim != 2 or x.shape[1] != self.layers[0].n_in or targets.shape != (m, self.layers[-1].n_out)
-                or x.dtype != self.dtype):
-            raise ValueError(f"backprop_prepared takes x (m, {self.n_inputs}) and targets (m, {self.n_outputs}) of "
-                             f"the network's dtype {self.dtype.name}, as prepare() returns them; got x {x.shape} "
-                             f"{x.dtype} and targets {targets.shape}")
+        if (not m or x.ndim != 2 or x.shape[1] != self.layers[0].n_in or targets.shape != (m, self.layers[-1].n_out)
+                or x.dtype != self.dtype or targets.dtype != self.dtype):
+            raise ValueError(f"backprop_prepared takes x (m, {self.n_inputs}) and targets (m, {self.n_outputs}), "
+                             f"m >= 1, of the network's dtype {self.dtype.name}, as prepare() returns them; got x "
+                             f"{x.shape} {x.dtype} and targets {targets.shape} {targets.dtype}")
         a = x
         for layer in self.layers:
             a = layer.forward(a, training=True)

@@ -26,6 +26,7 @@ whole stack is done. A sink is any object with those two methods and a ``stores`
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -116,7 +117,11 @@ class FusedSGD:
     stores = False
 
     def __init__(self, eta: float, decay: float = 1.0):
-        self.eta, self.decay = float(eta), float(decay)
+        from .validation import positive_float
+
+        self.eta, self.decay = positive_float("eta", eta), float(decay)
+        if not math.isfinite(self.decay):  # 1 - eta lambda / n may be negative: a step that diverges
+            raise ValueError(f"decay must be a finite number, got {decay!r}")
         self._alpha = -self.eta
 
     def take(self, gradient: Gradient) -> None:
@@ -141,13 +146,22 @@ class FusedMomentum:
 
     Args:
         optimizer: a classical (not Nesterov) ``Momentum``.
-        params: the network's trainable parameters in ``step``'s order (the velocities' order).
+        params: the network's trainable parameters in ``step``'s order (the velocities' order):
+            ``[param for param, _ in net.trainable_parameters()]``.
+    Raises:
+        ValueError: another optimizer, a regularizer without n, or (at ``take``) a parameter
+            that is not in ``params``.
         regularizer, n: the penalty and its n (lambda / n), or None.
     """
 
     stores = False
 
     def __init__(self, optimizer, params: list[np.ndarray], regularizer=None, n: float | None = None):
+        if getattr(optimizer, "name", None) != "momentum" or getattr(optimizer, "nesterov", True):
+            raise ValueError(f"FusedMomentum applies classical momentum; {optimizer!r} is not a "
+                             "Momentum(nesterov=False) (Nesterov and Adam need the stored gradients: StoreGradients)")
+        if regularizer is not None and n is None:
+            raise ValueError("the regularizer's gradient needs n, the training-set size")
         self.optimizer, self.regularizer, self.n = optimizer, regularizer, n
         self._index = {id(param): index for index, param in enumerate(params)}
         self._params = params
@@ -162,7 +176,11 @@ class FusedMomentum:
         velocities = self.optimizer.velocities
         if not velocities:
             velocities[:] = [np.zeros_like(param) for param in self._params]
-        v = velocities[self._index[id(gradient.param)]]
+        index = self._index.get(id(gradient.param))
+        if index is None:
+            raise ValueError(f"FusedMomentum was given other parameters than this network's: pass "
+                             f"[param for param, _ in net.trainable_parameters()] ({gradient!r})")
+        v = velocities[index]
         bound = self._bound.get(gradient)
         if bound is None or bound[0] is not v:  # a new plan, or the state was loaded anew
             if len(self._bound) > 8 * len(self._params):

@@ -36,6 +36,14 @@ def test_markdown_and_html_files(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["step.html", "step.md"]  # no temporary files left
 
 
+@pytest.mark.parametrize("fmt,name", [("html", "step.png"), ("markdown", "step.html"), ("terminal", "step.md")])
+def test_an_output_file_that_does_not_fit_the_format_is_refused_before_anything_is_written(tmp_path, capsys, fmt,
+                                                                                            name):
+    code, _, err = run(capsys, "--format", fmt, "-o", str(tmp_path / name))
+    assert code == 2 and "does not fit --format" in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_custom_json_weights(tmp_path, capsys):
     spec = {"weights": [[[0.1, -0.2], [0.3, 0.4], [0.5, 0.6]], [[0.7, -0.8, 0.9]]], "biases": [0.1, [0.2]]}
     path = tmp_path / "net.json"

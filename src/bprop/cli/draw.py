@@ -8,7 +8,7 @@ from .explain import add_example_options, example_from_args
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "draw",
-        help="draw a small network: weights as lines, optionally with gradients (PNG or SVG)",
+        help="draw a small network: weights as lines, optionally with gradients (PNG, SVG or PDF)",
         description="Draw a small network with matplotlib: neurons as circles in columns, each connection a line "
         "whose width grows with |w| and whose colour gives its sign (blue positive, red negative), the activations "
         "for the given input under the neurons, and with --gradients the ∂C/∂w of one backward pass on the lines. "

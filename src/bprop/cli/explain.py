@@ -75,6 +75,12 @@ def run(args) -> int:
     if not 3 <= args.digits <= 15:
         raise ValueError(f"--digits must be between 3 and 15, got {args.digits}")
     if args.output is not None:
+        import os
+
+        suffixes = {"terminal": (".txt",), "markdown": (".md", ".markdown"), "html": (".html", ".htm")}[args.format]
+        if os.path.splitext(args.output)[1].lower() not in suffixes:
+            raise ValueError(f"-o {args.output!r} does not fit --format {args.format}: use a file ending in "
+                             f"{' or '.join(suffixes)}")
         check_writable(args.output, "-o")  # before any work
     trace = example_from_args(args).trace()
     if args.output is None:

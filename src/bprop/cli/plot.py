@@ -11,10 +11,10 @@ def register(subparsers) -> None:
         help="plot a training history (learning curves, gradient norms)",
         description="Draw the cost and accuracy per epoch (training vs validation, and test when recorded) and, "
         "when the history has them, the per-layer gradient norms, from a history saved with "
-        "'bprop train --history PATH.json|.csv'. PNG or SVG by the suffix of OUT.",
+        "'bprop train --history PATH.json|.csv'. PNG, SVG or PDF by the suffix of OUT.",
     )
     parser.add_argument("history", help="a history file (.json or .csv)")
-    parser.add_argument("-o", "--output", default=None, help="figure to write, .png or .svg (default: HISTORY with .png)")
+    parser.add_argument("-o", "--output", default=None, help="figure to write, .png, .svg or .pdf (default: HISTORY with .png)")
     parser.add_argument("--title", default=None, help="figure title")
     parser.set_defaults(func=run)
 

@@ -233,6 +233,29 @@ def _check_same_network(net, model) -> None:
                              f"vs {short(mine[key])})")
 
 
+def _check_same_training(trainer, config) -> None:
+    """The run being resumed has this run's regularizer (name and lambda) and optimizer (name
+    and every setting but eta, which a schedule may have changed during the run: the resumed
+    run continues with the checkpoint's eta and moments)."""
+    model = config.get("model") if isinstance(config.get("model"), dict) else {}
+    saved = model.get("regularizer")
+    mine = trainer.net.regularizer
+    saved_reg = None if not saved else (saved.get("name"), saved.get("lambda"))
+    mine_reg = None if mine is None else (mine.name, mine.lmbda)
+    if saved_reg != mine_reg:
+        def described(reg):
+            return "no regularizer" if reg is None else f"{reg[0]} with lambda {reg[1]!r}"
+
+        raise ValueError(f"the checkpoint was trained with {described(saved_reg)}, this network has "
+                         f"{described(mine_reg)}; resume with the same regularizer")
+    saved_opt = {key: value for key, value in (config.get("optimizer") or {}).items() if key != "eta"}
+    mine_opt = {key: value for key, value in trainer.optimizer.config().items() if key != "eta"}
+    if saved_opt != mine_opt:
+        raise ValueError(f"the checkpoint was trained with the optimizer {short(saved_opt)}, this run asks for "
+                         f"{short(mine_opt)}; resume with the same optimizer (its eta and state come from "
+                         "the checkpoint)")
+
+
 def _check_array_shapes(net, found: dict, n: int) -> None:
     """Before any array of a checkpoint is read: each is a parameter's shape, a scalar, or the order (n,)."""
     shapes = {value.shape for layer in net.layers for value in layer.params.values()}
@@ -301,6 +324,7 @@ def check_checkpoint(trainer, arrays: dict, config: dict, n: int) -> dict:
     # The optimizer, rebuilt from its config and loaded with its checked state.
     trainable = [param for param, _ in net.trainable_parameters()]
     optimizer = optimizers.from_config(config["optimizer"])
+    _check_same_training(trainer, config)
     optimizer_state = state_dicts.part(OPTIMIZER_PREFIX, arrays)
     optimizer.load_state_dict(optimizer_state, trainable)  # a fresh object: nothing of this run changes
     expected_names.update(state_dicts.nest(OPTIMIZER_PREFIX, optimizer_state))
