@@ -15,7 +15,7 @@ and the sink picks one:
     FusedSGD         applies plain SGD (seed 001, eq. 2-5) inside backward, BP4 fused with
                      the update, L2 as the weight decay d = 1 - eta lambda / n: nothing stored
     FusedMomentum    the same for classical momentum: BP4 fused with the velocity's update
-    NormSampler      wraps either and records ||dC_0/dw^l|| and ||dC/db^l|| of the batch; it
+    NormSampler      wraps any of them and records ||dC_0/dw^l|| and ||dC/db^l|| of the batch; it
                      reads, never writes, so training with it gives the same weights bit for bit
 
 A layer calls ``sink.take(gradient)`` for each parameter after BP2's product with w^l (which
@@ -67,9 +67,9 @@ class Gradient:
         return self._bind(target)
 
     def norm(self) -> float:
-        """||dC/dθ|| (Frobenius) from its factors, delta^l and a^(l-1), without storing it in the
-        buffer's place for an optimizer or changing θ (``kernels.weight_gradient_norm``: Gram
-        matrices for small batches; else formed in the buffer, which holds nothing then)."""
+        """||dC/dθ|| (Frobenius) from its factors, delta^l and a^(l-1), for a sink that does not
+        store the gradient; θ is not changed (``kernels.weight_gradient_norm``: Gram matrices for
+        small batches, else the gradient formed in the unused buffer)."""
         return self._norm()
 
     def __repr__(self) -> str:
