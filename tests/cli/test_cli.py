@@ -80,3 +80,13 @@ def test_train_checks_settings_before_loading_any_data(monkeypatch, capsys):
     ):
         assert main(argv) == 2
         assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["train", "--resume", "missing.ckpt"], ["plot", "missing.json"],
+                                  ["evaluate", "missing.npz"], ["summary", "missing.npz"]])
+def test_a_missing_file_is_named_in_one_line(argv, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == f"bprop {argv[0]}: error: cannot use '{argv[-1]}': no such file or directory\n"
+    assert list(tmp_path.iterdir()) == []

@@ -37,6 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def error_text(error: Exception) -> str:
+    """One line for a refused command: an OSError about a file says which file and what went
+    wrong ("cannot read 'run.ckpt': no such file or directory") instead of "[Errno 2] ..."."""
+    if isinstance(error, OSError) and error.filename is not None and error.strerror:
+        return f"cannot use {str(error.filename)!r}: {error.strerror[0].lower()}{error.strerror[1:]}"
+    return str(error)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -51,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except (ValueError, OSError) as error:
-        print(f"bprop {args.command}: error: {error}", file=sys.stderr)
+        print(f"bprop {args.command}: error: {error_text(error)}", file=sys.stderr)
         return 2
     except MemoryError:
         print(f"bprop {args.command}: error: out of memory (an input or setting asks for more memory than "
