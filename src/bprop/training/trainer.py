@@ -278,7 +278,7 @@ class Trainer:
         self._emit("on_train_begin")
         if callback_state is not None:
             checkpoints.load_callback_states(self, callback_state)
-        self._interrupt = None
+        self._signals.pending = None
         if self.handle_signals:
             self._signals.install()
         try:
@@ -419,10 +419,10 @@ class Trainer:
             try:
                 self._emit("on_batch_end", batch, self.n_batches)
             except KeyboardInterrupt:
-                if self._interrupt is not None:  # a second signal, arrived during a callback: stop at once
+                if self._signals.pending is not None:  # a second signal, arrived during a callback: stop at once
                     raise
-                self._interrupt = signal.SIGINT
-            if self._interrupt is not None:
+                self._signals.pending = signal.SIGINT
+            if self._signals.pending is not None:
                 totals["seconds"] += time.perf_counter() - started
                 self._check_interrupt()
 
@@ -497,15 +497,6 @@ class Trainer:
         return logs
 
     # -- interruption ---------------------------------------------------------------
-
-    @property
-    def _interrupt(self) -> int | None:
-        """The signal received and not yet acted on (``signals.SignalCatcher.pending``)."""
-        return self._signals.pending
-
-    @_interrupt.setter
-    def _interrupt(self, signum: int | None) -> None:
-        self._signals.pending = signum
 
     def _check_interrupt(self) -> None:
         """After a batch or an epoch: when a signal is pending, tell the callbacks
