@@ -124,16 +124,22 @@ class TorchPeer(Peer):
         model = self.make(seed)
         loss_fn = torch.nn.CrossEntropyLoss()
         optimizer = torch.optim.SGD(model.parameters(), lr=self.eta)
-        x, y = self.tx[:n], self.ty[:n]
-        t0 = time.perf_counter()
-        perm = torch.randperm(n)
-        for start in range(0, n, batch_size):
-            idx = perm[start:start + batch_size]
-            optimizer.zero_grad()
-            loss = loss_fn(model(x[idx]), y[idx])
-            loss.backward()
-            optimizer.step()
-        return time.perf_counter() - t0
+        return torch_epoch(torch, model, loss_fn, optimizer, self.tx[:n], self.ty[:n], batch_size)
+
+
+def torch_epoch(torch, model, loss_fn, optimizer, x, targets, batch_size) -> float:
+    """Seconds of one PyTorch eager epoch over x (n, n_0) and targets: a fresh ``torch.randperm``,
+    batches gathered by index, zero_grad / backward / step per batch (no DataLoader)."""
+    n = x.shape[0]
+    t0 = time.perf_counter()
+    perm = torch.randperm(n)
+    for start in range(0, n, batch_size):
+        idx = perm[start:start + batch_size]
+        optimizer.zero_grad()
+        loss = loss_fn(model(x[idx]), targets[idx])
+        loss.backward()
+        optimizer.step()
+    return time.perf_counter() - t0
 
 
 class SklearnPeer(Peer):

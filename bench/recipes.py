@@ -199,15 +199,9 @@ class TorchRecipe:
 
             def loss_fn(a, t):
                 return sum_squares(a, t) * (0.5 / a.shape[0])
-        t0 = time.perf_counter()
-        perm = torch.randperm(n)
-        for start in range(0, n, batch_size):
-            idx = perm[start:start + batch_size]
-            optimizer.zero_grad()
-            loss = loss_fn(model(x[idx]), targets[idx])
-            loss.backward()
-            optimizer.step()
-        return time.perf_counter() - t0
+        from peers import torch_epoch  # the grid's loop (numpy is imported by now, threads pinned)
+
+        return torch_epoch(torch, model, loss_fn, optimizer, x, targets, batch_size)
 
 
 def bound_seconds(recipe, n, peak_gflops):
