@@ -9,6 +9,8 @@ from bprop import Network
 from bprop.layers.workspace import Workspace
 from bprop.sinks import FusedSGD, StoreGradients
 
+from ..allocations import steady_peak_bytes
+
 
 def test_workspace_reuses_memory_and_grows_on_demand():
     work = Workspace()
@@ -79,8 +81,6 @@ def test_a_steady_training_step_allocates_no_layer_sized_array(hidden):
     allocations stay below one (m, n_L) output array (only O(m) row sums and maxima and
     NumPy's fixed-size ufunc scratch, up to 32 KiB, remain; m is large enough that an
     (m, n_L) array is well above them)."""
-    import tracemalloc
-
     m = 4096
     rng = np.random.default_rng(3)
     net = Network([64, 100, 10], hidden=hidden, seed=3)
@@ -88,13 +88,5 @@ def test_a_steady_training_step_allocates_no_layer_sized_array(hidden):
     target_index = labels + 10 * np.arange(m)  # what fit passes for class labels (heads.OutputHead.delta)
     step = FusedSGD(0.01)
     net.backprop_prepared(x, targets, step, target_index=target_index)  # first batch: buffers are allocated
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        for _ in range(3):
-            net.backprop_prepared(x, targets, step, target_index=target_index)
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
+    peak = steady_peak_bytes(lambda: net.backprop_prepared(x, targets, step, target_index=target_index))
     assert peak < m * 10 * 4, f"{peak} bytes allocated during steady training steps"

@@ -6,6 +6,8 @@ import pytest
 from bprop import Adam, Network
 from bprop.optimizers import from_config
 
+from ..allocations import steady_peak_bytes
+
 
 def test_adam_matches_the_paper_formula():
     rng = np.random.default_rng(0)
@@ -118,8 +120,6 @@ def test_eta_as_a_numpy_scalar_gives_the_same_float32_step():
 
 
 def test_steady_adam_steps_keep_their_moments_and_allocate_no_parameter_sized_array():
-    import tracemalloc
-
     rng = np.random.default_rng(5)
     params = [rng.standard_normal((256, 300)).astype(np.float32), np.zeros(256, np.float32)]
     grads = [rng.standard_normal(p.shape).astype(np.float32) for p in params]
@@ -127,14 +127,6 @@ def test_steady_adam_steps_keep_their_moments_and_allocate_no_parameter_sized_ar
     opt = Adam(1e-3)
     opt.step(pairs)  # the first step creates m, v and the work arrays
     moments = [id(a) for a in opt.m + opt.v]
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        for _ in range(3):
-            opt.step(pairs)
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
+    peak = steady_peak_bytes(lambda: opt.step(pairs))
     assert [id(a) for a in opt.m + opt.v] == moments
     assert peak < params[0].nbytes // 4, f"{peak} bytes allocated by steady Adam steps"

@@ -6,6 +6,8 @@ import pytest
 from bprop import Momentum
 from bprop.optimizers import OPTIMIZERS, from_config, get
 
+from ..allocations import steady_peak_bytes
+
 
 def grads_sequence(steps=4, seed=0):
     rng = np.random.default_rng(seed)
@@ -125,22 +127,12 @@ def test_eta_as_a_numpy_scalar_gives_the_same_float32_step(nesterov):
 
 @pytest.mark.parametrize("nesterov", [False, True])
 def test_steady_momentum_steps_keep_their_velocities_and_allocate_no_parameter_sized_array(nesterov):
-    import tracemalloc
-
     rng = np.random.default_rng(8)
     params = [rng.standard_normal((256, 300)).astype(np.float32), np.zeros(256, np.float32)]
     pairs = [(p, rng.standard_normal(p.shape).astype(np.float32)) for p in params]
     opt = Momentum(0.1, nesterov=nesterov)
     opt.step(pairs)  # the first step creates the velocities and work arrays
     velocities = [id(v) for v in opt.velocities]
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        for _ in range(3):
-            opt.step(pairs)
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
+    peak = steady_peak_bytes(lambda: opt.step(pairs))
     assert [id(v) for v in opt.velocities] == velocities
     assert peak < params[0].nbytes // 4, f"{peak} bytes allocated by steady momentum steps"
