@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from bprop import Adam, Momentum, Network, activations, costs
+from bprop.gradcheck import numerical_gradients
 from bprop.heads import OutputHead
 from bprop.weights import row_weights
 
@@ -52,29 +53,10 @@ def test_weighted_gradients_equal_float64_central_differences(output, cost, n_ou
     x, y = targets_for(output, cost, n_out, m=7)
     w = np.array([0.0, 1.0, 2.5, 0.3, 4.0, 1.0, 0.7])
     grads = net.backprop(x, y, sample_weight=w)
-    eps = 1e-6
-    for l, (weights, grad) in enumerate(zip(net.weights, grads.weights)):
-        numeric = np.zeros_like(weights)
-        for index in np.ndindex(weights.shape):
-            saved = weights[index]
-            weights[index] = saved + eps
-            plus = net.total_cost(x, y, sample_weight=w)
-            weights[index] = saved - eps
-            minus = net.total_cost(x, y, sample_weight=w)
-            weights[index] = saved
-            numeric[index] = (plus - minus) / (2 * eps)
-        np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9, err_msg=f"layer {l + 1}")
-    bias = net.biases[-1]
-    numeric = np.zeros_like(bias)
-    for j in range(bias.size):
-        saved = bias[j]
-        bias[j] = saved + eps
-        plus = net.total_cost(x, y, sample_weight=w)
-        bias[j] = saved - eps
-        minus = net.total_cost(x, y, sample_weight=w)
-        bias[j] = saved
-        numeric[j] = (plus - minus) / (2 * eps)
-    np.testing.assert_allclose(grads.biases[-1], numeric, rtol=1e-6, atol=1e-9)
+    params = list(net.weights) + list(net.biases)
+    numeric = numerical_gradients(lambda: net.total_cost(x, y, sample_weight=w), params, 1e-6)
+    for name, analytic, expected in zip(["w1", "w2", "b1", "b2"], list(grads.weights) + list(grads.biases), numeric):
+        np.testing.assert_allclose(analytic, expected, rtol=1e-6, atol=1e-9, err_msg=name)
 
 
 @pytest.mark.parametrize("output, cost, n_out", PAIRS)
