@@ -150,6 +150,8 @@ TAMPERED = {
     "batch size 'ten'": (config_change("batch_size", value="ten"), "'batch_size' must be an integer"),
     "BLAS threads 0": (config_change("blas_threads", value=0), "'blas_threads' must be in \\[1, 65536\\]"),
     "BLAS threads 'all'": (config_change("blas_threads", value="all"), "'blas_threads' must be an integer"),
+    "data digest not hex": (config_change("data", value="x" * 64), "'data' must be a SHA-256 digest"),
+    "data digest of other data": (config_change("data", value="0" * 64), "trained on other data"),
 }
 
 

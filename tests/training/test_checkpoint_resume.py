@@ -149,3 +149,50 @@ def test_signal_in_a_subprocess_checkpoints_and_resumes(tmp_path, signame):
     resumed = make_net()
     resumed.fit(x, y, optimizer="adam", callbacks=[InterruptAt(-1, -1)], resume=path, **options())
     assert same_weights(straight, resumed)
+
+
+def test_resume_refuses_other_data_or_other_sample_weights(tmp_path):
+    """The same size is not the same data: a run resumed on other rows, targets, weights or
+    validation set would not end where the uninterrupted run does."""
+    x, y = data()
+    weights = np.linspace(0.5, 2.0, x.shape[0])
+    path = tmp_path / "ck.npz"
+    make_net().fit(x, y, checkpoint=path, sample_weight=weights, **options(epochs=1))
+    before = {name: param.copy() for name, (param, _) in enumerate(make_net().trainable_parameters())}
+    other_x = x.copy()
+    other_x[3, 1] += 1e-9
+    other_y = y.copy()
+    other_y[0] = (y[0] + 1) % 3
+    other_validation = (x[20:40], y[20:40])
+    for changed in (dict(x=other_x), dict(y=other_y), dict(sample_weight=None), dict(sample_weight=weights * 2),
+                    dict(validation=other_validation)):
+        args = dict(x=x, y=y, sample_weight=weights)
+        args.update({key: value for key, value in changed.items() if key in args})
+        net = make_net()
+        with pytest.raises(ValueError, match="other data"):
+            net.fit(args["x"], args["y"], sample_weight=args["sample_weight"], resume=path,
+                    **options(**{key: value for key, value in changed.items() if key == "validation"}))
+        assert all(np.array_equal(before[i], p) for i, (p, _) in enumerate(net.trainable_parameters()))
+    # the same data resumes, and ends where the uninterrupted weighted run does
+    straight = make_net()
+    straight.fit(x, y, sample_weight=weights, **options())
+    resumed = make_net()
+    resumed.fit(x, y, sample_weight=weights, resume=path, **options())
+    assert same_weights(straight, resumed)
+
+
+def test_a_checkpoint_without_a_data_digest_still_resumes(tmp_path):
+    """Checkpoints written before the digest existed have no "data" field: they resume unchecked."""
+    from bprop.io import save_arrays
+
+    x, y = data()
+    path = tmp_path / "ck.npz"
+    make_net().fit(x, y, checkpoint=path, **options(epochs=2))
+    arrays, config = load_arrays(path, kind="checkpoint")
+    assert len(config.pop("data")) == 64
+    save_arrays(path, arrays, config, kind="checkpoint")
+    straight = make_net()
+    straight.fit(x, y, **options())
+    resumed = make_net()
+    resumed.fit(x, y, resume=path, **options())
+    assert same_weights(straight, resumed)

@@ -22,13 +22,14 @@ history, the stateful callbacks' classes and JSON states, the settings the CLI k
 there, and the BLAS thread count.
 
 Every checkpoint is untrusted: ``restore`` checks all of it against the run (the same
-network, batch size, shuffle, optimizer kind, stateful callbacks, data size) before it
+network, batch size, shuffle, optimizer kind, stateful callbacks, data) before it
 changes anything, and a rejected file raises ``bprop.io.FileFormatError`` naming it.
 No checkpoint holding NaN or inf is written.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 
@@ -75,6 +76,27 @@ def blas_threads() -> int | None:
     counts = [info.get("num_threads") for info in threadpool_info() if info.get("user_api") == "blas"]
     counts = [count for count in counts if isinstance(count, int) and count > 0]
     return max(counts) if counts else None
+
+
+def data_digest(arrays) -> str:
+    """SHA-256 of the data a run trains on, as hex: each array's dtype, shape and bytes in
+    order (None for an absent one, e.g. no sample weights).
+
+    ``Trainer.fit`` takes it of the prepared training inputs and targets, the sample
+    weights, and the validation and monitored sets, when it writes or resumes a
+    checkpoint (about 80 ms for MNIST's 50,000 float32 images): a run resumed on other
+    data, or other weights, would not end where the uninterrupted run does, so
+    ``restore`` refuses it.
+    """
+    digest = hashlib.sha256()
+    for array in arrays:
+        if array is None:
+            digest.update(b"none;")
+            continue
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape};".encode())
+        digest.update(memoryview(array).cast("B"))
+    return digest.hexdigest()
 
 
 def read_checkpoint(path) -> dict:
@@ -167,6 +189,7 @@ def save_checkpoint(trainer, path) -> None:
         "callbacks": callbacks,
         "settings": trainer.settings,
         "blas_threads": blas_threads(),
+        "data": trainer.data_digest,
     }
     save_arrays(path, arrays, config, kind=CHECKPOINT_KIND)
 
@@ -279,6 +302,10 @@ def check_checkpoint(trainer, arrays: dict, config: dict, n: int) -> dict:
     net = trainer.net
     config = check_fields(config, CHECKPOINT_FIELDS, "the checkpoint")
     _check_same_network(net, config["model"])
+    saved_data = config.get("data")
+    if saved_data is not None and trainer.data_digest is not None and saved_data != trainer.data_digest:
+        raise ValueError("the checkpoint was trained on other data: resume with the same x, y, sample_weight, "
+                         "validation and monitored sets it was written with (their SHA-256 digest differs)")
     if config["batch_size"] != trainer.batch_size or config["shuffle"] != trainer.shuffle:
         raise ValueError(f"the checkpoint was trained with batch size {config['batch_size']} and shuffle="
                          f"{config['shuffle']}; resume with the same (got {trainer.batch_size}, {trainer.shuffle})")
@@ -374,6 +401,12 @@ def _callback_entry(entry):
     return check_fields(entry, {"class": Field(string()), "state": Field(_json_object)}, "a callback entry")
 
 
+def _sha256_hex(value):
+    if not isinstance(value, str) or len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise ValueError(f"must be a SHA-256 digest (64 lowercase hex digits), got {short(value)}")
+    return value
+
+
 def _json_object(value):
     if not isinstance(value, dict):
         raise ValueError(f"must be a JSON object, got {short(value)}")
@@ -397,6 +430,7 @@ CHECKPOINT_FIELDS: dict[str, Field] = {
     "callbacks": Field(list_of(_callback_entry, max_length=1000)),
     "settings": Field(optional(_json_object), required=False),
     "blas_threads": Field(optional(integer(1, 1 << 16)), required=False),
+    "data": Field(optional(_sha256_hex), required=False),  # (absent in checkpoints written before it)
 }
 
 

@@ -186,6 +186,7 @@ class Trainer:
         self.n_samples = 0
         self._order: np.ndarray | None = None
         self.penalty_n: float | None = None  # n of the regularization term, set by fit
+        self.data_digest: str | None = None  # of the data fit trains on, when it checkpoints (set by fit)
         self._totals = self._fresh_totals()
         self._scores: RunningScores | None = None
         self._weights: np.ndarray | None = None
@@ -262,6 +263,10 @@ class Trainer:
         batch_size = min(self.batch_size, n)
         self.n_samples, self.n_batches = n, -(-n // batch_size)
         callback_state = None
+        if resume is not None or any(isinstance(callback, checkpoints.Checkpoint) for callback in self.callbacks):
+            # what a checkpoint is resumed on must be what it was written on (``checkpoint.data_digest``)
+            self.data_digest = checkpoints.data_digest(
+                [x, targets, weights, *(array for _, (x_set, t_set, _) in sets for array in (x_set, t_set))])
         if resume is not None:
             callback_state = checkpoints.restore(self, resume, n)  # checked completely before it changes anything
         net.classes, net.preprocessing = classes, preprocessing
