@@ -12,7 +12,7 @@ people actually train, each as ONE epoch on the first 10,000 MNIST training imag
 Each recipe runs for two peers behind the interface of ``peers.Peer`` (``epoch(batch_size, n,
 seed)`` returns seconds), so ``timing.warm_up`` and ``timing.run_round`` time them exactly like
 the grid: a warm-up epoch each, then rounds, each round a pass over the recipes with the peers
-interleaved (``bprop torch`` at A, then at B, then at C), a pause and ``gc.collect()`` before every
+interleaved (``bprop torch floor`` at A, then at B, then at C), a pause and ``gc.collect()`` before every
 run, the foreign-load watch, medians. Only the epoch is inside the timer; building the model
 (and PyTorch's optimizer) is outside it.
 
@@ -79,8 +79,14 @@ RECIPES = {
 
 
 def describe(recipe, peer):
-    """What runs for ``peer`` ("bprop" or "torch") in ``recipe``, as one line for the report."""
+    """What runs for ``peer`` ("bprop", "torch" or "floor") in ``recipe``, as one line for the report."""
     sizes = list(recipe.sizes)
+    if peer == "floor":
+        n_layers = len(sizes) - 1
+        update = {"adam": "(1, 0) into gradient buffers", "momentum": f"(-eta, {recipe.mu:g}) into the velocities",
+                  "sgd": "(-eta, 1) into the weights"}[recipe.optimizer]
+        return (f"the gather, then {n_layers} forward, {n_layers - 1} BP2 and {n_layers} BP4 sgemm calls per batch "
+                f"(BP4 with alpha, beta = {update}); nothing else")
     if peer == "bprop":
         dropout = f", dropout={recipe.dropout:g}" if recipe.dropout else ""
         return (f'bprop.Network({sizes}, hidden="{recipe.hidden}", output="{recipe.output}", '
@@ -204,6 +210,94 @@ class TorchRecipe:
         return torch_epoch(torch, model, loss_fn, optimizer, x, targets, batch_size)
 
 
+class FloorRecipe:
+    """The BLAS calls alone of one recipe, behind ``peers.Peer``'s interface: a lower reference
+    for bprop in the same rounds (as the grid's ``peers.BlasFloorPeer``), not a competitor.
+
+    Per batch: the gather of the batch's images, then, through SciPy's sgemm with the layouts
+    of ``bprop.kernels`` (every product writes the F-order view of a C-order array), the
+    forward product of every layer, BP2's product with w^l for every layer but the first, and
+    BP4's weight-gradient product of every layer with the recipe's (alpha, beta): (1, 0) into a
+    gradient buffer for Adam, which stores gradients; (-eta, 1) into w for plain SGD and
+    (-eta, mu) into the velocity for momentum, bprop's fused steps. Nothing else: no bias,
+    activation, dropout, cost, BP1, optimizer arithmetic (Adam's moments, momentum's w += v)
+    or bookkeeping; products are chained on the raw outputs (z^L stands in for delta^L). So
+    no code calling this BLAS at these shapes runs the recipe faster, and torch / floor is the
+    most any such code can beat PyTorch by (``report.speedup_ceiling``).
+    """
+
+    name = "floor"
+    FLOOR_ETA = 1e-6  # tiny, so that values stay finite and normal; not zero, which BLAS may skip
+
+    def __init__(self, recipe):
+        self.recipe = recipe
+        self.available, self.reason = True, ""
+        try:
+            from scipy.linalg import blas
+
+            self.sgemm = blas.sgemm
+        except Exception as exc:  # noqa: BLE001
+            self.available, self.reason = False, f"{type(exc).__name__}: {exc}"
+
+    def prepare(self, x, y):
+        import numpy as np
+
+        self.x = np.ascontiguousarray(x, dtype=np.float32)
+
+    def epoch(self, batch_size, n, seed):
+        import numpy as np
+        from peers import he_normal
+
+        r = self.recipe
+        weights, _ = he_normal(list(r.sizes), seed)
+        # BP4's target per layer: a gradient buffer (Adam), w itself (SGD) or the velocity (momentum)
+        if r.optimizer == "adam":
+            targets, alpha, beta = [np.empty_like(w) for w in weights], 1.0, 0.0
+        elif r.optimizer == "momentum":
+            targets, alpha, beta = [np.zeros_like(w) for w in weights], -self.FLOOR_ETA, r.mu
+        else:
+            targets, alpha, beta = weights, -self.FLOOR_ETA, 1.0
+        xb = np.empty((batch_size, r.sizes[0]), dtype=np.float32)
+        z = [np.empty((batch_size, width), dtype=np.float32) for width in r.sizes[1:]]
+        g = [np.empty((batch_size, width), dtype=np.float32) for width in r.sizes[1:-1]]
+        x = self.x[:n]
+        t0 = time.perf_counter()
+        self._run(x, batch_size, seed, weights, targets, alpha, beta, xb, z, g)
+        elapsed = time.perf_counter() - t0
+        if not all(np.isfinite(a).all() for a in weights + targets):
+            raise FloatingPointError("recipe floor: the arrays left the finite range")
+        return elapsed
+
+    def _run(self, x, batch_size, seed, weights, targets, alpha, beta, xb, z, g):
+        """The timed part: the shuffle, then per batch the gather and the products."""
+        import numpy as np
+
+        gemm = self.sgemm
+        weights_t, targets_t = [w.T for w in weights], [t.T for t in targets]
+        n, n_layers = x.shape[0], len(weights)
+        order = np.random.default_rng(seed).permutation(n)
+        for start in range(0, n, batch_size):
+            index = order[start:start + batch_size]
+            m = index.shape[0]
+            inputs_t = [np.take(x, index, axis=0, out=xb[:m], mode="clip").T] + [zl[:m].T for zl in z]
+            for layer in range(n_layers):  # forward: z^l = a^(l-1) (w^l)^T
+                _in_place(gemm(1.0, weights_t[layer], inputs_t[layer], 0.0, inputs_t[layer + 1], 1, 0, 1),
+                          inputs_t[layer + 1])
+            delta_t = inputs_t[-1]
+            for layer in range(n_layers - 1, -1, -1):
+                # BP4 of layer l: target <- alpha delta^l^T a^(l-1) + beta target
+                _in_place(gemm(alpha, inputs_t[layer], delta_t, beta, targets_t[layer], 0, 1, 1), targets_t[layer])
+                if layer:  # BP2's product: delta^(l-1) (before sigma') = delta^l w^l
+                    below = g[layer - 1][:m].T
+                    _in_place(gemm(1.0, weights_t[layer], delta_t, 0.0, below, 0, 0, 1), below)
+                    delta_t = below
+
+
+def _in_place(result, target):
+    if result is not target:
+        raise RuntimeError("recipe floor: sgemm returned a copy instead of writing in place")
+
+
 def bound_seconds(recipe, n, peak_gflops):
     """Matmul FLOPs of one epoch of n samples (forward, BP4, BP2 for layers >= 2) at the peak rate."""
     import flops
@@ -236,7 +330,7 @@ def measure(x, y, peak, rounds, n_epoch=N_EPOCH, n=N_EPOCH, keys=tuple(RECIPES),
         entry = {"spec": asdict(recipe), "title": recipe.title, "batch_size": recipe.batch_size,
                  "peers": {}, **bound_seconds(recipe, n_epoch, peak["gflops"])}
         available = []
-        for cls in (BpropRecipe, TorchRecipe):
+        for cls in (BpropRecipe, TorchRecipe, FloorRecipe):
             peer = cls(recipe)
             entry["peers"][peer.name] = {"available": peer.available, "reason": peer.reason,
                                          "description": describe(recipe, peer.name)}
@@ -273,18 +367,25 @@ def summarize(entry, n_epoch=N_EPOCH):
     entry["bprop_multiple_of_bound"] = None if bprop_s is None else bprop_s / entry["bound_s"]
     torch_s = entry["torch_s"]
     entry["torch_multiple_of_bound"] = None if torch_s is None else torch_s / entry["bound_s"]
+    floor_s = (cells.get("floor") or {}).get("epoch_s")
+    entry["floor_s"] = floor_s
+    entry["floor_multiple_of_bound"] = None if floor_s is None else floor_s / entry["bound_s"]
+    entry["bprop_over_floor"] = None if floor_s is None or bprop_s is None else bprop_s / floor_s
+    entry["torch_over_floor"] = None if floor_s is None or torch_s is None else torch_s / floor_s
     return entry
 
 
 def summary_lines(section):
-    """One line per recipe: bprop s, torch s, speedup, bprop / FLOP bound."""
+    """One line per recipe: bprop s, torch s, speedup, the BLAS floor, bprop / FLOP bound."""
     lines = []
     for key, entry in section["recipes"].items():
         up = entry.get("speedup") or {}
         ratio, multiple = up.get("ratio_of_medians"), entry.get("bprop_multiple_of_bound")
         lines.append(
             f"recipe {key}: bprop {_s(entry.get('bprop_s'))} s, torch {_s(entry.get('torch_s'))} s, "
-            f"speedup {_x(ratio)}; FLOP bound {1e3 * entry['bound_s']:.1f} ms, bprop {_x(multiple)} the bound")
+            f"speedup {_x(ratio)}; floor {_s(entry.get('floor_s'))} s (bprop {_x(entry.get('bprop_over_floor'))}, "
+            f"torch {_x(entry.get('torch_over_floor'))} the floor); FLOP bound {1e3 * entry['bound_s']:.1f} ms, "
+            f"bprop {_x(multiple)} the bound")
     return lines
 
 

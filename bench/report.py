@@ -197,6 +197,18 @@ def recipe_targets(results):
         else:
             value = entry.get("bprop_multiple_of_bound")
             what, kind, ok = f"recipe {key}: bprop time / matmul FLOP bound", "<=", (lambda v: v <= goal)
+        if measure == "speedup":
+            reach = speedup_ceiling(cells, "torch", goal)
+            torch_multiple = entry.get("torch_multiple_of_bound")
+            if torch_multiple is not None and not peak_loaded:
+                reach["bound_ceiling"] = torch_multiple
+        else:  # bprop / bound = (bprop / floor) (floor / bound): at most the goal needs bprop / floor <= goal / that
+            floor_multiple = entry.get("floor_multiple_of_bound")
+            reach = {"floor_multiple_of_bound": floor_multiple,
+                     "bprop_over_floor": entry.get("bprop_over_floor"),
+                     "max_bprop_over_floor": None if not floor_multiple or peak_loaded else goal / floor_multiple}
+        if "floor" in cells:
+            peers += ("floor",)
         targets.append({
             "what": what, "peer": "torch" if measure == "speedup" else "bprop", "recipe": key,
             "batch_size": entry.get("batch_size", "—"), "target": goal, "kind": kind, "value": value,
@@ -204,6 +216,7 @@ def recipe_targets(results):
             "contaminated": (any((cells.get(n) or {}).get("contaminated_runs") for n in peers)
                              or (measure == "bound" and peak_loaded)),
             "pass": None if value is None else ok(value), "group": "recipes", "n_epoch": n_epoch,
+            **reach,
         })
     return targets
 
@@ -471,7 +484,7 @@ def render_recipes(section, results):
     out.append(
         "Three training settings beyond the plain-SGD grid, each timed as ONE epoch (float32), bprop against "
         f"PyTorch eager with the same threads: a warm-up epoch per peer, then {section['rounds']} rounds, each a "
-        "pass over the recipes with the peers interleaved (bprop torch at A, B, C, then again), with the pause, "
+        "pass over the recipes with the peers interleaved (bprop torch floor at A, B, C, then again), with the pause, "
         "`gc.collect()` and foreign-load watch of the main timing; medians. Speedup = torch / bprop (ratio of "
         "the medians; per-round range in brackets). Bound = the recipe's matmul FLOPs (forward, BP4 weight "
         "gradients, BP2 input gradients of every layer but the first) over the epoch's samples at the peak "
@@ -508,18 +521,31 @@ def render_recipes(section, results):
         if goal is not None and multiple is not None:
             bound_txt += f" (≤{goal:g}x: {'PASS' if multiple <= goal else 'MISS'})"
         per = entry["matmul_per_sample"]
-        rows.append((key, entry["title"], entry["batch_size"], *times, speed,
+        floor_cell = cells.get("floor") or {}
+        floor_txt = ("—" if floor_cell.get("epoch_s") is None else _fmt_s(floor_cell["epoch_s"])
+                     + ("*" if floor_cell.get("extrapolated") else "")
+                     + ("†" if floor_cell.get("contaminated_runs") else ""))
+        rows.append((key, entry["title"], entry["batch_size"], *times, speed, floor_txt,
+                     _fmt_multiple(entry.get("bprop_over_floor")), _fmt_multiple(entry.get("torch_over_floor")),
                      f"{sum(per.values()):,}", f"{1e3 * entry['bound_s']:.1f}", bound_txt,
-                     _fmt_multiple(entry.get("torch_multiple_of_bound"))))
-    out.append(_table(("recipe", "network and training", "batch", "bprop (s)", "torch (s)", "speedup",
-                       "matmul FLOPs / sample", "bound (ms)", "bprop / bound", "torch / bound"), rows) + "\n")
+                     _fmt_multiple(entry.get("torch_multiple_of_bound")), _fmt_multiple(entry.get("floor_multiple_of_bound"))))
+    out.append(_table(("recipe", "network and training", "batch", "bprop (s)", "torch (s)", "speedup", "BLAS floor (s)",
+                       "bprop / floor", "torch / floor (ceiling)", "matmul FLOPs / sample", "bound (ms)",
+                       "bprop / bound", "torch / bound", "floor / bound"), rows) + "\n")
+    out.append("BLAS floor = the recipe's BLAS calls alone, timed in the same rounds (the gather, then every forward, "
+               "BP2 and BP4 product at the recipe's shapes and layouts through the same sgemm as bprop, nothing else; "
+               "see each recipe's line below). torch / floor is the ceiling: no code calling this BLAS beats PyTorch "
+               "on the recipe by more, so a speedup goal above it is out of reach of this BLAS; floor / bound is what "
+               "the BLAS reaches at these shapes against its square peak, so a bound goal below it is out of reach "
+               "too.\n")
     out.append("What runs, per recipe (models and PyTorch optimizers are built outside the timer):\n")
     for key, entry in section["recipes"].items():
         per = entry["matmul_per_sample"]
         out.append(f"- **{key}** ({entry['title']}, batch {entry['batch_size']})\n"
                    f"  - bprop: `{entry['peers']['bprop']['description']}`\n"
                    f"  - torch: {entry['peers']['torch']['description']}\n"
-                   f"  - matmul FLOPs per sample: forward {per['forward']:,} + BP4 {per['weight_grads']:,} + BP2 "
+                   + (f"  - floor: {entry['peers']['floor']['description']}\n" if "floor" in entry["peers"] else "")
+                   + f"  - matmul FLOPs per sample: forward {per['forward']:,} + BP4 {per['weight_grads']:,} + BP2 "
                    f"{per['input_grads']:,} = {sum(per.values()):,}; "
                    f"{entry['matmul_total'] / 1e9:.2f} GFLOP per epoch")
     out[-1] += "\n"
