@@ -99,3 +99,38 @@ def test_bad_arguments():
         EarlyStopping(patience=0)
     with pytest.raises(ValueError, match="factor"):
         StepDecay(2, factor=1.5)
+
+
+@pytest.mark.parametrize("metric", ["val_mse", "val_mae"])
+def test_early_stopping_on_a_regression_error_prefers_lower(metric):
+    # Regression's evaluate gives cost, mse, mae and r2; mse and mae are errors. Watched as
+    # if higher were better, early stopping kept epoch 1 (val_mse 3.60) and threw away the
+    # 0.87 of epoch 4.
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((60, 3))
+    y = x @ np.array([1.0, -2.0, 0.5])
+    x_val = rng.standard_normal((30, 3))
+    y_val = x_val @ np.array([1.0, -2.0, 0.5])
+    early = EarlyStopping(metric, patience=3)
+    net = Network([3, 8, 1], hidden="tanh", output="identity", seed=0, dtype="float64")
+    history = net.fit(x, y, epochs=8, batch_size=10, eta=0.05, validation=(x_val, y_val), callbacks=[early],
+                      verbose=False)
+    errors = history[metric]
+    assert errors[-1] < errors[0]  # the network learns: the last epoch is better than the first
+    assert early.best == min(errors) and early.best_epoch == 1 + int(np.argmin(errors))
+    assert net.evaluate(x_val, y_val)[metric[len("val_"):]] == pytest.approx(min(errors), rel=1e-12)
+
+
+def test_halve_on_plateau_on_a_regression_error_prefers_lower():
+    x, _ = data()
+    y = x.sum(axis=1)
+
+    class Errors(Callback):
+        def on_epoch_end(self, trainer, epoch, logs):
+            logs["val_mse"] = [1.0, 0.5, 0.4, 0.3][epoch]
+
+    record = RecordEta()
+    Network([3, 1], output="identity", seed=0).fit(
+        x, y, epochs=4, eta=0.01, verbose=False, validation=(x, y),
+        callbacks=[Errors(), HalveOnPlateau(patience=1, monitor="val_mse"), record])
+    assert record.etas == [0.01] * 4  # it improved every epoch: never halved

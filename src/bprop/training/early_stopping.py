@@ -17,8 +17,9 @@ class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved for ``patience`` epochs; restore the best weights.
 
     Args:
-        monitor: "val_accuracy" (default, higher is better) or a cost such as
-            "val_cost" (lower is better); any metric of the epoch logs.
+        monitor: "val_accuracy" (default, higher is better), a cost such as "val_cost"
+            or a regression error such as "val_mse" or "val_mae" (lower is better); any
+            metric of the epoch logs (``schedules.lower_is_better``).
         patience: epochs without improvement before stopping.
         min_delta: the smallest change that counts as an improvement.
         restore_best: at the end of training put back the parameters of the best

@@ -49,8 +49,8 @@ class HalveOnPlateau(Callback):
     Args:
         patience: epochs without improvement before halving (k).
         max_halvings: halvings allowed (n); the plateau after the n-th stops training.
-        monitor: a metric of the epoch logs (default "val_accuracy"; "*_cost" metrics
-            improve downwards, others upwards).
+        monitor: a metric of the epoch logs (default "val_accuracy"; costs and errors,
+            "*_cost", "*_mse", "*_mae", improve downwards, others upwards: ``lower_is_better``).
         factor: the multiplier (default 0.5: halving).
 
     Attributes:
@@ -138,10 +138,21 @@ def metric(logs: dict, name: str) -> float:
     return float(logs[name])
 
 
+#: The last words of the metric names that improve downwards: the costs and regression's errors
+#: (``Network.evaluate``: cost, mse, mae); every other metric (accuracy, r2) improves upwards.
+LOWER_IS_BETTER = ("cost", "mse", "mae")
+
+
+def lower_is_better(name: str) -> bool:
+    """True for a metric that improves downwards ("val_cost", "val_mse", "test_mae")."""
+    return name.endswith(LOWER_IS_BETTER)
+
+
 def improved(name: str, value: float, best: float | None, min_delta: float = 0.0) -> bool:
-    """True when ``value`` beats ``best``: lower for costs, higher otherwise."""
+    """True when ``value`` beats ``best``: lower for costs and errors (``lower_is_better``),
+    higher otherwise."""
     if best is None:
         return True
-    if name.endswith("cost"):
+    if lower_is_better(name):
         return value < best - min_delta
     return value > best + min_delta
