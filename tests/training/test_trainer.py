@@ -180,3 +180,29 @@ def test_sgd_update_is_w_minus_eta_times_mean_gradient():
     after = list(net.weights) + list(net.biases)
     for b, g, a in zip(before, list(grads.weights) + list(grads.biases), after):
         np.testing.assert_allclose(a, b - 0.3 * g, rtol=1e-12)
+
+
+def test_running_scores_with_sample_weights_are_the_weighted_mean_cost():
+    """What the progress bar shows: Σ w_x C_x / Σ w_x over the rows scored so far, the figure
+    train_cost ends with (it showed Σ w_x C_x / rows: weights of 10 everywhere made it 10 times
+    the cost)."""
+    from scipy.special import log_softmax
+
+    x, y = blobs(40)
+    x = x.astype(np.float64)
+    weights = np.random.default_rng(3).uniform(0.5, 10.0, 40)
+    net = Network([2, 3], seed=0, dtype="float64")
+    z = x @ np.array(net.weights[0]).T + np.array(net.biases[0])
+    expected = float(np.dot(weights, -log_softmax(z, axis=1)[np.arange(40), y]) / weights.sum())
+    seen = []
+
+    class Running(Callback):
+        def on_epoch_end(self, trainer, epoch, logs):
+            seen.append((trainer.running_scores()[0], logs["train_cost"]))
+
+    # One batch holding all the data: the epoch's cost is that of the weights before the update.
+    net.fit(x, y, epochs=1, batch_size=40, eta=0.1, shuffle=False, verbose=False, sample_weight=weights,
+            callbacks=[Running()])
+    (running, train_cost), = seen
+    assert train_cost == pytest.approx(expected, rel=1e-12)
+    assert running == pytest.approx(expected, rel=1e-12)

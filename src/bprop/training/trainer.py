@@ -207,6 +207,8 @@ class Trainer:
     def running_scores(self) -> tuple[float | None, float | None]:
         """The epoch's running training cost and accuracy (None for regression) so far.
 
+        The cost is the (weighted) mean of C_x over the rows scored, as ``train_cost`` is.
+
         They cover the batches scored up to now: the loop scores a block of rows at a time
         (``scores.RunningScores``), so they lag the training by at most one block;
         (None, None) before the epoch's first block is scored.
@@ -216,7 +218,10 @@ class Trainer:
             return None, None
         rows = scores.begin  # rows scored this epoch (from its start, also when resumed mid-epoch)
         accuracy = self._totals["correct"] / rows if self.net.task.name != "regression" else None
-        return self._totals["cost"] / rows, accuracy
+        # The cost total is Σ_x w_x C_x with sample weights: divided by their sum, as train_cost is
+        # (None while every row scored so far weighs 0).
+        total = rows if self._weights is None else float(self._weights[self._order[:rows]].sum())
+        return (self._totals["cost"] / total if total > 0 else None), accuracy
 
     def _fresh_totals(self) -> dict:
         """The running sums of the epoch in progress (saved in mid-epoch checkpoints)."""
