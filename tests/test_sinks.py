@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from bprop import Dense, Dropout, Network
+from bprop.optimizers.momentum import Momentum
 from bprop.optimizers.sgd import SGD
 from bprop.sinks import FusedSGD, NormSampler, StoreGradients
 from bprop.training import Callback
@@ -268,14 +269,17 @@ class ReplaceWeights(Callback):
                 layer.weights = layer.weights * 0.5
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum"])
 @pytest.mark.parametrize("fused", [True, False])
-def test_replaced_parameter_arrays_are_bound_again(fused):
+def test_replaced_parameter_arrays_are_bound_again(fused, optimizer):
+    """A callback may assign ``layer.weights`` (``net.weights[l] = ...``) mid-epoch; the fused
+    momentum step then refused the layer's new array as 'other parameters than this network's'."""
     x, y = data(n=50)
     runs = []
     for in_place in (True, False):
-        net = Network([5, 6, 3], hidden="tanh", seed=1)
-        net.fit(x, y, epochs=1, batch_size=10, eta=0.3, verbose=False, fused=fused,
-                callbacks=[ReplaceWeights(in_place)], optimizer=SGD(0.3))
+        net = Network([5, 6, 3], hidden="tanh", seed=1, regularizer=("l2", 1.0))
+        net.fit(x, y, epochs=2, batch_size=10, eta=0.3, verbose=False, fused=fused,
+                callbacks=[ReplaceWeights(in_place)], optimizer=SGD(0.3) if optimizer == "sgd" else Momentum(0.3))
         runs.append(net)
     assert_identical(*runs)
 

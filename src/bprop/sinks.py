@@ -165,6 +165,9 @@ class FusedMomentum:
         self.optimizer, self.regularizer, self.n = optimizer, regularizer, n
         self._index = {id(param): index for index, param in enumerate(params)}
         self._params = params
+        # (id(layer), name) -> index, learnt at each parameter's first step: a layer may be given a
+        # new array for it later (``net.weights[l] = ...`` in a callback), whose velocity is the same.
+        self._slots: dict[tuple[int, str], int] = {}
         self._bound: dict = {}  # Gradient -> (velocity, bound call into it)
         self._scratch: dict[int, np.ndarray] = {}
 
@@ -176,7 +179,10 @@ class FusedMomentum:
         velocities = self.optimizer.velocities
         if not velocities:
             velocities[:] = [np.zeros_like(param) for param in self._params]
+        slot = (id(gradient.layer), gradient.name)
         index = self._index.get(id(gradient.param))
+        if index is None:
+            index = self._slots.get(slot)
         if index is None:
             raise ValueError(f"FusedMomentum was given other parameters than this network's: pass "
                              f"[param for param, _ in net.trainable_parameters()] ({gradient!r})")
@@ -186,6 +192,7 @@ class FusedMomentum:
             if len(self._bound) > 8 * len(self._params):
                 self._bound.clear()
             bound = self._bound[gradient] = (v, gradient.bind(v))
+            self._slots[slot] = index
         return bound
 
     def take(self, gradient: Gradient) -> None:
