@@ -316,7 +316,7 @@ class Task:
             if sample_weight is None:
                 return {"accuracy": self.n_right(z, labels) / z.shape[0]}
             right = self.correct(z, labels)
-            return {"accuracy": float(np.dot(sample_weight, right)) / float(sample_weight.sum())}
+            return {"accuracy": float(sample_weight.sum(where=right, dtype=np.float64)) / float(sample_weight.sum())}
         from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
         a = self.head.outputs(z).astype(np.float64)

@@ -61,4 +61,5 @@ def weighted_mean(losses: np.ndarray, weights: np.ndarray | None) -> float:
     """Σ_x w_x C_x / Σ_x w_x of per-sample costs (m,), in float64 (the plain mean when None)."""
     if weights is None:
         return float(losses.sum(dtype=np.float64)) / losses.shape[0]
-    return float(np.dot(weights, losses.astype(np.float64))) / float(weights.sum())
+    # (a product and a pairwise sum, not np.dot: NumPy's BLAS threads would spin against the training's)
+    return float(np.multiply(weights, losses, dtype=np.float64).sum()) / float(weights.sum())

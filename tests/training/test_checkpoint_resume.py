@@ -196,3 +196,23 @@ def test_a_checkpoint_without_a_data_digest_still_resumes(tmp_path):
     resumed = make_net()
     resumed.fit(x, y, resume=path, **options())
     assert same_weights(straight, resumed)
+
+
+def test_a_weighted_run_interrupted_mid_epoch_resumes_with_its_weighted_totals(tmp_path):
+    """With sample weights the running totals are Σ w_x C_x and Σ w_x [x right] (not a count):
+    the mid-epoch checkpoint keeps them, and the resumed run's figures are the straight run's."""
+    x, y = data()
+    weights = np.random.default_rng(5).uniform(0.1, 3.0, x.shape[0])
+    straight = make_net()
+    full = straight.fit(x, y, optimizer="adam", sample_weight=weights, **options())
+    path = tmp_path / "ck.npz"
+    with pytest.raises(TrainingInterrupted):
+        make_net().fit(x, y, optimizer="adam", sample_weight=weights, callbacks=[InterruptAt(1, 2)],
+                       checkpoint=path, **options())
+    correct = read_checkpoint(path)["totals"]["correct"]
+    assert isinstance(correct, float) and 0 < correct < weights.sum()
+    resumed = make_net()
+    history = resumed.fit(x, y, optimizer="adam", sample_weight=weights, resume=path, **options())
+    assert same_weights(straight, resumed)
+    assert history["train_accuracy"] == pytest.approx(full["train_accuracy"], rel=1e-12)
+    assert history["train_cost"] == pytest.approx(full["train_cost"], rel=1e-6)

@@ -194,15 +194,23 @@ def test_running_scores_with_sample_weights_are_the_weighted_mean_cost():
     net = Network([2, 3], seed=0, dtype="float64")
     z = x @ np.array(net.weights[0]).T + np.array(net.biases[0])
     expected = float(np.dot(weights, -log_softmax(z, axis=1)[np.arange(40), y]) / weights.sum())
+    right = z.argmax(axis=1) == y
+    expected_accuracy = float(weights[right].sum() / weights.sum())
+    assert abs(expected_accuracy - right.mean()) > 0.01  # weighted and plain differ on these data
     seen = []
 
     class Running(Callback):
         def on_epoch_end(self, trainer, epoch, logs):
-            seen.append((trainer.running_scores()[0], logs["train_cost"]))
+            seen.append((*trainer.running_scores(), logs["train_cost"], logs["train_accuracy"]))
 
-    # One batch holding all the data: the epoch's cost is that of the weights before the update.
+    # One batch holding all the data: the epoch's figures are those of the weights before the update.
+    evaluated = net.evaluate(x, y, sample_weight=weights)
     net.fit(x, y, epochs=1, batch_size=40, eta=0.1, shuffle=False, verbose=False, sample_weight=weights,
             callbacks=[Running()])
-    (running, train_cost), = seen
+    (running, running_accuracy, train_cost, train_accuracy), = seen
     assert train_cost == pytest.approx(expected, rel=1e-12)
     assert running == pytest.approx(expected, rel=1e-12)
+    # The accuracy is weighted too (it was the plain fraction), as evaluate(sample_weight=) gives it.
+    assert train_accuracy == pytest.approx(expected_accuracy, rel=1e-12)
+    assert running_accuracy == pytest.approx(expected_accuracy, rel=1e-12)
+    assert evaluated["accuracy"] == pytest.approx(expected_accuracy, rel=1e-12)

@@ -346,7 +346,7 @@ def check_checkpoint(trainer, arrays: dict, config: dict, n: int) -> dict:
             raise ValueError(f"the checkpoint's sample order is not a permutation of 0..{n - 1}"
                              if trainer.shuffle else "the checkpoint's sample order is not 0..n-1 (shuffle is off)")
         expected_names.add(ORDER)
-    totals = _check_totals(config["totals"], len(net.dense_layers), n, trainer.n_batches)
+    totals = _check_totals(config["totals"], len(net.dense_layers), n, trainer.n_batches, trainer.sample_weight)
 
     # The optimizer, rebuilt from its config and loaded with its checked state.
     trainable = [param for param, _ in net.trainable_parameters()]
@@ -434,10 +434,12 @@ CHECKPOINT_FIELDS: dict[str, Field] = {
 }
 
 
-def _check_totals(totals: dict, n_layers: int, n: int, n_batches: int) -> dict:
-    """The running sums of a mid-epoch checkpoint: every key, each finite and in range."""
+def _check_totals(totals: dict, n_layers: int, n: int, n_batches: int, weights=None) -> dict:
+    """The running sums of a mid-epoch checkpoint: every key, each finite and in range (the
+    right answers: a count up to n, or with sample weights their weighted sum, up to Σ w_x)."""
     sums = list_of(number(0), min_length=n_layers, max_length=n_layers)
-    fields = {"cost": Field(number()), "correct": Field(integer(0, n)), "seconds": Field(number(0)),
+    correct = integer(0, n) if weights is None else number(0, float(weights.sum()) * (1 + 1e-9))
+    fields = {"cost": Field(number()), "correct": Field(correct), "seconds": Field(number(0)),
               "norm_sums": Field(sums), "delta_sums": Field(sums), "norm_count": Field(integer(0, n_batches))}
     checked = check_fields(totals, fields, "the checkpoint's running totals")
     if set(checked) != set(fields):

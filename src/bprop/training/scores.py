@@ -32,7 +32,8 @@ BLOCK_ROWS = 4096
 
 
 class RunningScores:
-    """Accumulates sum_x C_x and the number of right answers over trained batches.
+    """Accumulates sum_x C_x and the number of right answers over trained batches
+    (with sample weights, Σ_x w_x C_x and Σ_x w_x [x right]).
 
     Args:
         net: the Network (its ``head`` and ``task``).
@@ -41,7 +42,9 @@ class RunningScores:
         batch_size: the largest batch ``add`` will get.
         one_hot: every target row is the one-hot row of its label
             (``validation.are_one_hot``), so the cost may be read from the labels.
-        weights: sample weights (n,) or None: the cost total is then Σ_x w_x C_x.
+        weights: sample weights (n,) or None: the totals are then Σ_x w_x C_x and
+            Σ_x w_x [x right], which the trainer divides by Σ_x w_x, as ``Network.evaluate``
+            weighs its cost and accuracy.
     """
 
     def __init__(self, net, targets: np.ndarray, labels: np.ndarray | None, batch_size: int,
@@ -85,8 +88,9 @@ class RunningScores:
         self.begin += count
         self.filled = 0
 
-    def _score(self, start: int, stop: int) -> tuple[float, int | None]:
-        """(sum of C_x, right answers or None) over the kept rows start..stop-1."""
+    def _score(self, start: int, stop: int) -> tuple[float, float | None]:
+        """(sum of C_x, right answers or None) over the kept rows start..stop-1, each
+        weighted by w_x with sample weights."""
         net = self.net
         index = self.order[self.begin + start : self.begin + stop]
         z = self.block[start:stop]
@@ -95,8 +99,13 @@ class RunningScores:
             cost = net.head.total_at_labels(z, labels)
         elif self.weights is None:
             cost = float(net.head.losses(z, self.targets[index]).sum(dtype=np.float64))
-        else:  # Σ_x w_x C_x (the trainer divides by Σ w_x)
-            cost = float(np.dot(self.weights[index], net.head.losses(z, self.targets[index]).astype(np.float64)))
+        else:  # Σ_x w_x C_x and Σ_x w_x [x right] (the trainer divides by Σ w_x); summed without
+            # NumPy's BLAS, whose threads would then spin against the training's (``kernels``)
+            weights = self.weights[index]
+            cost = float(np.multiply(weights, net.head.losses(z, self.targets[index]), dtype=np.float64).sum())
+            if labels is None:
+                return cost, None
+            return cost, float(weights.sum(where=net.task.correct(z, labels), dtype=np.float64))
         return cost, None if labels is None else net.task.n_right(z, labels)
 
     def _first_non_finite(self, count: int) -> NonFiniteValue:

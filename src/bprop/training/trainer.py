@@ -189,7 +189,7 @@ class Trainer:
         self.data_digest: str | None = None  # of the data fit trains on, when it checkpoints (set by fit)
         self._totals = self._fresh_totals()
         self._scores: RunningScores | None = None
-        self._weights: np.ndarray | None = None
+        self.sample_weight: np.ndarray | None = None  # of the data fit trains on (checked; set by fit)
         self._signals = SignalCatcher()
         self._epoch_start: dict | None = None
 
@@ -217,11 +217,13 @@ class Trainer:
         if scores is None or not scores.begin:
             return None, None
         rows = scores.begin  # rows scored this epoch (from its start, also when resumed mid-epoch)
-        accuracy = self._totals["correct"] / rows if self.net.task.name != "regression" else None
-        # The cost total is Σ_x w_x C_x with sample weights: divided by their sum, as train_cost is
-        # (None while every row scored so far weighs 0).
-        total = rows if self._weights is None else float(self._weights[self._order[:rows]].sum())
-        return (self._totals["cost"] / total if total > 0 else None), accuracy
+        # With sample weights the totals are Σ_x w_x C_x and Σ_x w_x [x right]: divided by the
+        # weights' sum, as train_cost and train_accuracy are (None while every row so far weighs 0).
+        total = rows if self.sample_weight is None else float(self.sample_weight[self._order[:rows]].sum())
+        if not total > 0:
+            return None, None
+        accuracy = self._totals["correct"] / total if self.net.task.name != "regression" else None
+        return self._totals["cost"] / total, accuracy
 
     def _fresh_totals(self) -> dict:
         """The running sums of the epoch in progress (saved in mid-epoch checkpoints)."""
@@ -267,6 +269,7 @@ class Trainer:
         n = x.shape[0]
         batch_size = min(self.batch_size, n)
         self.n_samples, self.n_batches = n, -(-n // batch_size)
+        self.sample_weight = weights
         callback_state = None
         if resume is not None or any(isinstance(callback, checkpoints.Checkpoint) for callback in self.callbacks):
             # what a checkpoint is resumed on must be what it was written on (``checkpoint.data_digest``)
@@ -283,7 +286,6 @@ class Trainer:
         # class labels given: the cost read from the labels, and BP1 without the targets
         one_hot = labels is not None and labels.ndim == 1 and are_one_hot(targets, labels)
         self._scores = RunningScores(net, targets, labels, batch_size, one_hot, weights)
-        self._weights = weights
 
         self._emit("on_train_begin")
         if callback_state is not None:
@@ -414,7 +416,7 @@ class Trainer:
                 batch_index = None
             else:
                 batch_index = target_index[batch * batch_size : batch * batch_size + m]
-            batch_weights = None if self._weights is None else row_weights(self._weights[index], x.dtype)
+            batch_weights = None if self.sample_weight is None else row_weights(self.sample_weight[index], x.dtype)
             if fused is not None and optimizer.eta != fused.eta:  # a callback changed eta: the step follows
                 sink = fused = self._fused_sink(penalty_n)
             if every and batch % every == 0:  # sampled: the same sink, wrapped to read the norms
@@ -492,12 +494,14 @@ class Trainer:
     def _epoch_logs(self, n, sets, started) -> dict:
         net, totals = self.net, self._totals
         self._scores.flush(totals)
-        train_cost = totals["cost"] / (n if self._weights is None else float(self._weights.sum()))
+        # weighted: Σ_x w_x C_x / Σ_x w_x and Σ_x w_x [x right] / Σ_x w_x (as ``evaluate``)
+        total = n if self.sample_weight is None else float(self.sample_weight.sum())
+        train_cost = totals["cost"] / total
         if net.regularizer is not None:
             train_cost += net.penalty(self.penalty_n)
         logs = {"epoch": self.epoch + 1, "train_cost": train_cost}
         if net.task.name != "regression":
-            logs["train_accuracy"] = totals["correct"] / n
+            logs["train_accuracy"] = totals["correct"] / total
         for name, prepared in sets:
             for metric, value in net.evaluate_prepared(*prepared, penalty_n=self.penalty_n).items():
                 logs[f"{name}_{metric}"] = value
