@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -214,3 +216,18 @@ def test_running_scores_with_sample_weights_are_the_weighted_mean_cost():
     assert train_accuracy == pytest.approx(expected_accuracy, rel=1e-12)
     assert running_accuracy == pytest.approx(expected_accuracy, rel=1e-12)
     assert evaluated["accuracy"] == pytest.approx(expected_accuracy, rel=1e-12)
+
+
+@pytest.mark.parametrize("which", ["validation", "monitor"])
+def test_bad_validation_or_monitored_data_is_named_in_the_error(which):
+    """'x contains NaN' alone reads as the training data: the error names the set."""
+    x, y = blobs(40)
+    bad = x[:10].copy()
+    bad[2, 1] = np.nan
+    net = Network([2, 3], seed=0)
+    before = [np.array(w) for w in net.weights]
+    option = {"validation": (bad, y[:10])} if which == "validation" else {"monitor": {"test": (bad, y[:10])}}
+    label = "validation" if which == "validation" else "monitor['test']"
+    with pytest.raises(ValueError, match=re.escape(label) + ": .*NaN"):
+        net.fit(x, y, epochs=1, verbose=False, **option)
+    assert all(np.array_equal(a, b) for a, b in zip(before, net.weights))

@@ -361,7 +361,10 @@ class Trainer:
             x_set, y_set = pair
         except (TypeError, ValueError):
             raise ValueError(f"{label} must be a pair (x, y)") from None
-        return self.net.prepare(x_set, y_set, classes, preprocessing)
+        try:
+            return self.net.prepare(x_set, y_set, classes, preprocessing)
+        except ValueError as error:  # say which set: "x contains NaN" alone reads as the training data
+            raise ValueError(f"{label}: {error}") from None
 
     def _fused_sink(self, penalty_n):
         """The sink that applies the optimizer's update inside backward (``fused``), or None to
