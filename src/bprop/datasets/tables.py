@@ -173,6 +173,7 @@ def _read_csv(path: str, target, header: bool | None) -> Table:
             raise ValueError(f"{path}: column {names[index]!r} must hold numbers (it is a feature; if it holds the "
                              f"targets, name it as the target, e.g. --target {names[index]!r}); line {row + line_offset} "
                              f"has {cells.iloc[row]!r}")
+        _check_finite(values, cells, f"column {names[index]!r}", line_offset, path)
         x[:, out] = values
     y = None
     if column is not None:
@@ -182,10 +183,34 @@ def _read_csv(path: str, target, header: bool | None) -> Table:
             raise ValueError(f"{path}: missing target at line {int(np.argmax(missing)) + line_offset}, "
                              f"column {names[column]!r}")
         numbers = pd.to_numeric(cells, errors="coerce")
+        absent = cells.str.lower().isin(MISSING_MARKERS).to_numpy()
+        if absent.any() and numbers.notna().any():  # numbers with an "NA": a missing value, not a class label
+            row = int(np.argmax(absent))
+            raise ValueError(f"{path}: missing target at line {row + line_offset}, column {names[column]!r} "
+                             f"({cells.iloc[row]!r})")
         y = numbers.to_numpy(dtype=np.float64) if not numbers.isna().any() else cells.to_numpy(dtype=str)
-        if y.dtype == np.float64 and np.all(y == np.round(y)):
-            y = y.astype(np.int64)
+        if y.dtype == np.float64:
+            _check_finite(y, cells, f"target column {names[column]!r}", line_offset, path)
+            if np.all(y == np.round(y)) and np.all(np.abs(y) <= EXACT_INTEGERS):
+                y = y.astype(np.int64)
     return Table(x, y, [names[i] for i in feature_columns], None if column is None else names[column])
+
+
+#: Cells that say "no value" (lower-cased; pandas' defaults and "?"). Among numeric targets they
+#: are missing values; among word labels they are labels like any other ("NA": North America).
+MISSING_MARKERS = ("na", "n/a", "nan", "-nan", "null", "none", "#n/a", "#na", "<na>", "?", "-", "--")
+
+#: Whole-number targets up to this magnitude become int64 exactly (float64 holds every integer up to 2**53).
+EXACT_INTEGERS = 2.0 ** 53
+
+
+def _check_finite(values: np.ndarray, cells, what: str, line_offset: int, path: str) -> None:
+    """Refuse inf and -inf (pandas reads 'inf', 'Infinity'), naming the line and the cell."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueError(f"{path}: {what} line {row + line_offset} has {cells.iloc[row]!r}: the values must be "
+                         "finite numbers")
 
 
 #: Bytes read from the start of a CSV to tell its separator.

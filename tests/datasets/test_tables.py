@@ -1,0 +1,49 @@
+"""Tests for bprop.datasets.tables: what read_table makes of the CSV files people actually have."""
+
+import re
+
+import numpy as np
+import pytest
+
+from bprop.datasets import read_table
+
+
+def write(path, text):
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("marker", ["NA", "nan", "NaN", "N/A", "null", "?"])
+def test_a_missing_marker_in_a_numeric_target_is_refused_not_read_as_class_labels(tmp_path, marker):
+    # One "NA" among numeric targets once turned every value into a word: a regression
+    # target became classification with one class per distinct value, without a word.
+    rows = "\n".join(f"{i},{i * 0.5},{10.0 + 0.37 * i:.2f}" for i in range(60))
+    path = write(tmp_path / "r.csv", f"a,b,price\n{rows}\n60,30,{marker}\n")
+    with pytest.raises(ValueError, match=re.escape(f"missing target at line 62, column 'price' ({marker!r})")):
+        read_table(path, target="price")
+
+
+def test_words_among_word_labels_stay_labels(tmp_path):
+    path = write(tmp_path / "c.csv", "a,region\n1,EU\n2,NA\n3,EU\n")  # NA: North America, a class
+    assert read_table(path, target="region").y.tolist() == ["EU", "NA", "EU"]
+
+
+def test_whole_targets_beyond_exact_integers_stay_floats(tmp_path):
+    # float64 -> int64 of values past 2**63 wrapped around (1e20 read as -9.2e18).
+    values = [1e20, 2e20, 3e20, 4e20]
+    path = write(tmp_path / "big.csv", "a,y\n" + "".join(f"{i},{v:.0f}\n" for i, v in enumerate(values)))
+    y = read_table(path, target="y").y
+    assert y.dtype == np.float64 and y.tolist() == values
+    small = write(tmp_path / "small.csv", "a,y\n1,3\n2,-4\n3,2.0\n")
+    y = read_table(small, target="y").y
+    assert y.dtype == np.int64 and y.tolist() == [3, -4, 2]
+
+
+@pytest.mark.parametrize("cell", ["inf", "-inf", "Infinity"])
+def test_an_infinite_feature_or_target_names_its_line_and_column(tmp_path, cell):
+    path = write(tmp_path / "f.csv", f"a,b,y\n1,2,0\n3,{cell},1\n")
+    with pytest.raises(ValueError, match=rf"f.csv: column 'b' line 3 has {cell!r}: .*finite"):
+        read_table(path, target="y")
+    path = write(tmp_path / "t.csv", f"a,b,y\n1,2,0.5\n3,4,{cell}\n")
+    with pytest.raises(ValueError, match=rf"t.csv: target column 'y' line 3 has {cell!r}: .*finite"):
+        read_table(path, target="y")
