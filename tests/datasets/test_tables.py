@@ -47,3 +47,33 @@ def test_an_infinite_feature_or_target_names_its_line_and_column(tmp_path, cell)
     path = write(tmp_path / "t.csv", f"a,b,y\n1,2,0.5\n3,4,{cell}\n")
     with pytest.raises(ValueError, match=rf"t.csv: target column 'y' line 3 has {cell!r}: .*finite"):
         read_table(path, target="y")
+
+
+def test_a_trailing_separator_on_every_line_adds_no_column(tmp_path):
+    # Spreadsheet exports often end each line with a comma: an unnamed, empty last column.
+    path = write(tmp_path / "t.csv", "a,b,label,\n1,2,x,\n3,4,y,\n")
+    table = read_table(path, target=-1)
+    assert table.feature_names == ["a", "b"] and table.y.tolist() == ["x", "y"]
+    assert read_table(write(tmp_path / "n.csv", "1,2,0,\n3,4,1,\n"), target=-1).y.tolist() == [0, 1]
+
+
+def test_an_empty_column_with_a_name_is_still_a_missing_value(tmp_path):
+    path = write(tmp_path / "e.csv", "a,b,label\n1,,x\n3,,y\n")
+    with pytest.raises(ValueError, match="missing value at line 2, column 'b'"):
+        read_table(path, target="label")
+
+
+def test_a_header_name_that_looks_like_a_position_is_the_name(tmp_path):
+    # Columns named "0" and "1" (one-hot or year columns): --target 1 is the column named "1".
+    path = write(tmp_path / "h.csv", "x,0,1\n5,7,a\n6,8,b\n")
+    table = read_table(path, target="1")
+    assert table.target_name == "1" and table.y.tolist() == ["a", "b"]
+    assert table.feature_names == ["x", "0"] and table.x.tolist() == [[5, 7], [6, 8]]
+    assert read_table(path, target=2).target_name == "1"  # an int is always a position
+
+
+def test_a_target_name_two_columns_share_is_refused(tmp_path):
+    path = write(tmp_path / "d.csv", "f,f,label\n1,2,x\n3,4,y\n")
+    with pytest.raises(ValueError, match=r"2 columns are named 'f' \(positions 0, 1\)"):
+        read_table(path, target="f")
+    assert read_table(path, target="label").feature_names == ["f", "f"]

@@ -7,7 +7,8 @@
     read_table("new.csv")                        # features only (for predictions)
 
 CSV files are read with pandas (a byte-order mark, quoted fields and CRLF line ends
-are fine). A header row is detected when any cell of the first row is not a number;
+are fine). A header row is detected when any cell of the first row is not a number (empty cells
+aside); an unnamed, empty last column (a separator ending every line) is no column;
 a first row of numbers is data unless ``header=True`` says otherwise. Every feature
 must be a number: a missing value or a word in a feature column is an error naming
 its line and column. The target column may hold anything (class labels such as
@@ -144,7 +145,7 @@ def _read_csv(path: str, target, header: bool | None) -> Table:
         raise ValueError(f"{path}: the file is empty")
     first = raw.iloc[0].tolist()
     if header is None:
-        header = not all(_is_number(cell) for cell in first)
+        header = not all(_is_number(cell) for cell in first if str(cell).strip())  # an empty cell says nothing
     if header:
         names = [str(cell).strip() for cell in first]
         body = raw.iloc[1:]
@@ -155,6 +156,8 @@ def _read_csv(path: str, target, header: bool | None) -> Table:
         line_offset = 1
     if body.shape[0] == 0:
         raise ValueError(f"{path}: a header row and no data")
+    while len(names) > 1 and (not header or names[-1] == "") and (body.iloc[:, -1].str.strip() == "").all():
+        names, body = names[:-1], body.iloc[:, :-1]  # a separator ending every line: no column
     column = None if target is None else _column_index(target, names, header, path)
     feature_columns = [i for i in range(len(names)) if i != column]
     if not feature_columns:
@@ -240,6 +243,13 @@ def _is_number(cell) -> bool:
 
 
 def _column_index(target, names: list[str], header: bool, path: str) -> int:
+    """The target's column: a header name (a name such as "1" before a position), else a position."""
+    if header and isinstance(target, str) and target in names:
+        if names.count(target) > 1:
+            positions = ", ".join(str(i) for i, name in enumerate(names) if name == target)
+            raise ValueError(f"{path}: {names.count(target)} columns are named {target!r} (positions {positions}); "
+                             "give the target's position, or rename the columns")
+        return names.index(target)
     if isinstance(target, (int, np.integer)) or (isinstance(target, str) and target.lstrip("-").isdigit()):
         index = int(target)
         if not -len(names) <= index < len(names):
@@ -248,6 +258,4 @@ def _column_index(target, names: list[str], header: bool, path: str) -> int:
     if not header:
         raise ValueError(f"{path}: the target {target!r} names a column, but the file's first row is all numbers, "
                          f"so it has no header; pass --header if that row is one, or give the column's position")
-    if target not in names:
-        raise ValueError(f"{path}: no column named {target!r}; the columns are {', '.join(map(repr, names))}")
-    return names.index(target)
+    raise ValueError(f"{path}: no column named {target!r}; the columns are {', '.join(map(repr, names))}")
