@@ -99,6 +99,8 @@ def rewrite(path, change):
     (lambda a, c: c.update(cost="hinge"), "unknown cost"),
     (lambda a, c: c.pop("layers"), "bad model config"),
     (lambda a, c: a["layer0.biases"].__setitem__(0, np.nan), "NaN"),
+    (lambda a, c: c.update(feature_names=["a", "b"]), "feature_names must be 4 strings"),
+    (lambda a, c: c.update(feature_names=[1, 2, 3, 4]), "'feature_names' item 0 must be a string"),
 ])
 def test_inconsistent_model_files_give_one_clear_error(tmp_path, change, message):
     path = tmp_path / "m.npz"
@@ -151,3 +153,13 @@ def test_serialization_keeps_its_public_names():
     assert all(getattr(serialization, name) is getattr(model_file, name) for name in names)
     assert all(hasattr(serialization, name) for name in serialization.__all__)
     assert serialization.network_from_config(list(nets())[0].config()).config() == list(nets())[0].config()
+
+
+def test_feature_names_are_saved_with_the_model(tmp_path):
+    net = Network([3, 4, 2], seed=0, feature_names=["height", "weight", "age"])
+    net.save(tmp_path / "m.npz")
+    assert bprop.load(tmp_path / "m.npz").feature_names == ["height", "weight", "age"]
+    Network([3, 4, 2], seed=0).save(tmp_path / "plain.npz")
+    assert bprop.load(tmp_path / "plain.npz").feature_names is None
+    with pytest.raises(ValueError, match="feature_names must be 3 strings"):
+        Network([3, 4, 2], feature_names=["height"])

@@ -10,7 +10,8 @@ dtype, and a JSON config::
      "cost": "cross_entropy", "dtype": "float32",
      "regularizer": {"name": "l2", "lambda": 5.0, "n": 50000},
      "task": "classification", "classes": ["cat", "dog", ...] or null,
-     "preprocessing": {"name": "scale", "factor": 0.00392156862745098} or null}
+     "preprocessing": {"name": "scale", "factor": 0.00392156862745098} or null,
+     "feature_names": ["sepal_length", ...] or null}
 
 This module knows the file, not the Network class: ``save_model`` writes any
 object with ``config()`` and weight layers, ``read_model`` returns the checked
@@ -129,6 +130,7 @@ MODEL_FIELDS: dict[str, Field] = {
     "task": Field(optional(choice(*tasks.TASKS)), required=False),
     "classes": Field(optional(list_of(_class_label, max_length=MAX_LAYER_SIZE)), required=False),
     "preprocessing": Field(_preprocessing_config, required=False),
+    "feature_names": Field(optional(list_of(string(), max_length=MAX_LAYER_SIZE)), required=False),
 }
 
 

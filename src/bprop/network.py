@@ -113,6 +113,9 @@ class Network:
         preprocessing: None, a ``bprop.preprocessing`` object such as ``Scale(1/255)``, or
             a name ("standardize"): applied to every input by fit, predict, evaluate and
             backprop, and saved with the model.
+        feature_names: None, or the n_0 names of the input columns (a CSV's header), saved
+            with the model so that a file with its columns in another order can be matched
+            by name (``bprop evaluate``/``predict``); the network itself reads x by position.
 
     Raises:
         ValueError: for sizes, layers, names or a task that make no network, and for an
@@ -120,7 +123,7 @@ class Network:
 
     Attributes:
         sizes, layers, cost, head (the output activation + cost, ``heads.OutputHead``),
-        task, classes, preprocessing, dtype, rng,
+        task, classes, preprocessing, feature_names, dtype, rng,
         weights, biases: live lists in layer order: ``weights[l - 1]`` is w^l, shape
             (n_l, n_(l-1)), and ``biases[l - 1]`` is b^l, (n_l,) (Python counts from 0;
             everything bprop prints counts weight layers from 1).
@@ -147,6 +150,7 @@ class Network:
         task: str | None = None,
         classes=None,
         preprocessing=None,
+        feature_names=None,
     ):
         for label, given in (("sizes", sizes), ("layers", layers)):
             if given is not None and (isinstance(given, (str, bytes)) or not isinstance(given, (Sequence, np.ndarray))):
@@ -184,6 +188,11 @@ class Network:
         self.task = Task(task, self.head)
         self.classes = self.task.checked_classes(classes)
         self.preprocessing = preprocessing_module.get(preprocessing, self.n_inputs)
+        if feature_names is not None:
+            feature_names = list(feature_names)
+            if len(feature_names) != self.n_inputs or not all(isinstance(name, str) for name in feature_names):
+                raise ValueError(f"feature_names must be {self.n_inputs} strings, one per input; got {feature_names!r:.200}")
+        self.feature_names: list[str] | None = feature_names
 
     @staticmethod
     def _n_outputs(sizes, layers) -> int:
@@ -573,6 +582,7 @@ class Network:
             "task": self.task.name,
             "classes": None if self.classes is None else self.classes.tolist(),
             "preprocessing": None if self.preprocessing is None else self.preprocessing.config(),
+            "feature_names": self.feature_names,
         }
 
     @classmethod
@@ -598,6 +608,7 @@ class Network:
             task=config.get("task"),
             classes=config.get("classes"),
             preprocessing=preprocessing_module.from_config(config.get("preprocessing")),
+            feature_names=config.get("feature_names"),
         )
 
     def save(self, path) -> None:

@@ -34,6 +34,7 @@ class OwnData(NamedTuple):
     n_inputs: int
     n_outputs: int
     target_name: str | None
+    feature_names: list[str] | None  # the header's names (None: the file has none), saved in the model
 
 
 def add_table_options(group, *, training: bool) -> None:
@@ -127,9 +128,11 @@ def own_data(args) -> OwnData:
     for name, path in (("validation", args.validation_data), ("test", args.test_data)):
         if path is not None:
             other = read(path, args)
-            if other.x.shape[1] != table.x.shape[1]:
-                raise ValueError(f"{path} has {other.x.shape[1]} features but {args.data} has {table.x.shape[1]}")
-            parts[name] = Split(other.x, other.y)
+            names = table.feature_names if table.named else None
+            x = aligned(other, names, path, f"{args.data}'s features")
+            if x.shape[1] != table.x.shape[1]:
+                raise ValueError(f"{path} has {x.shape[1]} features but {args.data} has {table.x.shape[1]}")
+            parts[name] = Split(x, other.y)
     train = Split(table.x, table.y)
     if parts["validation"] is None:
         train, parts["validation"] = _hold_out(train, args.validation_split, task, args.seed, args.data)
@@ -148,7 +151,32 @@ def own_data(args) -> OwnData:
             raise ValueError(f"{args.data}: regression needs numeric targets; column {table.target_name!r} has words")
         n_outputs = 1 if table.y.ndim == 1 else table.y.shape[1]
     return OwnData(train, parts["validation"], parts["test"], task, classes, table.x.shape[1], n_outputs,
-                   table.target_name)
+                   table.target_name, table.feature_names if table.named else None)
+
+
+def aligned(table, names, path, what: str) -> np.ndarray:
+    """``table.x`` with its columns in the order of ``names`` (a model's or a training file's
+    feature names), matched by the header's names; as read when either side has no names.
+
+    Raises:
+        ValueError: naming ``path``, the columns missing and those not among ``what`` (e.g.
+            "model.npz's features"), or names that repeat in a different order.
+    """
+    have = list(table.feature_names)
+    if names is None or not table.named or have == list(names):
+        return table.x
+    names = list(names)
+    missing = [name for name in names if name not in have]
+    extra = [name for name in have if name not in names]
+    if missing or extra:
+        problems = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + (
+            [f"not among them: {', '.join(map(repr, extra))}"] if extra else [])
+        raise ValueError(f"{path}: its columns do not match {what} ({', '.join(map(repr, names))}): "
+                         f"{'; '.join(problems)}")
+    if len(set(names)) != len(names) or len(set(have)) != len(have):
+        raise ValueError(f"{path}: its columns are {what} in another order, and names repeat, so they cannot be "
+                         f"matched; put them in the order {', '.join(map(repr, names))}")
+    return table.x[:, [have.index(name) for name in names]]
 
 
 def _hold_out(train, fraction: float, task: str, seed: int, path):

@@ -29,9 +29,10 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def read_inputs(path: str, target=None, header=None):
+def read_inputs(path: str, target=None, header=None, names=None, what="the model's features"):
     """Rows of features (N, n) from a .npy, .csv or IDX file, the numbers as stored
-    (a CSV through ``datasets.read_table``, without its ``target`` column).
+    (a CSV through ``datasets.read_table``, without its ``target`` column; with ``names``,
+    a model's feature names, its columns matched to them by its header: ``cli.data.aligned``).
 
     Every file is untrusted: only regular files are read, with bounded reads (see
     ``bprop.io``); a 0-d array, an array without samples or features, or a 1-D IDX
@@ -47,8 +48,9 @@ def read_inputs(path: str, target=None, header=None):
         x = load_npy(path)
     elif lower.endswith(".csv"):
         from ..datasets import read_table
+        from .data import aligned
 
-        x = read_table(path, target=target, header=header).x
+        x = aligned(read_table(path, target=target, header=header), names, path, what)
     elif _looks_like_idx(path):
         x = read_idx(path)
         if x.ndim == 1:
@@ -89,7 +91,7 @@ def run(args) -> int:
     from ..serialization import load_model
 
     net = load_model(args.model)
-    x = read_inputs(args.input, args.target, args.header)
+    x = read_inputs(args.input, args.target, args.header, net.feature_names, f"{args.model}'s features")
     if x.shape[1] != net.n_inputs:
         raise ValueError(f"{args.input} has {x.shape[1]} features per row but {args.model} takes {net.n_inputs}")
     predictions = net.predict(x)

@@ -431,7 +431,8 @@ def _train(args) -> int:
         regression = own.task == "regression"
         args.output = args.output or ("identity" if regression else "softmax")
         args.cost = args.cost or ("quadratic" if regression else "log_likelihood")
-        network_data = dict(preprocessing=preprocessing_of(args.scale), task=own.task, classes=own.classes)
+        network_data = dict(preprocessing=preprocessing_of(args.scale), task=own.task, classes=own.classes,
+                            feature_names=own.feature_names)
     args.hidden = args.hidden or defaults["hidden"]
     args.optimizer = args.optimizer or defaults["optimizer"]
     args.eta = args.eta if args.eta is not None else defaults["eta"]

@@ -28,12 +28,17 @@ from ..io import FileFormatError
 
 
 class Table(NamedTuple):
-    """Features x (n, d) float64, targets y ((n,) or (n, k), or None), and the names."""
+    """Features x (n, d) float64, targets y ((n,) or (n, k), or None), and the names.
+
+    ``named``: the feature names come from the file (a CSV's header row), not made up
+    ("x0", "column 0"), so they say which column is which.
+    """
 
     x: np.ndarray
     y: np.ndarray | None
     feature_names: list[str]
     target_name: str | None
+    named: bool = False
 
 
 def read_table(path, target=None, header: bool | None = None) -> Table:
@@ -196,7 +201,7 @@ def _read_csv(path: str, target, header: bool | None) -> Table:
             _check_finite(y, cells, f"target column {names[column]!r}", line_offset, path)
             if np.all(y == np.round(y)) and np.all(np.abs(y) <= EXACT_INTEGERS):
                 y = y.astype(np.int64)
-    return Table(x, y, [names[i] for i in feature_columns], None if column is None else names[column])
+    return Table(x, y, [names[i] for i in feature_columns], None if column is None else names[column], bool(header))
 
 
 #: Cells that say "no value" (lower-cased; pandas' defaults and "?"). Among numeric targets they
