@@ -325,11 +325,12 @@ class Network:
         """x checked (``validation.as_inputs``) and preprocessed: what layer 1 receives, (m, n_0).
 
         ``preprocessing``: use this instead of the network's own (fit passes the one it learns)."""
-        x = as_inputs(x, self.n_inputs, self.dtype)
         preprocessing = preprocessing or self.preprocessing
+        wide = preprocessing is not None and preprocessing.wide_inputs
+        x = as_inputs(x, self.n_inputs, np.float64 if wide else self.dtype)
         if preprocessing is not None:
             x = preprocessing.transform(x)
-        return x
+        return x.astype(self.dtype, copy=False)
 
     def feedforward(self, x) -> np.ndarray:
         """Output activations a^L, shape (m, n_L), for inputs x (m, n_0). Caches nothing."""

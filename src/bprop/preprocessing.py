@@ -7,7 +7,8 @@ inputs on its own.
 
     Scale(1/255)     x' = x * factor                      e.g. raw uint8 pixels to [0, 1]
     Standardize()    x' = (x - mean) / std, per feature   mean and std learnt by the first fit
-                                                          (a constant feature gets std 1)
+                                                          (a constant feature gets std 1), taken in
+                                                          float64 and then cast to the network's dtype
 
 ``get`` takes None, an object, or a name ("standardize"; "scale" needs a factor:
 ``Scale(f)``).
@@ -27,6 +28,8 @@ class Preprocessing:
 
     name = ""
     fitted = True
+    #: ``transform`` reads float64 inputs (``Network.inputs`` casts to the network's dtype after it).
+    wide_inputs = False
 
     def fit(self, x: np.ndarray) -> None:
         """Learn from the training inputs (m, n_0) (first fit only); most learn nothing."""
@@ -66,6 +69,9 @@ class Standardize(Preprocessing):
     """x' = (x - mean) / std per feature; mean and std (n_0,) are learnt by the first ``fit``."""
 
     name = "standardize"
+    #: Centring in float64: in float32, 1e8 + x is stored to the nearest multiple of 8, so a feature
+    #: far from 0 would lose its variations before its mean is taken away.
+    wide_inputs = True
 
     def __init__(self, mean=None, std=None):
         if (mean is None) != (std is None):

@@ -252,7 +252,7 @@ class Trainer:
         preprocessing = net.preprocessing
         if preprocessing is not None and not preprocessing.fitted:
             preprocessing = copy.deepcopy(preprocessing)
-            preprocessing.fit(as_inputs(x, net.n_inputs, net.dtype))
+            preprocessing.fit(as_inputs(x, net.n_inputs, np.float64 if preprocessing.wide_inputs else net.dtype))
         classes = net.classes if net.classes is not None else net.task.learn_classes(y)
         x, targets, labels = net.prepare(x, y, classes, preprocessing)
         weights = check_sample_weight(sample_weight, x.shape[0])
