@@ -87,3 +87,20 @@ def test_a_model_with_large_layers_is_drawn_as_summarized_columns(tmp_path):
     svg = (tmp_path / "big.svg").read_text()
     assert "776 more" in svg and "92 more" in svg  # 784 - 8 and 100 - 8 neurons not drawn
     assert 'id="neuron-x784"' in svg and 'id="neuron-x7"' not in svg and 'id="neuron-o10"' in svg
+
+
+def test_the_activations_drawn_are_those_of_the_models_own_preprocessing():
+    # layer_activations fed x to layer 1 unscaled: a model trained on Scale(1/1000) inputs was
+    # drawn with saturated activations that its predictions never had.
+    from bprop.drawing.network import layer_activations
+    from bprop.preprocessing import Scale
+
+    net = Network([2, 3, 2], hidden="sigmoid", output="softmax", seed=0, preprocessing=Scale(0.001))
+    x = np.array([1000.0, 2000.0])
+    values = layer_activations(net, x)
+    a = x * 0.001  # a^0: what layer 1 receives, computed here in NumPy
+    for w, b, drawn in zip(net.weights, net.biases, values[1:]):
+        z = w.astype(np.float64) @ a + b
+        a = np.exp(z - z.max()) / np.exp(z - z.max()).sum() if drawn is values[-1] else 1 / (1 + np.exp(-z))
+        np.testing.assert_allclose(drawn, a, rtol=1e-5)
+    np.testing.assert_allclose(values[0], [1.0, 2.0], rtol=1e-6)

@@ -79,10 +79,9 @@ def _short(value: float) -> str:
 
 
 def layer_activations(net, x) -> list[np.ndarray]:
-    """[a^0 = x, a^1, ..., a^L] of ONE sample, each (n_l,), from the layers' own forward passes."""
-    from ..validation import as_inputs
-
-    a = as_inputs(np.asarray(x).reshape(1, -1), net.n_inputs, net.dtype)
+    """[a^0, a^1, ..., a^L] of ONE sample, each (n_l,), from the layers' own forward passes;
+    a^0 is x after the model's preprocessing (what layer 1 receives, ``Network.inputs``)."""
+    a = net.inputs(np.asarray(x).reshape(1, -1))
     values = [a[0]]
     for layer in net.layers:
         a = layer.forward(a, training=False)
