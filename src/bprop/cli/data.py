@@ -43,7 +43,8 @@ def add_table_options(group, *, training: bool) -> None:
                        help="your own data: a .csv (header row optional), an .npz with arrays x and y, or an .npy of "
                        "features (with --target giving the .npy of targets)")
     group.add_argument("--target", default=None, metavar="COLUMN",
-                       help="the target column of --data: its header name, or its 0-based position (-1: the last); "
+                       help="the target column of --data: its header name, or its 0-based position (-1: the last; "
+                       "a header name such as '1' is the name); "
                        "for an .npy, the .npy file of targets (default for .npz: the array y)")
     add_header_options(group)
     if training:
