@@ -313,3 +313,30 @@ def test_metadata_that_is_not_json_is_refused(tmp_path):
 def test_missing_file_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_arrays(tmp_path / "nope.npz", kind="model")
+
+
+def folder_refusing_new_files(tmp_path):
+    """A folder where creating a file fails although os.access may say it is writable:
+    /proc for root (whom permission bits never stop), a read-only folder otherwise."""
+    if os.geteuid() == 0:
+        return "/proc"
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    return str(folder)
+
+
+def test_check_writable_tries_the_folder_instead_of_trusting_os_access(tmp_path, monkeypatch):
+    # os.access said yes for root on /proc: 'bprop train --save /proc/m.npz' trained to the end,
+    # then failed to save with '[Errno 2] ...' and the weights were lost.
+    from bprop.io import OutputPathError, check_writable
+
+    folder = folder_refusing_new_files(tmp_path)
+    monkeypatch.setattr(os, "access", lambda *args, **kwargs: True)  # as root or on a file system that lies
+    before = set(os.listdir(folder))
+    with pytest.raises(OutputPathError, match=f"cannot write --save {folder}/m.npz: the folder {folder} does not "
+                                              "take new files"):
+        check_writable(os.path.join(folder, "m.npz"), "--save")
+    assert set(os.listdir(folder)) == before
+    check_writable(tmp_path / "ok.npz", "--save")
+    assert os.listdir(tmp_path) == (["ro"] if os.geteuid() != 0 else [])  # the probe leaves nothing

@@ -312,7 +312,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_open: mode must be 'wb' or 'w', got {mode!r}")
     given = os.fspath(path)
-    check_writable(given)
+    check_writable(given, probe=False)  # the temporary file below is the probe
     path = _write_target(given)
     folder = os.path.dirname(os.path.abspath(path))
     name = os.path.basename(path)
@@ -375,9 +375,13 @@ class OutputPathError(ValueError):
         super().__init__(f"cannot write {what + ' ' if what else ''}{path}: {problem}")
 
 
-def check_writable(path: str | os.PathLike, what: str | None = None) -> None:
+def check_writable(path: str | os.PathLike, what: str | None = None, *, probe: bool = True) -> None:
     """Check, before any work, that a save to ``path`` can happen: its folder exists and is a
     writable folder, and ``path`` is not a folder, a device or a write-protected file.
+
+    ``probe``: also create (and at once remove) a temporary file in the folder, since
+    ``os.access`` can say yes where a save fails (root on /proc, some network and FUSE
+    file systems); ``atomic_open``, which creates its file at once, passes False.
 
     Call it for every output a long job will write at its end (``bprop train --save``,
     ``--history``, ``--checkpoint``, ``-o``), so that a typo fails at once rather than
@@ -407,6 +411,14 @@ def check_writable(path: str | os.PathLike, what: str | None = None) -> None:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputPathError(given, f"the folder {folder} is not writable", what)
     _check_destination(target)
+    if probe:
+        try:
+            fd, tmp_path = _create_temp_file(folder, os.path.basename(target))
+        except OSError as error:
+            raise OutputPathError(given, f"the folder {folder} does not take new files "
+                                         f"({(error.strerror or str(error)).lower()})", what) from None
+        os.close(fd)
+        _remove_quietly(tmp_path)
 
 
 def _write_target(path: str) -> str:

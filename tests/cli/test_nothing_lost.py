@@ -27,6 +27,17 @@ def test_train_with_a_missing_save_folder_fails_at_once_in_a_subprocess(tmp_path
     assert history.read_text() == "the previous run's history"
 
 
+def test_train_into_a_folder_that_takes_no_files_fails_at_once(tmp_path):
+    # Root passes os.access on /proc (a read-only folder for anyone else): the run trained every
+    # epoch and then lost its weights at --save. A file is now tried in the folder before any work.
+    from ..test_io import folder_refusing_new_files
+
+    folder = folder_refusing_new_files(tmp_path)
+    code, out, err = run_bprop("train", "--epochs", "20", "--save", f"{folder}/m.npz")
+    assert code == 2 and out == "", out  # no data loaded, no epoch trained
+    assert err.startswith(f"bprop train: error: cannot write --save {folder}/m.npz: the folder {folder} "), err
+
+
 def missing(tmp_path):
     return str(tmp_path / "nowhere" / "out")
 
