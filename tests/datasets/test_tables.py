@@ -77,3 +77,10 @@ def test_a_target_name_two_columns_share_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"2 columns are named 'f' \(positions 0, 1\)"):
         read_table(path, target="f")
     assert read_table(path, target="label").feature_names == ["f", "f"]
+
+
+def test_a_decimal_comma_is_named_as_such(tmp_path):
+    path = write(tmp_path / "eu.csv", "f1;f2;label\n0,126;-0,132;no\n1,5;2,25;yes\n")
+    with pytest.raises(ValueError, match=r"line 2 has '0,126' \(a decimal comma\? bprop reads numbers with a "
+                                         r"decimal point, such as 0.126\)"):
+        read_table(path, target="label")

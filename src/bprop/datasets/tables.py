@@ -20,6 +20,7 @@ Every file is untrusted input: errors name the file and raise ``ValueError``.
 from __future__ import annotations
 
 import os
+import re
 from typing import NamedTuple
 
 import numpy as np
@@ -178,9 +179,12 @@ def _read_csv(path: str, target, header: bool | None) -> Table:
         bad = np.isnan(values)  # a word, or "nan": not a usable feature value
         if bad.any():
             row = int(np.argmax(bad))
+            cell = cells.iloc[row]
+            comma = re.fullmatch(r"[-+]?\d*,\d+", cell)
+            hint = f" (a decimal comma? bprop reads numbers with a decimal point, such as {cell.replace(',', '.')})"
             raise ValueError(f"{path}: column {names[index]!r} must hold numbers (it is a feature; if it holds the "
                              f"targets, name it as the target, e.g. --target {names[index]!r}); line {row + line_offset} "
-                             f"has {cells.iloc[row]!r}")
+                             f"has {cell!r}{hint if comma else ''}")
         _check_finite(values, cells, f"column {names[index]!r}", line_offset, path)
         x[:, out] = values
     y = None
