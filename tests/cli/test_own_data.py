@@ -93,6 +93,8 @@ def test_npz_and_npy_pairs(tmp_path, capsys):
     ("a,b,label\n1,2,x\n3,4,x\n5,6,x\n7,8,x\n", ["--target", "label"], "one class only"),
     ("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n", ["--target", "label", "--sizes", "3,5,2"], "does not fit the data"),
     ("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n", ["--target", "label", "--dataset", "digits"], "not both"),
+    ("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n", ["--target", "label", "--validation-split", "0.9"],
+     r"--validation-split 0.9 of the 4 rows of .*d.csv leaves no training rows"),
 ])
 def test_bad_files_and_options_give_one_line_and_exit_2(tmp_path, capsys, content, options, message):
     (tmp_path / "d.csv").write_text(content)
@@ -104,6 +106,16 @@ def test_bad_files_and_options_give_one_line_and_exit_2(tmp_path, capsys, conten
 
     assert re.search(message, err), err
     assert not save.exists()
+
+
+def test_a_large_validation_split_trains_on_what_is_left_without_stratifying(tmp_path, capsys):
+    # 3 classes, 12 rows, 0.8 held out (10 rows): 2 training rows cannot hold the 3 classes;
+    # this was scikit-learn's "The train_size = 2 should be greater or equal to ..." instead.
+    rows = "".join(f"{i},{i % 5},{'xyz'[i % 3]}\n" for i in range(12))
+    (tmp_path / "d.csv").write_text("a,b,label\n" + rows)
+    assert main(["train", "--data", str(tmp_path / "d.csv"), "--target", "label", "--validation-split", "0.8",
+                 "--epochs", "1"]) == 0
+    assert "2 training, 10 validation samples" in capsys.readouterr().out
 
 
 def test_header_detection_and_its_override(tmp_path):

@@ -11,6 +11,7 @@ preprocessing (``--scale``, stored in the model) from what it read.
 from __future__ import annotations
 
 import argparse
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -190,10 +191,14 @@ def _hold_out(train, fraction: float, task: str, seed: int, path):
     n = train.x.shape[0]
     if n < 4:
         raise ValueError(f"{path}: {n} rows are too few to hold out validation rows; give --validation-data")
+    n_validation = math.ceil(fraction * n)  # as train_test_split counts them
+    if n_validation >= n:
+        raise ValueError(f"--validation-split {fraction:g} of the {n} rows of {path} leaves no training rows; "
+                         "give a smaller fraction")
     stratify = None
     if task == "classification":
         _, counts = np.unique(train.y, return_counts=True)
-        if counts.min() >= 2 and round(fraction * n) >= counts.size:
+        if counts.min() >= 2 and min(n_validation, n - n_validation) >= counts.size:
             stratify = train.y
     x_train, x_val, y_train, y_val = train_test_split(train.x, train.y, test_size=fraction, random_state=seed,
                                                       stratify=stratify)
