@@ -38,6 +38,22 @@ def test_train_into_a_folder_that_takes_no_files_fails_at_once(tmp_path):
     assert err.startswith(f"bprop train: error: cannot write --save {folder}/m.npz: the folder {folder} "), err
 
 
+@pytest.mark.parametrize("data_option, output_option", [("--data", "--save"), ("--test-data", "--history"),
+                                                         ("--data", "--checkpoint"), ("--validation-data", "--history")])
+def test_an_output_naming_an_input_data_file_is_refused_and_the_data_kept(tmp_path, data_option, output_option):
+    # '--test-data test.csv --history test.csv' replaced the user's test rows by the history, and
+    # '--data d.npz --save d.npz' the data by the model, without a word.
+    rows = "a,b,label\n" + "".join(f"{i % 7},{(i * 3) % 5},{'xy'[i % 2]}\n" for i in range(40))
+    files = {option: tmp_path / f"{option.strip('-')}.csv" for option in ("--data", "--validation-data", "--test-data")}
+    for path in files.values():
+        path.write_text(rows)
+    given = [part for option, path in files.items() for part in (option, path)]
+    code, out, err = run_bprop("train", "--target", "label", "--epochs", "1", *given, output_option, files[data_option])
+    assert code == 2 and out == "", out
+    assert f"{output_option} {files[data_option]} is the {data_option} file" in err, err
+    assert all(path.read_text() == rows for path in files.values())
+
+
 def missing(tmp_path):
     return str(tmp_path / "nowhere" / "out")
 

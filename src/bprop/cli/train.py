@@ -303,6 +303,13 @@ def check_outputs(args) -> None:
         if real in seen and not {seen[real], option} == {"--checkpoint", "--resume"}:
             raise ValueError(f"{seen[real]} and {option} name the same file {path}; give each its own")
         seen.setdefault(real, option)
+    npy_target = args.target if str(args.data or "").lower().endswith(".npy") else None
+    for option, path in (("--data", args.data), ("--validation-data", args.validation_data),
+                         ("--test-data", args.test_data), ("--target", npy_target)):
+        for output, written in outputs:
+            if path is not None and os.path.realpath(path) == os.path.realpath(written):
+                raise ValueError(f"{output} {written} is the {option} file: writing it would replace your data; "
+                                 f"give {output} another path")
 
 
 def run(args) -> int:
