@@ -84,3 +84,14 @@ def test_a_decimal_comma_is_named_as_such(tmp_path):
     with pytest.raises(ValueError, match=r"line 2 has '0,126' \(a decimal comma\? bprop reads numbers with a "
                                          r"decimal point, such as 0.126\)"):
         read_table(path, target="label")
+
+
+def test_a_word_among_fractional_numeric_targets_is_refused(tmp_path):
+    # '#VALUE!' among prices made every price a class label: classification, one class per price.
+    rows = "".join(f"{i},{10 + 0.25 * i}\n" for i in range(30))
+    path = write(tmp_path / "p.csv", f"a,price\n{rows}30,#VALUE!\n")
+    with pytest.raises(ValueError, match=r"target column 'price' holds numbers such as 10.25 and words: line 32 has "
+                                         r"'#VALUE!'"):
+        read_table(path, target="price")
+    whole = write(tmp_path / "w.csv", "a,label\n1,1\n2,2\n3,other\n")  # whole numbers and words: labels
+    assert read_table(whole, target="label").y.tolist() == ["1", "2", "other"]

@@ -200,7 +200,15 @@ def _read_csv(path: str, target, header: bool | None) -> Table:
             row = int(np.argmax(absent))
             raise ValueError(f"{path}: missing target at line {row + line_offset}, column {names[column]!r} "
                              f"({cells.iloc[row]!r})")
-        y = numbers.to_numpy(dtype=np.float64) if not numbers.isna().any() else cells.to_numpy(dtype=str)
+        words = numbers.isna().to_numpy()
+        fractional = numbers[~words].to_numpy(dtype=np.float64)
+        fractional = fractional[np.isfinite(fractional) & (fractional != np.round(fractional))]
+        if words.any() and fractional.size:  # class labels are words or whole numbers, not 10.25 and words
+            row = int(np.argmax(words))
+            raise ValueError(f"{path}: target column {names[column]!r} holds numbers such as {float(fractional[0])!r} and "
+                             f"words: line {row + line_offset} has {cells.iloc[row]!r}; a value to regress must be "
+                             "a number on every line")
+        y = numbers.to_numpy(dtype=np.float64) if not words.any() else cells.to_numpy(dtype=str)
         if y.dtype == np.float64:
             _check_finite(y, cells, f"target column {names[column]!r}", line_offset, path)
             if np.all(y == np.round(y)) and np.all(np.abs(y) <= EXACT_INTEGERS):
