@@ -217,3 +217,30 @@ def test_a_regression_target_with_an_na_is_refused_not_turned_into_classes(tmp_p
     code, out, err = run("train", "--data", tmp_path / "r.csv", "--target", "price", "--save", tmp_path / "m.npz")
     assert code == 2 and "missing target at line 82, column 'price' ('NA')" in err, err
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_a_test_file_whose_word_labels_are_all_numbers_is_scored(tmp_path):
+    # Classes "1", "2", "other" (words, as one column held them); a test file holding only "1" and
+    # "2" is read as numbers, and was refused: "y has 40 labels outside the network's classes".
+    from .clirun import bprop as run
+
+    rng = np.random.default_rng(6)
+    def write(path, n, with_other):
+        a = rng.uniform(-3, 3, n)
+        labels = np.where(a > 1, "other", np.where(a < -1, "1", "2")) if with_other else np.where(a < 0, "1", "2")
+        path.write_text("a,b,y\n" + "".join(f"{u},{rng.uniform()},{v}\n" for u, v in zip(a, labels)))
+        return labels
+
+    write(tmp_path / "train.csv", 150, True)
+    truth = write(tmp_path / "test.csv", 40, False)
+    model = tmp_path / "m.npz"
+    code, out, err = run("train", "--data", tmp_path / "train.csv", "--target", "y", "--test-data",
+                         tmp_path / "test.csv", "--epochs", "5", "--save", model, "--quiet")
+    assert code == 0, err
+    code, predicted, err = run("predict", model, tmp_path / "test.csv", "--target", "y")
+    from sklearn.metrics import accuracy_score
+
+    accuracy = accuracy_score(truth, predicted.split())
+    assert f"test accuracy {100 * accuracy:.2f}%" in out
+    code, out, err = run("evaluate", model, "--data", tmp_path / "test.csv", "--target", "y")
+    assert code == 0 and f"accuracy {100 * accuracy:.2f}% " in out, err

@@ -134,7 +134,7 @@ def own_data(args) -> OwnData:
             x = aligned(other, names, path, f"{args.data}'s features")
             if x.shape[1] != table.x.shape[1]:
                 raise ValueError(f"{path} has {x.shape[1]} features but {args.data} has {table.x.shape[1]}")
-            parts[name] = Split(x, other.y)
+            parts[name] = Split(x, labels_as(other.y, table.y))
     train = Split(table.x, table.y)
     if parts["validation"] is None:
         train, parts["validation"] = _hold_out(train, args.validation_split, task, args.seed, args.data)
@@ -154,6 +154,18 @@ def own_data(args) -> OwnData:
         n_outputs = 1 if table.y.ndim == 1 else table.y.shape[1]
     return OwnData(train, parts["validation"], parts["test"], task, classes, table.x.shape[1], n_outputs,
                    table.target_name, table.feature_names if table.named else None)
+
+
+def labels_as(y, reference):
+    """``y`` as words when the ``reference`` labels (the training file's, a model's classes) are
+    words: a file whose labels are all numbers ("1", "2") is read as numbers, which would match
+    none of the words "1", "2", "other". Anything else is returned as it is."""
+    if y is None or reference is None:
+        return y
+    y, reference = np.asarray(y), np.asarray(reference)
+    if reference.dtype.kind == "U" and y.dtype.kind in "iuf":
+        return np.array([str(value) for value in y.tolist()])
+    return y
 
 
 def aligned(table, names, path, what: str) -> np.ndarray:

@@ -39,7 +39,8 @@ def run(args) -> int:
         if args.dataset is not None:
             raise ValueError("give --dataset (a bundled data set) or --data (your own file), not both")
         table = own.read(args.data, args)
-        x, y, label = own.aligned(table, net.feature_names, args.data, f"{args.model}'s features"), table.y, args.data
+        x, label = own.aligned(table, net.feature_names, args.data, f"{args.model}'s features"), args.data
+        y = own.labels_as(table.y, net.classes)
     else:
         dataset = args.dataset or {784: "mnist", 64: "digits"}.get(net.n_inputs)
         if dataset is None:
