@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_classification, make_regression
-from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
@@ -270,3 +270,33 @@ def test_a_rejected_fit_changes_nothing(digits):
     with pytest.raises(ValueError, match="swish"):
         fresh.fit(x, y)
     assert not hasattr(fresh, "classes_") and not hasattr(fresh, "n_features_in_")
+
+
+def numpy_outputs(model, x):
+    """a^L of a fitted relu network from its coefs_ and intercepts_, in plain NumPy (float64)."""
+    a = np.asarray(x, dtype=np.float64)
+    for layer, (w, b) in enumerate(zip(model.coefs_, model.intercepts_)):
+        z = a @ w.astype(np.float64) + b.astype(np.float64)
+        a = np.maximum(z, 0) if layer < len(model.coefs_) - 1 else z
+    return a
+
+
+def test_weighted_validation_cost_uses_the_training_n_from_the_first_epoch():
+    # The L2 term of the validation cost is (alpha / 2n) Σ w² with n = Σ w_x of the TRAINING
+    # rows, as in the unweighted path; the weighted path once took n = Σ w_x of the held-out
+    # rows in the first epoch (a 10x larger term: 2.11 where 0.96 was right).
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 4))
+    y = (x[:, 0] + x[:, 1] > 0).astype(int)
+    w = rng.uniform(0.5, 2.0, size=60)
+    alpha = 1.0
+    model = MLPClassifier(hidden_layer_sizes=(5,), alpha=alpha, early_stopping=True, max_epochs=1, random_state=0,
+                          dtype="float64", learning_rate=0.01).fit(x, y, sample_weight=w)
+    rows = np.arange(60)
+    train, val = train_test_split(rows, test_size=0.1, random_state=model._split_seed, stratify=y)
+    z = numpy_outputs(model, x[val])[:, 0]
+    t = y[val]
+    losses = np.logaddexp(0, z) - t * z  # cross-entropy of a sigmoid, from the logit
+    expected = np.dot(w[val], losses) / w[val].sum()
+    expected += alpha / (2 * w[train].sum()) * sum(np.sum(c.astype(np.float64) ** 2) for c in model.coefs_)
+    assert model.validation_loss_curve_ == pytest.approx([expected], rel=1e-12)

@@ -78,7 +78,11 @@ class ValidationScore(Callback):
     def on_epoch_end(self, trainer, epoch, logs):
         logs["val_score"] = self.estimator._validated_score(self.X, self.y, self.sample_weight)
         if self.sample_weight is not None:
-            logs["val_cost"] = trainer.net.total_cost(self.X, self.y_net, sample_weight=self.sample_weight)
+            # n of the L2 term: Σ w_x of the training rows (trainer.penalty_n), as the unweighted
+            # val_cost has it; the network's own default is unset until the first epoch ends.
+            net = trainer.net
+            logs["val_cost"] = net.evaluate_prepared(*net.prepare(self.X, self.y_net), penalty_n=trainer.penalty_n,
+                                                     sample_weight=self.sample_weight)["cost"]
 
 
 class EpochTasks(Callback):
