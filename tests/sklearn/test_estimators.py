@@ -300,3 +300,29 @@ def test_weighted_validation_cost_uses_the_training_n_from_the_first_epoch():
     expected = np.dot(w[val], losses) / w[val].sum()
     expected += alpha / (2 * w[train].sum()) * sum(np.sum(c.astype(np.float64) ** 2) for c in model.coefs_)
     assert model.validation_loss_curve_ == pytest.approx([expected], rel=1e-12)
+
+
+def test_held_out_rows_of_zero_weight_are_refused_before_training():
+    # early_stopping scores the held-out rows by their weighted mean: when their weights sum
+    # to 0 there is nothing to score. The fit used to train an epoch, then fail inside
+    # scikit-learn's accuracy_score ("Sample weights must contain at least one non-zero
+    # number"), with a warm-started network's weights already changed.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 4))
+    y = (x[:, 0] > 0).astype(int)
+    model = MLPClassifier(hidden_layer_sizes=(4,), early_stopping=True, warm_start=True, max_epochs=2,
+                          random_state=0).fit(x, y)
+    weights = [w.copy() for w in model.network_.weights]
+    t = model._optimizer.t
+    _, val = train_test_split(np.arange(50), test_size=0.1, random_state=model._split_seed, stratify=y)
+    w = np.ones(50)
+    w[val] = 0
+    with pytest.raises(ValueError, match="validation.*sum to 0"):
+        model.fit(x, y, sample_weight=w)
+    assert all(np.array_equal(a, b) for a, b in zip(model.network_.weights, weights)) and model._optimizer.t == t
+    train, _ = train_test_split(np.arange(50), test_size=0.1, random_state=model._split_seed, stratify=y)
+    w = np.ones(50)
+    w[train] = 0
+    with pytest.raises(ValueError, match="training.*sum to 0"):
+        model.fit(x, y, sample_weight=w)
+    assert all(np.array_equal(a, b) for a, b in zip(model.network_.weights, weights)) and model._optimizer.t == t

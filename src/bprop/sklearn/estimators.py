@@ -353,6 +353,14 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             parts = train_test_split(*arrays, test_size=self.validation_fraction, random_state=self._split_seed)
         X_train, X_val, y_train, y_val, _, y_held = parts[:6]
         weights_train, weights_val = (parts[6], parts[7]) if weights is not None else (None, None)
+        if weights is not None:
+            for part, chosen in (("training", weights_train), ("validation", weights_val)):
+                if not chosen.sum() > 0:
+                    raise ValueError(
+                        f"early_stopping: the sample weights of the {part} part of the split "
+                        f"({chosen.size} of {weights.size} rows, validation_fraction={self.validation_fraction}) "
+                        "sum to 0, so it has nothing to weigh; give more rows positive weights or change "
+                        "validation_fraction or random_state")
         return X_train, y_train, weights_train, (X_val, y_val), (X_val, y_held, y_val, weights_val)
 
     def _stratify(self, y_net):
