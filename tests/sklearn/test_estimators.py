@@ -326,3 +326,28 @@ def test_held_out_rows_of_zero_weight_are_refused_before_training():
     with pytest.raises(ValueError, match="training.*sum to 0"):
         model.fit(x, y, sample_weight=w)
     assert all(np.array_equal(a, b) for a, b in zip(model.network_.weights, weights)) and model._optimizer.t == t
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("output, cost", [(None, None), ("softmax", None), ("sigmoid", None), ("logistic", None),
+                                          ("softmax", "quadratic"), ("sigmoid", "quadratic")])
+def test_predict_proba_rows_are_probabilities_for_every_output(n_classes, output, cost):
+    x, y = make_classification(90, 5, n_informative=3, n_classes=n_classes, random_state=0)
+    model = MLPClassifier(hidden_layer_sizes=(6,), output_activation=output, cost=cost, max_epochs=5,
+                          random_state=0).fit(x, y)
+    proba = model.predict_proba(x)
+    assert proba.shape == (90, n_classes) and np.all(proba >= 0)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(model.predict(x), model.classes_[proba.argmax(axis=1)])
+    np.testing.assert_allclose(model.predict_log_proba(x), np.log(proba))
+    if output in ("sigmoid", "logistic") and n_classes > 2:  # one sigmoid per class: rows normalized
+        sigma = 1 / (1 + np.exp(-numpy_outputs(model, x)))
+        np.testing.assert_allclose(proba, sigma / sigma.sum(axis=1, keepdims=True), rtol=1e-5)
+
+
+@pytest.mark.parametrize("output", ["identity", "relu", "tanh", "leaky_relu"])
+def test_a_classifier_refuses_outputs_that_are_not_probabilities(output):
+    # relu outputs trained with the quadratic cost gave predict_proba rows like [0, 0.51]
+    x, y = make_classification(40, 4, random_state=0)
+    with pytest.raises(ValueError, match=f"output_activation.*softmax.*sigmoid.*{output}"):
+        MLPClassifier(hidden_layer_sizes=(4,), output_activation=output, cost="quadratic", max_epochs=2).fit(x, y)

@@ -62,6 +62,9 @@ OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adam")
 #: scikit-learn's activation names that bprop spells differently.
 ACTIVATION_ALIASES = {"logistic": "sigmoid"}
 
+#: The classifier's output activations (None: the default per task): they give probabilities.
+PROBABILITY_OUTPUTS = (None, "softmax", "sigmoid")
+
 #: The largest seed drawn from ``random_state`` for the network's generator.
 MAX_SEED = 2**31 - 1
 
@@ -470,6 +473,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _targets(self, y, first, classes, weights, settings):
+        if settings["output"] not in PROBABILITY_OUTPUTS:
+            raise ValueError(f"output_activation must be None, 'softmax' or 'sigmoid' ('logistic') for a classifier "
+                             f"(the outputs predict_proba gives as probabilities), got {self.output_activation!r}")
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -553,8 +559,19 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (n, K) in ``classes_`` order (binary: [1 - a, a]); multilabel:
-        each label's probability (n, L). float64."""
+        each label's probability (n, L). K > 2 classes on sigmoid outputs: each row's
+        sigma(z_k) / Σ_j sigma(z_j), so that rows sum to 1 (as scikit-learn's
+        OneVsRestClassifier normalizes them). float64."""
         return self._probabilities(self._forward(X))
+
+    def _outputs(self, X) -> np.ndarray:
+        if self._multilabel or self._structure[2] != "sigmoid" or self._n_outputs == 1:
+            return super()._outputs(X)
+        # one sigmoid per class (K > 2): normalized in log space, exact where every sigma(z_k) underflows
+        net = self.network_
+        log_sigma = -np.logaddexp(0.0, -net.forward_logits(net.inputs(X)).astype(np.float64))
+        e = np.exp(log_sigma - log_sigma.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
 
     def _probabilities(self, a):
         if not self._multilabel and a.shape[1] == 1:
