@@ -351,3 +351,29 @@ def test_a_classifier_refuses_outputs_that_are_not_probabilities(output):
     x, y = make_classification(40, 4, random_state=0)
     with pytest.raises(ValueError, match=f"output_activation.*softmax.*sigmoid.*{output}"):
         MLPClassifier(hidden_layer_sizes=(4,), output_activation=output, cost="quadratic", max_epochs=2).fit(x, y)
+
+
+def test_multiclass_multioutput_targets_get_a_clear_error():
+    x, y = make_classification(40, 4, random_state=0)
+    with pytest.raises(ValueError, match="multiclass-multioutput"):
+        MLPClassifier(hidden_layer_sizes=(4,), max_epochs=2).fit(x, np.stack([y, 2 * y + 1], axis=1))
+
+
+def test_a_diverging_fit_records_the_epochs_it_trained():
+    # The network keeps the weights of the epochs that finished before the divergence; n_iter_
+    # and loss_curve_ count those epochs (they said 0 and [] while the weights had trained).
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 4))
+    y = x @ np.array([100.0, 200.0, 300.0, 400.0])
+    model = MLPRegressor(hidden_layer_sizes=(8,), optimizer="sgd", learning_rate=0.01, max_epochs=50, random_state=0,
+                         batch_size=10, tol=0.0, n_iter_no_change=100, dtype="float64")
+    with pytest.raises(bprop.DivergenceError) as caught:
+        model.fit(x, y)
+    finished = len(caught.value.history.epochs)
+    assert finished >= 1 and model.n_iter_ == finished and len(model.loss_curve_) == finished
+    # the recorded cost is that of the epochs the weights went through: continuing them from the
+    # same point one epoch at a time (warm start, lower rate) gives the first recorded epoch again
+    again = MLPRegressor(hidden_layer_sizes=(8,), optimizer="sgd", learning_rate=0.01, max_epochs=finished,
+                         random_state=0, batch_size=10, tol=0.0, n_iter_no_change=100, dtype="float64").fit(x, y)
+    assert again.loss_curve_ == model.loss_curve_
+    assert all(np.array_equal(a, b) for a, b in zip(again.coefs_, model.coefs_))

@@ -53,7 +53,7 @@ except ImportError:  # an older scikit-learn: the estimators work the same, with
 
 from ..network import Network
 from ..optimizers import SGD, Adam, Momentum
-from ..training import Callback, EarlyStopping
+from ..training import Callback, DivergenceError, EarlyStopping
 from ..weights import check_sample_weight
 
 #: The optimizers an estimator builds, by name.
@@ -242,6 +242,10 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         try:
             plan = self._prepare(X, y, sample_weight, incremental, classes)
             return self._train(*plan)
+        except DivergenceError as error:
+            # the network keeps the weights of the epochs finished before the divergence: record them
+            self._record(error.history)
+            raise
         except (ValueError, TypeError):
             # scikit-learn's callback bookkeeping stays: its teardown (with_callbacks) needs it
             callback_state = {key: value for key, value in self.__dict__.items()
@@ -480,6 +484,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         kind = type_of_target(y)
+        if kind == "multiclass-multioutput":
+            raise ValueError("y is multiclass-multioutput (several columns of class labels), which the classifier "
+                             "does not train: give one column of labels, or a 0/1 indicator matrix for multilabel")
         if first:
             multilabel = kind == "multilabel-indicator"
             if multilabel:
