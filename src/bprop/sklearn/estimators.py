@@ -326,6 +326,10 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             validation=validation, callbacks=callbacks, sample_weight=weights, **options,
         )
         self._record(history)
+        restored = next((c for c in callbacks if isinstance(c, EarlyStopping) and c.restore_best), None)
+        if restored is not None and restored.best_epoch:  # early_stopping put back its best epoch's weights
+            run_scores = self.validation_scores_[len(self.validation_scores_) - len(history.epochs):]
+            self.best_validation_score_ = run_scores[restored.best_epoch - 1]
         if hasattr(self, "_init_callback_context"):
             context.call_on_fit_task_end(estimator=self, X=X_given, y=y_given, metadata=metadata,
                                          reconstruction_attributes={})
@@ -383,8 +387,6 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         self.validation_loss_curve_ += [row["val_cost"] for row in epochs if "val_cost" in row]
         if self.validation_scores_ is not None:
             self.validation_scores_ += [row["val_score"] for row in epochs if "val_score" in row]
-            if self.validation_scores_:
-                self.best_validation_score_ = max(self.validation_scores_)
 
     def _forward(self, X) -> np.ndarray:
         """a^L of the fitted network for X (validated here), in float64."""
@@ -445,8 +447,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         classes_: the class labels (multilabel: 0..L-1).
         n_features_in_, feature_names_in_ (DataFrame input only).
         loss_curve_: the training cost of every epoch (every ``fit`` and ``partial_fit``).
-        validation_scores_, best_validation_score_: validation accuracy (weighted) per
-            epoch and its best (early_stopping only; else None).
+        validation_scores_: validation accuracy (weighted) per epoch (early_stopping
+            only; else None); best_validation_score_: that of the epoch whose weights
+            were restored (the lowest validation cost), i.e. the fitted model's.
         validation_loss_curve_: the validation cost per epoch (early_stopping only).
         best_loss_: the lowest training cost; n_iter_: epochs trained; history_: the last
             run's ``bprop.History``.
