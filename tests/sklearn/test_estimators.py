@@ -393,3 +393,19 @@ def test_best_validation_score_is_the_score_of_the_restored_weights():
     held_out = accuracy_score(y[val], model.predict(x[val]))
     assert model.best_validation_score_ == held_out
     assert max(model.validation_scores_) > held_out  # (the case this test is about)
+
+
+def test_partial_fit_refuses_balanced_weights_and_changed_classes():
+    # "balanced" weights from each call's chunk would weigh the classes differently chunk by chunk
+    # (scikit-learn's SGDClassifier refuses it too); classes= of a later call was silently ignored.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3))
+    y = (x[:, 0] > 0.5).astype(int)
+    with pytest.raises(ValueError, match="balanced.*partial_fit.*compute_class_weight"):
+        MLPClassifier(hidden_layer_sizes=(4,), class_weight="balanced").partial_fit(x, y, classes=[0, 1])
+    model = MLPClassifier(hidden_layer_sizes=(4,), random_state=0).partial_fit(x, y, classes=[0, 1])
+    model.partial_fit(x, y, classes=[1, 0])  # the same classes, in any order
+    weights = [w.copy() for w in model.network_.weights]
+    with pytest.raises(ValueError, match=r"classes=\[0, 1, 2\].*\[0, 1\]"):
+        model.partial_fit(x, y, classes=[0, 1, 2])
+    assert all(np.array_equal(a, b) for a, b in zip(model.network_.weights, weights)) and model.n_iter_ == 2

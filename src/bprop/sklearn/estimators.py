@@ -477,6 +477,15 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """
         if not hasattr(self, "network_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit (every label y may hold)")
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            raise ValueError("class_weight='balanced' is not supported by partial_fit: each call's y would weigh the "
+                             "classes differently; pass class_weight=dict(zip(classes, compute_class_weight("
+                             "'balanced', classes=classes, y=y_sample))) from a large enough sample of the labels")
+        if hasattr(self, "network_") and classes is not None and not self._multilabel:
+            given = np.unique(np.asarray(classes))
+            if given.shape != self.classes_.shape or np.any(given != self.classes_):
+                raise ValueError(f"classes={given.tolist()} differs from the classes of the first call, "
+                                 f"{self.classes_.tolist()}; they cannot change (fit again to start over)")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _targets(self, y, first, classes, weights, settings):
