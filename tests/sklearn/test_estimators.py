@@ -409,3 +409,13 @@ def test_partial_fit_refuses_balanced_weights_and_changed_classes():
     with pytest.raises(ValueError, match=r"classes=\[0, 1, 2\].*\[0, 1\]"):
         model.partial_fit(x, y, classes=[0, 1, 2])
     assert all(np.array_equal(a, b) for a, b in zip(model.network_.weights, weights)) and model.n_iter_ == 2
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 3.0}])
+def test_class_weight_with_multilabel_targets_is_refused(class_weight):
+    # it was silently ignored: the fit equalled one without class_weight, bit for bit
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 4))
+    y = np.stack([x[:, 0] > 1, x[:, 1] > 0], axis=1).astype(int)
+    with pytest.raises(ValueError, match="class_weight.*multilabel"):
+        MLPClassifier(hidden_layer_sizes=(4,), max_epochs=2, class_weight=class_weight).fit(x, y)

@@ -514,6 +514,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         elif (kind == "multilabel-indicator") != self._multilabel:
             raise ValueError("y must keep the kind of targets of the first fit (multilabel or class labels)")
         if self._multilabel:
+            if self.class_weight is not None:
+                raise ValueError(f"class_weight={self.class_weight!r} is not supported for multilabel targets (an "
+                                 "indicator matrix): weigh the samples with sample_weight instead")
             if y.shape[1] != self.classes_.size:
                 raise ValueError(f"y has {y.shape[1]} labels; the classifier was fitted with {self.classes_.size}")
             y_net = y.astype(np.float64)
