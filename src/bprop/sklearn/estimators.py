@@ -446,7 +446,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         network_: the fitted ``bprop.Network`` (its ``classes`` are ``classes_``).
         classes_: the class labels (multilabel: 0..L-1).
         n_features_in_, feature_names_in_ (DataFrame input only).
-        loss_curve_: the training cost of every epoch (every ``fit`` and ``partial_fit``).
+        loss_curve_: the training cost of every epoch (every ``fit`` and ``partial_fit``):
+            the running (weighted) mean of the batches' costs as they trained, plus the
+            regularization term of the weights at the epoch's END (``bprop.training.trainer``).
+            scikit-learn's MLP adds each batch's term at that batch's weights, so with
+            alpha > 0 the two curves differ even for identical weights (full batch, alpha=2:
+            1.3836 here, 1.4229 there, for the same first epoch).
         validation_scores_: validation accuracy (weighted) per epoch (early_stopping
             only; else None); best_validation_score_: that of the epoch whose weights
             were restored (the lowest validation cost), i.e. the fitted model's.
