@@ -12,6 +12,7 @@ from sklearn.datasets import load_digits, make_classification, make_regression
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.metrics import accuracy_score
 
@@ -419,3 +420,17 @@ def test_class_weight_with_multilabel_targets_is_refused(class_weight):
     y = np.stack([x[:, 0] > 1, x[:, 1] > 0], axis=1).astype(int)
     with pytest.raises(ValueError, match="class_weight.*multilabel"):
         MLPClassifier(hidden_layer_sizes=(4,), max_epochs=2, class_weight=class_weight).fit(x, y)
+
+
+@pytest.mark.parametrize("shared", ["instance", "global"])
+def test_a_rejected_fit_leaves_the_random_state_untouched(shared):
+    # random_state=RandomState(...) (or None: NumPy's global generator) is drawn from for the
+    # seeds; a fit refused afterwards (here by the network's constructor) used to keep the draws.
+    x, y = make_classification(30, 4, random_state=0)
+    rng = np.random.RandomState(5) if shared == "instance" else check_random_state(None)
+    before = rng.get_state()
+    model = MLPClassifier(activation="swish", random_state=rng if shared == "instance" else None)
+    with pytest.raises(ValueError, match="swish"):
+        model.fit(x, y)
+    after = rng.get_state()
+    assert before[0] == after[0] and np.array_equal(before[1], after[1]) and before[2:] == after[2:]

@@ -239,6 +239,11 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         saved = dict(self.__dict__)
         optimizer = saved.get("_optimizer")
         eta = None if optimizer is None else optimizer.eta
+        # a RandomState (given, or NumPy's global one for None) is drawn from for the seeds: put back too
+        shared_rng = None
+        if self.random_state is None or isinstance(self.random_state, np.random.RandomState):
+            shared_rng = check_random_state(self.random_state)
+        rng_state = None if shared_rng is None else shared_rng.get_state()
         try:
             plan = self._prepare(X, y, sample_weight, incremental, classes)
             return self._train(*plan)
@@ -255,6 +260,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             self.__dict__.update(callback_state)
             if optimizer is not None:
                 optimizer.eta = eta
+            if shared_rng is not None:
+                shared_rng.set_state(rng_state)
             raise
 
     def _prepare(self, X, y, sample_weight, incremental, classes):
