@@ -7,7 +7,7 @@ with bprop's own loop (``Network.fit``); the fitted ``network_`` is that network
 What the estimators train (the tasks of ``bprop.tasks``, the heads of ``bprop.heads``):
 
     classifier, 2 classes     one sigmoid output + cross_entropy (as scikit-learn's MLP);
-                              ``predict_proba`` gives [1 - a, a]. ``output_activation=
+                              ``predict_proba`` gives [sigma(-z), sigma(z)]. ``output_activation=
                               "softmax"`` trains a softmax over 2 outputs instead.
     classifier, K > 2         a softmax over K outputs + log_likelihood
     classifier, multilabel    (y an indicator matrix (n, L)) L sigmoid outputs + cross_entropy
@@ -51,6 +51,7 @@ except ImportError:  # an older scikit-learn: the estimators work the same, with
     def with_callbacks(method):
         return method
 
+from ..heads import softmax_log_pq
 from ..network import Network
 from ..optimizers import SGD, Adam, Momentum
 from ..training import Callback, DivergenceError, EarlyStopping
@@ -397,9 +398,12 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
 
     def _forward(self, X) -> np.ndarray:
         """a^L of the fitted network for X (validated here), in float64."""
+        return self._outputs(self._checked_inputs(X))
+
+    def _checked_inputs(self, X) -> np.ndarray:
+        """X validated for the fitted estimator (features, names, finite numbers)."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        return self._outputs(X)
+        return validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
 
     def _outputs(self, X) -> np.ndarray:
         """a^L of the network for an already validated X, in float64."""
@@ -592,43 +596,42 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return None if self._multilabel else y_net
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities (n, K) in ``classes_`` order (binary: [1 - a, a]); multilabel:
-        each label's probability (n, L). K > 2 classes on sigmoid outputs: each row's
-        sigma(z_k) / Σ_j sigma(z_j), so that rows sum to 1 (as scikit-learn's
-        OneVsRestClassifier normalizes them). float64."""
-        return self._probabilities(self._forward(X))
-
-    def _outputs(self, X) -> np.ndarray:
-        if self._multilabel or self._structure[2] != "sigmoid" or self._n_outputs == 1:
-            return super()._outputs(X)
-        # one sigmoid per class (K > 2): normalized in log space, exact where every sigma(z_k) underflows
-        net = self.network_
-        log_sigma = -np.logaddexp(0.0, -net.forward_logits(net.inputs(X)).astype(np.float64))
-        e = np.exp(log_sigma - log_sigma.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
-
-    def _probabilities(self, a):
-        if not self._multilabel and a.shape[1] == 1:
-            return np.hstack([1 - a, a])
-        return a
+        """Class probabilities (n, K) in ``classes_`` order (binary: [sigma(-z), sigma(z)]);
+        multilabel: each label's probability sigma(z_k) (n, L). K > 2 classes on sigmoid
+        outputs: each row's sigma(z_k) / Σ_j sigma(z_j), so that rows sum to 1 (as
+        scikit-learn's OneVsRestClassifier normalizes them). float64, computed from the
+        logits z^L in log space (``predict_log_proba``), so a small probability keeps its
+        digits when a^L would round it away in the network's float32 (1 - a is 0 from z = 17.4)."""
+        return np.exp(self.predict_log_proba(X))
 
     def predict_log_proba(self, X) -> np.ndarray:
-        """ln of ``predict_proba``."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+        """ln of ``predict_proba`` (n, K), from the logits z^L: ln sigma(z) = -softplus(-z),
+        ln softmax(z)_k = z_k - ln Σ_j e^(z_j); finite wherever z^L is. float64."""
+        return self._log_probabilities(self._checked_inputs(X))
+
+    def _log_probabilities(self, X) -> np.ndarray:
+        """``predict_log_proba`` of an already validated X."""
+        net = self.network_
+        # (ln a, ln(1 - a)) of the output head, in log space from z^L (bprop.heads)
+        log_a, log_1_minus_a = net.head.log_pq(net.forward_logits(net.inputs(X)).astype(np.float64))
+        if self._structure[2] == "softmax" or self._multilabel:
+            return log_a
+        if self._n_outputs == 1:  # binary, one sigmoid: ln(1 - sigma(z)), ln sigma(z)
+            return np.hstack([log_1_minus_a, log_a])
+        return softmax_log_pq(log_a)[0]  # one sigmoid per class: ln(sigma(z_k) / Σ_j sigma(z_j))
 
     def predict(self, X) -> np.ndarray:
         """The class labels (n,) from ``classes_`` (the most probable); multilabel: (n, L) of 0/1."""
-        return self._labels(self.predict_proba(X))
+        return self._labels(self.predict_log_proba(X))
 
-    def _labels(self, proba):
+    def _labels(self, log_proba):
         if self._multilabel:
-            return (proba > 0.5).astype(np.int64)
-        return self.classes_[np.argmax(proba, axis=1)]
+            return (log_proba > -np.log(2.0)).astype(np.int64)  # sigma(z) > 1/2
+        return self.classes_[np.argmax(log_proba, axis=1)]
 
     def _validated_score(self, X, y, sample_weight) -> float:
         """The (weighted) accuracy on validated X and y, as ``score``."""
-        return float(accuracy_score(y, self._labels(self._probabilities(self._outputs(X))), sample_weight=sample_weight))
+        return float(accuracy_score(y, self._labels(self._log_probabilities(X)), sample_weight=sample_weight))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
