@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_classification, make_regression
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -457,3 +458,19 @@ def test_float32_probabilities_are_exact_for_the_logits_at_any_confidence(n_clas
     np.testing.assert_allclose(model.predict_proba(x_far), np.exp(exact_log), rtol=1e-4, atol=0)
     np.testing.assert_allclose(model.predict_proba(x_far).sum(axis=1), 1, rtol=0, atol=1e-12)
     np.testing.assert_array_equal(model.predict(x_far), model.network_.predict(x_far))
+
+
+def test_weighted_l2_objective_is_logistic_regressions():
+    # No hidden layer, one sigmoid: C = Σ w_x C_x / Σ w_x + (alpha / 2n) Σ w², n = Σ w_x, is
+    # (1 / n) times scikit-learn's LogisticRegression objective with C = 1 / alpha, so full-batch
+    # training converges to its coefficients (an independent solver, lbfgs).
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(100, 3))
+    y = (x[:, 0] + x[:, 1] + rng.normal(size=100) > 0).astype(int)
+    w = rng.uniform(0.1, 3, size=100)
+    model = MLPClassifier(hidden_layer_sizes=(), optimizer="sgd", learning_rate=1.0, batch_size=100, alpha=2.0,
+                          max_epochs=6000, tol=0.0, n_iter_no_change=10000, dtype="float64", random_state=0)
+    model.fit(x, y, sample_weight=w)
+    reference = LogisticRegression(C=1 / 2.0, tol=1e-14, max_iter=100000).fit(x, y, sample_weight=w)
+    np.testing.assert_allclose(model.coefs_[0][:, 0], reference.coef_[0], rtol=1e-6)
+    np.testing.assert_allclose(model.intercepts_[0], reference.intercept_, rtol=1e-6)
