@@ -474,3 +474,11 @@ def test_weighted_l2_objective_is_logistic_regressions():
     reference = LogisticRegression(C=1 / 2.0, tol=1e-14, max_iter=100000).fit(x, y, sample_weight=w)
     np.testing.assert_allclose(model.coefs_[0][:, 0], reference.coef_[0], rtol=1e-6)
     np.testing.assert_allclose(model.intercepts_[0], reference.intercept_, rtol=1e-6)
+
+
+def test_labels_of_mixed_types_get_a_clear_error():
+    # was: TypeError "'<' not supported between instances of 'int' and 'str'", or "Unknown label type"
+    x, _ = make_classification(30, 4, random_state=0)
+    for y in (np.array(["a", 1, 3] * 10, dtype=object), np.array([1, "a", 3] * 10, dtype=object)):
+        with pytest.raises(ValueError, match="mixed types.*one type"):
+            MLPClassifier(hidden_layer_sizes=(4,), max_epochs=2).fit(x, y)

@@ -510,6 +510,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                              f"(the outputs predict_proba gives as probabilities), got {self.output_activation!r}")
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        if y.dtype == object and len({isinstance(label, str) for label in y.ravel()}) > 1:
+            # (scikit-learn's checks answer "'<' not supported between ..." or "Unknown label type")
+            raise ValueError("the labels are of mixed types (strings and others: numbers, None or NaN), which have "
+                             "no order for classes_; drop the missing labels or convert them to one type, e.g. "
+                             "y.astype(str)")
         check_classification_targets(y)
         kind = type_of_target(y)
         if kind == "multiclass-multioutput":
