@@ -86,3 +86,22 @@ def test_bprop_export_command(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "bprop", "export", str(tmp_path / "none.npz"), "-o",
                               str(tmp_path / "x.onnx")], capture_output=True, text=True)
     assert missing.returncode == 2 and "error" in missing.stderr and not (tmp_path / "x.onnx").exists()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_regressor_that_standardizes_its_targets_outputs_predictions_in_their_units(tmp_path, dtype):
+    """Output "a" stays a^L; output "y" (float64) is mean + std a, what predict returns."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(60, 4))
+    y = np.column_stack([1e5 + 2e4 * x[:, 0], -300 + 5 * x[:, 1]])
+    net = Network([4, 8, 2], output="identity", seed=0, dtype=dtype, preprocessing="standardize",
+                  target_preprocessing="standardize")
+    net.fit(x, y, epochs=3, batch_size=10, optimizer="adam", verbose=False)
+    model = export_and_compare(net, x, tmp_path / "target.onnx")
+    assert [output.name for output in model.graph.output] == ["a", "y"]
+    session = onnxruntime.InferenceSession(str(tmp_path / "target.onnx"), providers=["CPUExecutionProvider"])
+    got = session.run(["y"], {"x": x.astype(dtype)})[0]
+    assert got.dtype == np.float64
+    # a^L agrees to the dtype's rounding (above); std a + mean then scales that rounding by std
+    np.testing.assert_allclose(got, net.predict(x), rtol=TOLERANCES[dtype]["rtol"],
+                               atol=TOLERANCES[dtype]["atol"] * net.target_preprocessing.std.max())

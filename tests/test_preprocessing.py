@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from bprop import Network
+from bprop import Network, Standardize
 
 
 def offset_data(n=400, seed=0):
@@ -33,3 +33,122 @@ def test_scale_still_works_in_the_networks_dtype():
     net.preprocessing = Scale(0.5)
     x = np.array([[2.0, 4.0]])
     assert net.inputs(x).dtype == np.float32 and net.inputs(x).tolist() == [[1.0, 2.0]]
+
+
+# -- standardized regression targets (Network(target_preprocessing="standardize")) -------------
+
+import pytest  # noqa: E402
+from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score  # noqa: E402
+
+from bprop import load  # noqa: E402
+from bprop.io import load_arrays  # noqa: E402
+
+
+def prices(m=300, seed=0):
+    """Two targets far from 0 in their own units (prices around 1e5, a temperature around -300)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((m, 3))
+    y = np.column_stack([1e5 + 2e4 * (x[:, 0] - 0.5 * x[:, 1]) + 1e3 * rng.standard_normal(m),
+                         -300 + 5 * x[:, 2] + 0.1 * rng.standard_normal(m)])
+    return x, y
+
+
+def regressor(dtype="float64", target_preprocessing="standardize"):
+    return Network([3, 16, 2], output="identity", seed=0, dtype=dtype, preprocessing="standardize",
+                   target_preprocessing=target_preprocessing)
+
+
+def forward(net, x):
+    """a^L by hand from the network's arrays (float64): the model's Standardize, then each layer."""
+    a = (x - net.preprocessing.mean) / net.preprocessing.std
+    for l, (w, b) in enumerate(zip(net.weights, net.biases)):
+        z = a @ np.asarray(w, dtype=np.float64).T + np.asarray(b, dtype=np.float64)
+        a = z if l == len(net.weights) - 1 else np.maximum(z, 0)
+    return a
+
+
+def test_standardized_targets_train_where_raw_ones_do_not_and_predict_in_their_units():
+    x, y = prices()
+    raw = regressor(target_preprocessing=None)
+    raw.fit(x[:200], y[:200], epochs=30, batch_size=20, optimizer="adam", eta=0.01, verbose=False)
+    net = regressor()
+    net.fit(x[:200], y[:200], epochs=30, batch_size=20, optimizer="adam", eta=0.01, verbose=False)
+    # What the first fit learnt: each target column's mean and (population) std over the training rows
+    np.testing.assert_allclose(net.target_preprocessing.mean, y[:200].mean(axis=0), rtol=1e-15)
+    np.testing.assert_allclose(net.target_preprocessing.std, y[:200].std(axis=0), rtol=1e-15)
+    predicted = net.predict(x[200:])
+    assert predicted.dtype == np.float64
+    # predict = mean + std a^L, a^L computed here without bprop
+    np.testing.assert_allclose(predicted, net.target_preprocessing.mean + net.target_preprocessing.std
+                               * forward(net, x[200:]), rtol=1e-12)
+    assert r2_score(y[200:, 0], predicted[:, 0]) > 0.95
+    assert r2_score(y[200:, 0], raw.predict(x[200:])[:, 0]) < 0  # the bias cannot travel to 1e5 in 300 steps
+
+
+def test_evaluate_gives_errors_in_the_targets_units_and_the_cost_training_minimizes():
+    x, y = prices()
+    net = regressor()
+    history = net.fit(x[:200], y[:200], epochs=5, batch_size=20, optimizer="adam", eta=0.01, verbose=False,
+                      validation=(x[200:], y[200:]))
+    scores = net.evaluate(x[200:], y[200:])
+    predicted = net.predict(x[200:])
+    assert scores["mse"] == pytest.approx(mean_squared_error(y[200:], predicted), rel=1e-12)
+    assert scores["mae"] == pytest.approx(mean_absolute_error(y[200:], predicted), rel=1e-12)
+    assert scores["r2"] == pytest.approx(r2_score(y[200:], predicted), rel=1e-12)
+    standardized = (y[200:] - net.target_preprocessing.mean) / net.target_preprocessing.std
+    a = forward(net, x[200:])
+    assert scores["cost"] == pytest.approx(np.mean(0.5 * ((a - standardized) ** 2).sum(axis=1)), rel=1e-12)
+    assert history["val_mse"][-1] == pytest.approx(scores["mse"], rel=1e-12)
+    assert history["val_cost"][-1] == pytest.approx(scores["cost"], rel=1e-12)
+
+
+def test_a_float32_network_standardizes_its_targets_in_float64():
+    """Targets 1e8 + small: in float32 they would be multiples of 8 before the mean is taken away."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((200, 3))
+    y = np.column_stack([1e8 + x[:, 0], x[:, 1]])
+    net = regressor("float32")
+    net.fit(x, y, epochs=40, batch_size=20, optimizer="adam", eta=0.01, verbose=False)
+    assert r2_score(y[:, 0], net.predict(x)[:, 0]) > 0.9
+
+
+def test_the_statistics_are_learnt_once_and_a_refused_fit_learns_nothing():
+    x, y = prices()
+    net = regressor()
+    bad = y[:100].copy()
+    bad[3, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        net.fit(x[:100], bad, epochs=1, verbose=False)
+    assert not net.target_preprocessing.fitted
+    net.fit(x[:100], y[:100], epochs=1, verbose=False)
+    mean = net.target_preprocessing.mean.copy()
+    net.fit(x[100:], y[100:] * 3, epochs=1, verbose=False)  # a later fit trains on, with the same statistics
+    assert np.array_equal(net.target_preprocessing.mean, mean)
+
+
+def test_the_model_file_keeps_the_statistics_as_version_2(tmp_path):
+    x, y = prices()
+    net = regressor("float32")
+    net.fit(x, y, epochs=2, verbose=False)
+    net.save(tmp_path / "m.npz")
+    loaded = load(tmp_path / "m.npz")
+    assert np.array_equal(loaded.predict(x), net.predict(x))
+    assert load_arrays(tmp_path / "m.npz", kind="model")[1]["model_version"] == 2
+    plain = regressor(target_preprocessing=None)
+    plain.fit(x, y, epochs=1, optimizer="adam", verbose=False)
+    plain.save(tmp_path / "plain.npz")  # without target statistics: version 1, which older bprops read
+    assert load_arrays(tmp_path / "plain.npz", kind="model")[1]["model_version"] == 1
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("scale", "must be None, 'standardize'"),
+    (Standardize(mean=[0.0], std=[1.0]), "learnt on 1 target columns but the network has 2 outputs"),
+])
+def test_target_preprocessing_that_does_not_fit_is_refused(spec, message):
+    with pytest.raises(ValueError, match=message):
+        regressor(target_preprocessing=spec)
+
+
+def test_target_preprocessing_is_for_regression_only():
+    with pytest.raises(ValueError, match="for regression"):
+        Network([3, 4, 2], target_preprocessing="standardize")

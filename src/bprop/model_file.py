@@ -46,7 +46,11 @@ from .validation import first_non_finite_parameter
 from .version import __version__
 
 MODEL_KIND = "model"
-MODEL_VERSION = 1
+#: 2: a regression model may standardize its targets ("target_preprocessing"). A model
+#: without it is written as version 1, which every bprop reads; one with it as version 2,
+#: which a bprop that reads only version 1 refuses (ignoring the key, it would predict in
+#: standardized units: plausible numbers, all wrong).
+MODEL_VERSION = 2
 #: A model file's parameter arrays are named layer{i}.weights, layer{i}.biases (``state_dicts.parameters``).
 PARAMETER_PREFIX = "layer"
 
@@ -131,6 +135,7 @@ MODEL_FIELDS: dict[str, Field] = {
     "classes": Field(optional(list_of(_class_label, max_length=MAX_LAYER_SIZE)), required=False),
     "preprocessing": Field(_preprocessing_config, required=False),
     "feature_names": Field(optional(list_of(string(), max_length=MAX_LAYER_SIZE)), required=False),
+    "target_preprocessing": Field(_preprocessing_config, required=False),
 }
 
 
@@ -199,7 +204,9 @@ def save_model(net, path: str | os.PathLike) -> None:
         raise ValueError(f"refusing to save to {os.fspath(path)}: {found[0]} holds {found[1]} "
                          "(did training diverge?); the file was not written")
 
-    config = {"model_version": MODEL_VERSION, "bprop_version": __version__, **net.config()}
+    config = net.config()
+    version = MODEL_VERSION if config.get("target_preprocessing") else 1  # (see MODEL_VERSION)
+    config = {"model_version": version, "bprop_version": __version__, **config}
     save_arrays(path, state_dicts.parameters(net, PARAMETER_PREFIX), config, kind=MODEL_KIND)
 
 

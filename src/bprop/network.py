@@ -32,7 +32,7 @@ import numpy as np
 from . import activations, costs, heads, model_file, preprocessing as preprocessing_module, regularizers, sinks
 from .layers import Dense, Dropout, Layer
 from .tasks import Task
-from .validation import as_inputs, float_dtype, positive_int, seed_value
+from .validation import as_inputs, as_nested, float_dtype, positive_int, seed_value
 from .weights import check_sample_weight, row_weights, weighted_mean
 
 
@@ -113,6 +113,12 @@ class Network:
         preprocessing: None, a ``bprop.preprocessing`` object such as ``Scale(1/255)``, or
             a name ("standardize"): applied to every input by fit, predict, evaluate and
             backprop, and saved with the model.
+        target_preprocessing: regression only: None, or "standardize" (a
+            ``bprop.preprocessing.Standardize``): the first fit learns each target column's
+            mean and std and trains on (y - mean) / std; ``predict`` returns mean + std a^L
+            (float64, the targets' units) and ``evaluate``'s mse, mae and r2 are in the
+            targets' units, while the cost (``evaluate``, ``train_cost``, ``val_cost``) is the
+            cost training minimizes, on the standardized targets. Saved with the model.
         feature_names: None, or the n_0 names of the input columns (a CSV's header), saved
             with the model so that a file with its columns in another order can be matched
             by name (``bprop evaluate``/``predict``); the network itself reads x by position.
@@ -123,7 +129,7 @@ class Network:
 
     Attributes:
         sizes, layers, cost, head (the output activation + cost, ``heads.OutputHead``),
-        task, classes, preprocessing, feature_names, dtype, rng,
+        task, classes, preprocessing, target_preprocessing, feature_names, dtype, rng,
         weights, biases: live lists in layer order: ``weights[l - 1]`` is w^l, shape
             (n_l, n_(l-1)), and ``biases[l - 1]`` is b^l, (n_l,) (Python counts from 0;
             everything bprop prints counts weight layers from 1).
@@ -151,6 +157,7 @@ class Network:
         classes=None,
         preprocessing=None,
         feature_names=None,
+        target_preprocessing=None,
     ):
         for label, given in (("sizes", sizes), ("layers", layers)):
             if given is not None and (isinstance(given, (str, bytes)) or not isinstance(given, (Sequence, np.ndarray))):
@@ -188,6 +195,8 @@ class Network:
         self.task = Task(task, self.head)
         self.classes = self.task.checked_classes(classes)
         self.preprocessing = preprocessing_module.get(preprocessing, self.n_inputs)
+        self.target_preprocessing = preprocessing_module.get_target(target_preprocessing, self.n_outputs,
+                                                                    self.task.name)
         if feature_names is not None:
             feature_names = list(feature_names)
             if len(feature_names) != self.n_inputs or not all(isinstance(name, str) for name in feature_names):
@@ -347,24 +356,36 @@ class Network:
         Returns:
             classification: the class labels (m,), from ``classes`` when set (argmax of
             z^L; z^L > 0, i.e. a^L > 1/2, for one sigmoid output); multilabel: (m, n_L)
-            of 0/1; regression: the values a^L, (m,) for one output, else (m, n_L).
+            of 0/1; regression: the values a^L, (m,) for one output, else (m, n_L) (with a
+            ``target_preprocessing``, mean + std a^L in float64: the targets' units).
         """
         x = self.inputs(x)
-        return self.task.predictions(self.forward_logits(x), self.classes)
+        return self.task.predictions(self.forward_logits(x), self.classes, self.target_preprocessing)
 
-    def prepare(self, x, y, classes=None, preprocessing=None
+    def prepare(self, x, y, classes=None, preprocessing=None, target_preprocessing=None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Validate and convert data once: (x (m, n_0) preprocessed, targets (m, n_L),
         labels: output indices (m,) for classification, 0/1 (m, n_L) for multilabel,
-        None for regression).
+        None for regression). Regression targets are standardized when the network has a
+        ``target_preprocessing`` (taken in float64, then cast to the network's dtype).
 
-        ``classes``, ``preprocessing``: use these instead of the network's own.
-        Changes nothing; raises ValueError naming the problem.
+        ``classes``, ``preprocessing``, ``target_preprocessing``: use these instead of the
+        network's own. Changes nothing; raises ValueError naming the problem.
         """
         x = self.inputs(x, preprocessing)
-        targets, labels = self.task.targets(y, x.shape[0], self.dtype,
-                                            self.classes if classes is None else classes)
-        return x, targets, labels
+        target_preprocessing = target_preprocessing or self.target_preprocessing
+        if target_preprocessing is None:
+            targets, labels = self.task.targets(y, x.shape[0], self.dtype,
+                                                self.classes if classes is None else classes)
+            return x, targets, labels
+        targets, labels = self.task.targets(y, x.shape[0], np.float64)
+        return x, np.ascontiguousarray(target_preprocessing.transform(targets), dtype=self.dtype), labels
+
+    def raw_targets(self, y) -> np.ndarray:
+        """Regression targets (m, n_L) checked, in float64 and their own units (what a
+        ``target_preprocessing`` learns from); raises ValueError naming the problem."""
+        array = as_nested(y, "y")
+        return self.task.targets(array, array.shape[0] if array.ndim else 0, np.float64)[0]
 
     def penalty(self, n: int | None = None) -> float:
         """The regularization term of the cost (0 without a regularizer).
@@ -423,10 +444,13 @@ class Network:
         weights = check_sample_weight(sample_weight, x.shape[0])
         return self.evaluate_prepared(x, targets, labels, batch_size, sample_weight=weights)
 
-    def evaluate_prepared(self, x, targets, labels, batch_size=4096, penalty_n=None, sample_weight=None) -> dict:
+    def evaluate_prepared(self, x, targets, labels, batch_size=4096, penalty_n=None, sample_weight=None,
+                          target_preprocessing=None) -> dict:
         """``evaluate`` on data ``prepare`` returned; ``penalty_n``: n of the regularization term
         (default: ``regularizer.n``, else the number of samples or Σ w_x); ``sample_weight``: a
-        float64 (m,) vector from ``weights.check_sample_weight``, or None."""
+        float64 (m,) vector from ``weights.check_sample_weight``, or None;
+        ``target_preprocessing``: the one ``targets`` were standardized with, when not the
+        network's own (fit passes the one it learns)."""
         batch_size = positive_int("batch_size", batch_size)
         losses, logits = [], []
         for start in range(0, x.shape[0], batch_size):
@@ -438,7 +462,8 @@ class Network:
         if self.regularizer is not None:
             n = x.shape[0] if sample_weight is None else float(sample_weight.sum())
             cost += self.penalty(penalty_n or self._penalty_n(n))
-        return {"cost": cost, **self.task.scores(np.concatenate(logits), targets, labels, sample_weight)}
+        return {"cost": cost, **self.task.scores(np.concatenate(logits), targets, labels, sample_weight,
+                                                 target_preprocessing or self.target_preprocessing)}
 
     # -- backward -------------------------------------------------------------------
 
@@ -584,6 +609,8 @@ class Network:
             "classes": None if self.classes is None else self.classes.tolist(),
             "preprocessing": None if self.preprocessing is None else self.preprocessing.config(),
             "feature_names": self.feature_names,
+            "target_preprocessing": (None if self.target_preprocessing is None
+                                     else self.target_preprocessing.config()),
         }
 
     @classmethod
@@ -610,6 +637,7 @@ class Network:
             classes=config.get("classes"),
             preprocessing=preprocessing_module.from_config(config.get("preprocessing")),
             feature_names=config.get("feature_names"),
+            target_preprocessing=preprocessing_module.from_config(config.get("target_preprocessing")),
         )
 
     def save(self, path) -> None:

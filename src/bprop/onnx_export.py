@@ -13,6 +13,9 @@ standard operators that ONNX runtimes (onnxruntime, ...) run:
     Dropout         nothing (the identity at inference)
     output "a" (batch, n_L): the output activations (class probabilities of a softmax,
                     P(class 1) of one sigmoid output, the values of a regressor)
+    output "y" (batch, n_L), float64, only for a regressor that standardizes its
+                    targets (``target_preprocessing``): mean + std a (Cast, Mul, Add), the
+                    predictions in the targets' units, what ``Network.predict`` returns
 
 The model's task and classes go into the ONNX metadata ("bprop.task", "bprop.classes"
 as JSON); a runtime maps argmax(a) (or a > 1/2 for one sigmoid output) to them.
@@ -104,11 +107,20 @@ def to_onnx_model(net):
             raise ValueError(f"ONNX export does not know the {name!r} activation")
         current = a
     nodes.append(helper.make_node("Identity", [current], ["a"]))
+    outputs = [helper.make_tensor_value_info("a", element, ["batch", net.n_outputs])]
+    target = net.target_preprocessing
+    if target is not None:
+        nodes += [
+            helper.make_node("Cast", ["a"], ["a64"], to=TensorProto.DOUBLE),
+            helper.make_node("Mul", ["a64", constant("target.std", target.std)], ["a_scaled"]),
+            helper.make_node("Add", ["a_scaled", constant("target.mean", target.mean)], ["y"]),
+        ]
+        outputs.append(helper.make_tensor_value_info("y", TensorProto.DOUBLE, ["batch", net.n_outputs]))
 
     graph = helper.make_graph(
         nodes, "bprop_network",
         [helper.make_tensor_value_info("x", element, ["batch", net.n_inputs])],
-        [helper.make_tensor_value_info("a", element, ["batch", net.n_outputs])],
+        outputs,
         initializer=initializers,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="bprop")

@@ -12,6 +12,13 @@ inputs on its own.
 
 ``get`` takes None, an object, or a name ("standardize"; "scale" needs a factor:
 ``Scale(f)``).
+
+A regression network may also standardize its targets (``Network(target_preprocessing=
+"standardize")``): fit learns each target column's mean and std from the training targets
+and trains on (y - mean) / std, and ``predict`` returns mean + std a^L, in the targets'
+units. Targets far from 0 (prices around 1e5) otherwise leave the output bias to travel
+that far in steps of eta, and a quadratic cost in their units makes SGD diverge. The same
+``Standardize`` serves both, ``inverse_transform`` mapping outputs back.
 """
 
 from __future__ import annotations
@@ -106,6 +113,13 @@ class Standardize(Preprocessing):
             raise ValueError("Standardize has not learnt its mean and std yet: fit the network first")
         return ((x - self.mean) / self.std).astype(x.dtype, copy=False)
 
+    def inverse_transform(self, values: np.ndarray) -> np.ndarray:
+        """mean + std x', (m, n) -> (m, n) float64: back to the units ``fit`` saw (for targets,
+        the predictions in the targets' units)."""
+        if not self.fitted:
+            raise ValueError("Standardize has not learnt its mean and std yet: fit the network first")
+        return np.asarray(values, dtype=np.float64) * self.std + self.mean
+
     def config(self):
         config = {"name": self.name}
         if self.fitted:
@@ -129,6 +143,30 @@ def get(spec, n_inputs: int) -> Preprocessing | None:
     preprocessing = PREPROCESSING.get(spec)
     preprocessing.check(n_inputs)
     return preprocessing
+
+
+def get_target(spec, n_outputs: int, task: str) -> Standardize | None:
+    """None, "standardize" or a ``Standardize`` for a regression network's targets, checked
+    against its n_outputs target columns.
+
+    Raises:
+        ValueError: another preprocessing or name, or a task other than regression (class
+            labels and probabilities are not rescaled).
+    """
+    if spec is None:
+        return None
+    if task != "regression":
+        raise ValueError(f"target_preprocessing is for regression, where the targets are numbers in their own "
+                         f"units; this network's task is {task!r}")
+    if isinstance(spec, str) and spec.lower() == "standardize":
+        spec = Standardize()
+    if not isinstance(spec, Standardize):
+        raise ValueError(f"target_preprocessing must be None, 'standardize' or a bprop.preprocessing.Standardize, "
+                         f"got {spec!r}")
+    if spec.fitted and spec.mean.shape != (n_outputs,):
+        raise ValueError(f"the target Standardize was learnt on {spec.mean.size} target columns but the network "
+                         f"has {n_outputs} outputs")
+    return spec
 
 
 def from_config(config: dict | None) -> Preprocessing | None:

@@ -285,10 +285,13 @@ class Task:
             return (z[:, 0] > 0).astype(np.int64)
         return z.argmax(axis=1)
 
-    def predictions(self, z: np.ndarray, classes: np.ndarray | None) -> np.ndarray:
-        """What ``Network.predict`` returns for logits z^L (see ``Network.predict``)."""
+    def predictions(self, z: np.ndarray, classes: np.ndarray | None, target_preprocessing=None) -> np.ndarray:
+        """What ``Network.predict`` returns for logits z^L (see ``Network.predict``); regression
+        outputs go through ``target_preprocessing.inverse_transform`` when given."""
         if self.name == "regression":
             a = self.head.outputs(z)
+            if target_preprocessing is not None:
+                a = target_preprocessing.inverse_transform(a)
             return a[:, 0] if a.shape[1] == 1 else a
         if self.name == "multilabel":
             return (z > 0).astype(np.int64)
@@ -307,11 +310,14 @@ class Task:
             return None
         return int(np.count_nonzero(self.correct(z, labels)))
 
-    def scores(self, z: np.ndarray, targets: np.ndarray, labels, sample_weight: np.ndarray | None = None) -> dict:
+    def scores(self, z: np.ndarray, targets: np.ndarray, labels, sample_weight: np.ndarray | None = None,
+               target_preprocessing=None) -> dict:
         """{"accuracy"} for classification and multilabel; {"mse", "mae", "r2"} for regression.
 
         ``sample_weight`` (m,): weighted figures, Σ w_x [x right] / Σ w_x and scikit-learn's
-        weighted metrics (``bprop.weights``); None: every sample counts once."""
+        weighted metrics (``bprop.weights``); None: every sample counts once.
+        ``target_preprocessing``: the regression targets are standardized and the metrics are
+        taken in their own units (outputs and targets through ``inverse_transform``)."""
         if self.name != "regression":
             if sample_weight is None:
                 return {"accuracy": self.n_right(z, labels) / z.shape[0]}
@@ -321,6 +327,8 @@ class Task:
 
         a = self.head.outputs(z).astype(np.float64)
         y = targets.astype(np.float64)
+        if target_preprocessing is not None:
+            a, y = target_preprocessing.inverse_transform(a), target_preprocessing.inverse_transform(y)
         w = sample_weight
         r2 = float(r2_score(y, a, sample_weight=w)) if y.shape[0] >= 2 else float("nan")
         return {"mse": float(mean_squared_error(y, a, sample_weight=w)),

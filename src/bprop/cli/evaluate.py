@@ -52,7 +52,7 @@ def run(args) -> int:
         raise ValueError(f"{args.model} takes {net.n_inputs} inputs but {label} has {x.shape[1]} features")
     scores = net.evaluate(x, y)
     print(f"{net!r}")
-    print(f"{label}: {format_scores(scores)} on {len(y)} samples")
+    print(f"{label}: {format_scores(scores, net.target_preprocessing is not None)} on {len(y)} samples")
     if args.report or args.report_png:
         if net.task.name != "classification":
             raise ValueError("--report is for classifiers (a confusion matrix); this model does regression")

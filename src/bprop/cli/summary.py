@@ -35,6 +35,12 @@ def run(args) -> int:
             extras.append(f"classes {', '.join(map(str, net.classes.tolist()))}")
         if net.preprocessing is not None:
             extras.append(f"preprocessing {net.preprocessing!r}")
+        if net.target_preprocessing is not None:
+            import numpy as np
+
+            extras.append(f"targets standardized (predictions in the targets' units: mean "
+                          f"{np.array2string(net.target_preprocessing.mean, precision=4)}, std "
+                          f"{np.array2string(net.target_preprocessing.std, precision=4)})")
         print("; ".join(extras))
         return 0
     try:

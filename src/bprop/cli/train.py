@@ -18,14 +18,14 @@ OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 SETTINGS = ("dataset", "sizes", "hidden", "output", "cost", "init", "seed", "dtype", "eta", "batch_size", "epochs",
             "l2", "l1", "dropout", "optimizer", "momentum", "schedule", "early_stopping", "monitor_test",
             "data", "target", "header", "validation_data", "validation_split", "test_data", "task", "scale",
-            "data_dir", "save", "history", "checkpoint")
+            "scale_target", "data_dir", "save", "history", "checkpoint")
 
 #: What a resumed run may change: train longer, read the MNIST files from another folder, write its
 #: files elsewhere. Every other setting is the run's own; given with another value it is refused.
 RESUME_MAY_CHANGE = ("epochs", "data_dir", "save", "history", "checkpoint")
 
 #: Settings checkpoints written before they were stored lack (read as None).
-LATER_SETTINGS = ("data_dir", "save", "history", "checkpoint")
+LATER_SETTINGS = ("data_dir", "save", "history", "checkpoint", "scale_target")
 
 #: Paths stored absolute, so that a run resumed from another folder finds (and writes) the same files.
 PATH_SETTINGS = ("data", "validation_data", "test_data", "data_dir", "save", "history", "checkpoint")
@@ -123,11 +123,15 @@ def load_data(name: str, data_dir=None):
     raise ValueError(f"unknown dataset {name!r}; valid datasets are: {', '.join(sorted(DEFAULTS))}")
 
 
-def format_scores(scores: dict) -> str:
-    """'accuracy 98.33% (cost 0.0729)', or 'mse 0.012, mae 0.087, r2 0.95 (cost 0.006)' for regression."""
+def format_scores(scores: dict, standardized_targets: bool = False) -> str:
+    """'accuracy 98.33% (cost 0.0729)', or 'mse 0.012, mae 0.087, r2 0.95 (cost 0.006)' for regression
+    ('(cost 0.006 on standardized targets)' when the model standardizes them: mse and mae are in
+    the targets' units, the cost is what training minimizes)."""
     if "accuracy" in scores:
         return f"accuracy {100 * scores['accuracy']:.2f}% (cost {scores['cost']:.4f})"
-    return ", ".join(f"{key} {scores[key]:.4g}" for key in ("mse", "mae", "r2")) + f" (cost {scores['cost']:.4g})"
+    where = " on standardized targets" if standardized_targets else ""
+    return (", ".join(f"{key} {scores[key]:.4g}" for key in ("mse", "mae", "r2"))
+            + f" (cost {scores['cost']:.4g}{where})")
 
 
 def parse_schedule(spec: str, monitor: str = "val_accuracy"):
@@ -192,6 +196,7 @@ def settings_fields() -> dict:
         "test_data": Field(optional(path)),
         "task": Field(optional(choice("classification", "regression"))),
         "scale": Field(optional(_scale)),
+        "scale_target": Field(optional(choice("standardize", "none"))),
         "data_dir": Field(optional(path)),
         "save": Field(optional(path)),
         "history": Field(optional(path)),
@@ -209,6 +214,8 @@ def check_settings(settings) -> dict:
     if missing:
         raise ValueError(f"this checkpoint was not written by 'bprop train' (no settings {missing})")
     checked = check_fields(settings, settings_fields(), "the checkpoint's settings")
+    if "scale_target" not in checked:  # written before --scale-target: its runs trained on the targets as they are
+        checked["scale_target"] = "none" if checked.get("data") is not None else None
     for key in LATER_SETTINGS:
         checked.setdefault(key, None)
     if checked["schedule"] is not None:
@@ -438,8 +445,14 @@ def _train(args) -> int:
         regression = own.task == "regression"
         args.output = args.output or ("identity" if regression else "softmax")
         args.cost = args.cost or ("quadratic" if regression else "log_likelihood")
+        if not regression and args.scale_target == "standardize":
+            raise ValueError("--scale-target is for regression targets; the target here holds classes "
+                             "(give --task regression if they are numbers to predict)")
+        if regression and args.scale_target is None:
+            args.scale_target = "standardize"
         network_data = dict(preprocessing=preprocessing_of(args.scale), task=own.task, classes=own.classes,
-                            feature_names=own.feature_names)
+                            feature_names=own.feature_names,
+                            target_preprocessing="standardize" if args.scale_target == "standardize" else None)
     args.hidden = args.hidden or defaults["hidden"]
     args.optimizer = args.optimizer or defaults["optimizer"]
     args.eta = args.eta if args.eta is not None else defaults["eta"]
@@ -513,7 +526,8 @@ def _train(args) -> int:
         net.save(args.save)
     final, name = (test, "test") if test is not None else (validation, "validation")
     scores = net.evaluate(final.x, final.y)
-    print(f"{name} {format_scores(scores)} on {len(final.y)} samples; trained in {seconds:.1f}s")
+    print(f"{name} {format_scores(scores, net.target_preprocessing is not None)} on {len(final.y)} samples; "
+          f"trained in {seconds:.1f}s")
     for label, path in (("model", args.save), ("history", args.history)):
         if path:
             print(f"{label} saved to {path}")

@@ -254,14 +254,20 @@ class Trainer:
             preprocessing = copy.deepcopy(preprocessing)
             preprocessing.fit(as_inputs(x, net.n_inputs, np.float64 if preprocessing.wide_inputs else net.dtype))
         classes = net.classes if net.classes is not None else net.task.learn_classes(y)
-        x, targets, labels = net.prepare(x, y, classes, preprocessing)
+        target_preprocessing = net.target_preprocessing
+        if target_preprocessing is not None and not target_preprocessing.fitted:
+            target_preprocessing = copy.deepcopy(target_preprocessing)
+            target_preprocessing.fit(net.raw_targets(y))
+        x, targets, labels = net.prepare(x, y, classes, preprocessing, target_preprocessing)
         weights = check_sample_weight(sample_weight, x.shape[0])
         sets = []
         if self.validation is not None:
-            sets.append(("val", self._prepare_pair(self.validation, "validation", classes, preprocessing)))
+            sets.append(("val", self._prepare_pair(self.validation, "validation", classes, preprocessing,
+                                                   target_preprocessing)))
         for name, pair in self.monitor.items():
-            sets.append((name, self._prepare_pair(pair, f"monitor[{name!r}]", classes, preprocessing)))
-        self._check_callbacks(self._metric_names(sets))  # (the checkpoint's folder and settings too)
+            sets.append((name, self._prepare_pair(pair, f"monitor[{name!r}]", classes, preprocessing,
+                                                  target_preprocessing)))
+        self._check_callbacks(self._metric_names(sets, target_preprocessing))  # (the checkpoint's folder and settings too)
         if resume is None:  # (resuming replaces the optimizer by the checkpoint's)
             self.optimizer.check_parameters([param for param, _ in net.trainable_parameters()])
         self._fused_sink(x.shape[0])  # fused=True with an optimizer that cannot fuse: refused here
@@ -277,7 +283,7 @@ class Trainer:
                 [x, targets, weights, *(array for _, (x_set, t_set, _) in sets for array in (x_set, t_set))])
         if resume is not None:
             callback_state = checkpoints.restore(self, resume, n)  # checked completely before it changes anything
-        net.classes, net.preprocessing = classes, preprocessing
+        net.classes, net.preprocessing, net.target_preprocessing = classes, preprocessing, target_preprocessing
         # seed 002: lambda / n with n the training-set size (weighted: Σ w_x). Training state:
         # the regularizer records it once an epoch has trained with it (``regularizer.n``).
         self.penalty_n = n if weights is None else float(weights.sum())
@@ -335,7 +341,7 @@ class Trainer:
 
     # -- checks before training ----------------------------------------------------
 
-    def _metric_names(self, sets) -> set[str]:
+    def _metric_names(self, sets, target_preprocessing=None) -> set[str]:
         """The names the epoch logs will have (for the callbacks' monitors), found
         without changing anything: the metrics of the validation and monitored sets are
         those ``evaluate`` gives, here on one sample."""
@@ -345,7 +351,8 @@ class Trainer:
             names.add("train_accuracy")
         if sets:
             x, targets, labels = sets[0][1]
-            one = net.evaluate_prepared(x[:1], targets[:1], None if labels is None else labels[:1])
+            one = net.evaluate_prepared(x[:1], targets[:1], None if labels is None else labels[:1],
+                                        target_preprocessing=target_preprocessing)
             names.update(f"{name}_{key}" for name, _ in sets for key in one)
         names.update(self._norms.metric_names(len(self.net.dense_layers)))
         for callback in self.callbacks:
@@ -356,13 +363,13 @@ class Trainer:
         for callback in self.callbacks:
             callback.check(self, metrics)
 
-    def _prepare_pair(self, pair, label, classes, preprocessing):
+    def _prepare_pair(self, pair, label, classes, preprocessing, target_preprocessing=None):
         try:
             x_set, y_set = pair
         except (TypeError, ValueError):
             raise ValueError(f"{label} must be a pair (x, y)") from None
         try:
-            return self.net.prepare(x_set, y_set, classes, preprocessing)
+            return self.net.prepare(x_set, y_set, classes, preprocessing, target_preprocessing)
         except ValueError as error:  # say which set: "x contains NaN" alone reads as the training data
             raise ValueError(f"{label}: {error}") from None
 
