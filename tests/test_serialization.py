@@ -137,7 +137,7 @@ def test_read_model_gives_the_checked_config_and_arrays(tmp_path):
     net = list(nets())[1]
     net.save(tmp_path / "m.npz")
     config, arrays = model_file.read_model(tmp_path / "m.npz")
-    assert config["model_version"] == model_file.MODEL_VERSION and config["bprop_version"] == bprop.__version__
+    assert config["model_version"] == 1 and config["bprop_version"] == bprop.__version__  # (2: target statistics)
     assert {key: config[key] for key in net.config()} == net.config()
     assert sorted(arrays) == sorted(model_file.expected_arrays(config))
     assert all(np.array_equal(arrays[f"layer{i}.weights"], layer.params["weights"])

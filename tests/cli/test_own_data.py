@@ -244,3 +244,51 @@ def test_a_test_file_whose_word_labels_are_all_numbers_is_scored(tmp_path):
     assert f"test accuracy {100 * accuracy:.2f}%" in out
     code, out, err = run("evaluate", model, "--data", tmp_path / "test.csv", "--target", "y")
     assert code == 0 and f"accuracy {100 * accuracy:.2f}% " in out, err
+
+
+def prices_csv(path, n=400, seed=0):
+    """A regression file whose target is far from 0: prices around 1e5."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 3))
+    y = 1e5 + 2e4 * (x[:, 0] - 0.5 * x[:, 1]) + 1e3 * rng.standard_normal(n)
+    np.savetxt(path, np.column_stack([x, y]), delimiter=",", header="a,b,c,price", comments="", fmt="%.6f")
+    return x, y
+
+
+def test_regression_targets_are_standardized_by_default_and_predicted_in_their_units(tmp_path, capsys):
+    from sklearn.metrics import r2_score
+
+    prices_csv(tmp_path / "train.csv")
+    x, y = prices_csv(tmp_path / "test.csv", n=100, seed=1)
+    model = tmp_path / "m.npz"
+    assert main(["train", "--data", str(tmp_path / "train.csv"), "--target", "price", "--save", str(model),
+                 "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "on standardized targets" in out
+    assert float(out.split("r2 ")[1].split(" ")[0]) > 0.95, out
+    net = bprop.load(model)
+    assert net.target_preprocessing is not None
+    assert net.target_preprocessing.mean[0] == pytest.approx(1e5, rel=0.05)
+
+    # predict prints values in the targets' units; the reported r2 is scikit-learn's on them
+    assert main(["predict", str(model), str(tmp_path / "test.csv"), "--target", "price"]) == 0
+    predicted = np.array([float(line) for line in capsys.readouterr().out.split()])
+    assert r2_score(y, predicted) > 0.95
+    assert main(["evaluate", str(model), "--data", str(tmp_path / "test.csv"), "--target", "price"]) == 0
+    reported = float(capsys.readouterr().out.split("r2 ")[1].split(" ")[0])
+    assert reported == pytest.approx(r2_score(y, predicted), abs=5e-4)  # printed to 4 digits
+
+    assert main(["summary", str(model)]) == 0
+    assert "targets standardized" in capsys.readouterr().out
+
+    # --scale-target none trains on the prices as they are: the default 30 Adam epochs do not get there
+    assert main(["train", "--data", str(tmp_path / "train.csv"), "--target", "price", "--scale-target", "none",
+                 "--quiet"]) == 0
+    assert float(capsys.readouterr().out.split("r2 ")[1].split(" ")[0]) < 0
+
+
+def test_scale_target_on_class_labels_is_refused(tmp_path, capsys):
+    blobs_csv(tmp_path / "train.csv")
+    assert main(["train", "--data", str(tmp_path / "train.csv"), "--target", "animal", "--scale-target",
+                 "standardize", "--quiet"]) == 2
+    assert "--scale-target is for regression" in capsys.readouterr().err

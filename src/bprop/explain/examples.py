@@ -231,8 +231,15 @@ def from_model(path) -> "Example":
         inputs=None, targets=None, hidden=hidden.pop() if hidden else net.output_activation.name,
         output=net.output_activation.name, cost=net.cost.name,
         title=f"One step of backpropagation: the network of {path}",
-        note="" if net.preprocessing is None else
-        f"The inputs are what layer 1 receives: the model's preprocessing ({net.preprocessing!r}) is not applied here.",
+        note=" ".join(filter(None, [
+            None if net.preprocessing is None else
+            f"The inputs are what layer 1 receives: the model's preprocessing ({net.preprocessing!r}) is not applied "
+            "here.",
+            None if net.target_preprocessing is None else
+            "The targets are what the output layer is trained towards: the model standardizes its targets "
+            "((y - mean) / std, mean " + ", ".join(f"{v:.6g}" for v in net.target_preprocessing.mean) + ", std "
+            + ", ".join(f"{v:.6g}" for v in net.target_preprocessing.std) + "), which is not applied here: give "
+            "standardized targets."])),
     )
 
 
