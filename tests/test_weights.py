@@ -164,3 +164,24 @@ def test_k_fits_of_one_epoch_with_one_optimizer_equal_one_fit_of_k_epochs(optimi
     b.fit(x, y, epochs=4, batch_size=16, eta=opt_b.eta, optimizer=opt_b, verbose=False)
     for got, want in zip(list(a.weights) + list(a.biases), list(b.weights) + list(b.biases)):
         np.testing.assert_array_equal(got, want)
+
+
+def test_weighted_mini_batches_step_along_the_weighted_mean_gradient():
+    """Over an epoch, the mini-batch steps add up to (n / m) times the gradient of the weighted
+    mean cost, as the repeated rows' batches would: a batch of light rows takes a small step.
+    Only the output bias learns (x = 0), C_x = ½ (b - y_x)², so from b = 0 with a tiny eta
+    the epoch moves b by eta (n / m) Σ w_x y_x / Σ w_x. Dividing each batch by its own Σ w
+    (every batch a full step) moved it by the mean of the batches' weighted means instead:
+    10 heavy rows among 1,000 weighed far less than they should."""
+    n, m, eta = 1000, 10, 1e-7
+    y = np.zeros(n)
+    y[::100] = 1.0  # 10 rows, one per 100
+    weights = np.ones(n)
+    weights[::100] = 10.0
+    net = Network([1, 1], output="identity", task="regression", seed=0, dtype="float64")
+    net.weights[0][...] = 0.0
+    net.biases[0][...] = 0.0
+    net.fit(np.zeros((n, 1)), y, epochs=1, batch_size=m, eta=eta, optimizer="sgd", sample_weight=weights,
+            verbose=False)
+    moved = float(net.biases[0][0]) / (eta * n / m)
+    assert moved == pytest.approx(np.average(y, weights=weights), rel=1e-5)

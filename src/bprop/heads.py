@@ -175,8 +175,9 @@ class OutputHead:
                 BP1 is then a^L - y with the target entry written as -Σ_(k≠label) a_k
                 (exactly 1 - a_label, where a rounded a_label gives 0), without reading y.
             row_weights: for the weighted mean cost C = Σ_x w_x C_x / Σ_x w_x, each row's
-                w_x / Σ_x w_x, (m,) of z's dtype: row x's ∂C_x/∂z^L is scaled by it instead
-                of by 1/m (None: the plain mean, every w_x = 1).
+                factor (``weights.row_weights``: w_x / Σ_x w_x on a full batch, w_x / (m w̄)
+                on a mini-batch), (m,) of z's dtype: row x's ∂C_x/∂z^L is scaled by it
+                instead of by 1/m (None: the plain mean, every w_x = 1).
         """
         dtype = z.dtype
         m = dtype.type(z.shape[0])

@@ -489,8 +489,8 @@ class Network:
                 during the pass; ``sink.finish()`` is called at the end.
             target_index: softmax + log-likelihood with one-hot targets: the flat index of each
                 row's 1 in the (m, n_L) delta, so BP1 reads no targets (``OutputHead.delta``).
-            row_weights: (m,) w_x / Σ w_x of a weighted batch (``bprop.weights``), BP1's row
-                factors in place of 1/m.
+            row_weights: (m,) BP1's row factors of a weighted batch in place of 1/m
+                (``weights.row_weights``: w_x / Σ w_x for a full batch).
         Returns:
             z^L, (m, n_L): the output layer's buffer, overwritten by the next training pass.
         Raises:

@@ -5,9 +5,14 @@ With a weight w_x >= 0 for every training sample the data cost is the weighted m
     C_0 = Σ_x w_x C_x / Σ_x w_x
 
 (every w_x = 1 gives seed 001's plain mean (1/n) Σ_x C_x), so a weight of 2 counts a
-sample exactly as two copies of it would. On a mini-batch B, BP1 scales row x's
-∂C_x/∂z^L by w_x / Σ_(x∈B) w_x instead of 1/m (``heads.OutputHead.delta``), and a
-regularization term divides by n = Σ_x w_x, the weighted size of the training set
+sample exactly as two copies of it would. On a mini-batch B of m rows, BP1 scales row
+x's ∂C_x/∂z^L by w_x / (m w̄) instead of 1/m (``row_weights``, ``heads.OutputHead.delta``),
+w̄ = Σ_x w_x / n the training set's mean weight: over an epoch's batches the steps then
+average to the gradient of C_0, as they would on the repeated rows, and a batch of light
+rows takes a small step. (Dividing by the batch's own Σ_(x∈B) w_x instead, as scikit-
+learn's MLP does, gives every batch a full step: with 10 heavy rows among 1,000 the fit
+at batch size 10 ended far from the weighted optimum.) A full batch is w_x / Σ_x w_x either
+way. A regularization term divides by n = Σ_x w_x, the weighted size of the training set
 (seed 002's lambda / n, as n repeated rows would give).
 """
 
@@ -46,15 +51,20 @@ def check_sample_weight(sample_weight, n_samples: int, name: str = "sample_weigh
     return array
 
 
-def row_weights(weights: np.ndarray, dtype) -> np.ndarray:
-    """w_x / Σ_x w_x of a batch's weights (m,), in ``dtype``: BP1's row factors.
+def row_weights(weights: np.ndarray, dtype, mean_weight: float | None = None) -> np.ndarray:
+    """BP1's row factors w_x / (m w̄) of a batch's weights (m,), in ``dtype``.
 
-    A batch whose weights are all 0 gets factors 0 (it carries no data gradient).
+    ``mean_weight``: w̄, the training set's mean weight Σ_x w_x / n (see the module
+    docstring); None: the batch's own, which makes the factors w_x / Σ_(x∈B) w_x (a
+    full batch, ``Network.backprop``). A batch whose weights are all 0 gets factors 0
+    (it carries no data gradient).
     """
-    total = weights.sum()
-    if total == 0:
-        return np.zeros(weights.shape, dtype=dtype)
-    return (weights / total).astype(dtype)
+    if mean_weight is None:
+        total = weights.sum()
+        if total == 0:
+            return np.zeros(weights.shape, dtype=dtype)
+        return (weights / total).astype(dtype)
+    return (weights / (weights.shape[0] * mean_weight)).astype(dtype)
 
 
 def weighted_mean(losses: np.ndarray, weights: np.ndarray | None) -> float:

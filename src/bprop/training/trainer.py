@@ -235,9 +235,10 @@ class Trainer:
     def fit(self, x, y, resume=None, sample_weight=None):
         """Train on (x, y); with ``resume=PATH`` continue the run saved in that checkpoint.
 
-        ``sample_weight``: weights w_x >= 0 (n,): each batch trains on the weighted mean
-        Σ w_x C_x / Σ w_x, the regularizer's n is Σ w_x and train_cost is the weighted
-        mean (``bprop.weights``); None or all ones: the plain mean.
+        ``sample_weight``: weights w_x >= 0 (n,): training minimizes the weighted mean
+        Σ w_x C_x / Σ w_x (a batch scales row x by w_x / (m w̄), w̄ the mean weight, so that
+        the batches' steps average to its gradient), the regularizer's n is Σ w_x and
+        train_cost is the weighted mean (``bprop.weights``); None or all ones: the plain mean.
 
         Raises:
             ValueError: bad data or settings, before anything changes.
@@ -426,7 +427,9 @@ class Trainer:
                 batch_index = None
             else:
                 batch_index = target_index[batch * batch_size : batch * batch_size + m]
-            batch_weights = None if self.sample_weight is None else row_weights(self.sample_weight[index], x.dtype)
+            # w_x / (m w̄), w̄ = Σ w_x / n: the batches' steps average to the weighted mean's gradient
+            batch_weights = (None if self.sample_weight is None
+                             else row_weights(self.sample_weight[index], x.dtype, self.penalty_n / self.n_samples))
             if fused is not None and optimizer.eta != fused.eta:  # a callback changed eta: the step follows
                 sink = fused = self._fused_sink(penalty_n)
             if every and batch % every == 0:  # sampled: the same sink, wrapped to read the norms
