@@ -255,3 +255,21 @@ def test_the_bad_batch_is_named_across_scoring_blocks(poisoned):
     assert caught.value.batch == poisoned + 2  # 1-based: the first batch trained with the NaN weight
     assert f"batch {poisoned + 2} of 500: the training cost is nan" in str(caught.value)
     assert same(params(net), before)
+
+
+def test_an_optimizer_state_that_overflows_is_a_divergence_and_is_rolled_back():
+    """Inputs near 1e30 in float32: Adam's v (a mean of g²) overflows to inf while every weight
+    stays finite (its steps m / sqrt(v) are then 0). That is a divergence: the epoch is rolled
+    back, the error names the state, and the optimizer holds finite numbers again (it made
+    the next rollback fail with 'optimizer state v0 must hold finite floats')."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 4)) * 1e30
+    y = (x[:, 0] > 0).astype(int)
+    net = Network([4, 4, 1], seed=0)
+    start = [np.array(p) for p, _ in net.trainable_parameters()]
+    optimizer = Adam()
+    with pytest.raises(DivergenceError, match="adam optimizer's state v0 is inf") as stop:
+        net.fit(x, y, epochs=3, batch_size=50, optimizer=optimizer, verbose=False)
+    assert "running statistics overflowed float32" in str(stop.value)
+    assert all(np.array_equal(a, p) for a, (p, _) in zip(start, net.trainable_parameters()))
+    assert all(np.isfinite(v).all() for v in optimizer.v) and optimizer.t == 0
