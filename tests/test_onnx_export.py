@@ -19,11 +19,17 @@ def run_onnx(path, x):
     return session.run(["a"], {"x": x})[0]
 
 
+def input_dtype(net):
+    """What the graph's input "x" takes: the network's dtype, float64 when it standardizes its inputs."""
+    standardizes = net.preprocessing is not None and net.preprocessing.name == "standardize"
+    return np.dtype(np.float64) if standardizes else net.dtype
+
+
 def export_and_compare(net, x, path):
     net.to_onnx(path)
     model = onnx.load(str(path))
     onnx.checker.check_model(model, full_check=True)
-    x = np.asarray(x, dtype=net.dtype)
+    x = np.asarray(x, dtype=input_dtype(net))
     got = run_onnx(path, x)
     assert got.dtype == net.dtype
     np.testing.assert_allclose(got, net.predict_proba(x), **TOLERANCES[net.dtype.name])
@@ -100,8 +106,22 @@ def test_a_regressor_that_standardizes_its_targets_outputs_predictions_in_their_
     model = export_and_compare(net, x, tmp_path / "target.onnx")
     assert [output.name for output in model.graph.output] == ["a", "y"]
     session = onnxruntime.InferenceSession(str(tmp_path / "target.onnx"), providers=["CPUExecutionProvider"])
-    got = session.run(["y"], {"x": x.astype(dtype)})[0]
+    got = session.run(["y"], {"x": x.astype(input_dtype(net))})[0]
     assert got.dtype == np.float64
     # a^L agrees to the dtype's rounding (above); std a + mean then scales that rounding by std
     np.testing.assert_allclose(got, net.predict(x), rtol=TOLERANCES[dtype]["rtol"],
                                atol=TOLERANCES[dtype]["atol"] * net.target_preprocessing.std.max())
+
+
+def test_a_feature_far_from_zero_keeps_its_variations_through_the_graph(tmp_path):
+    """A float32 model that standardizes reads its inputs in float64 (1e8 + x would be rounded to
+    multiples of 8 in float32 first), and so does its graph: the same predictions."""
+    rng = np.random.default_rng(3)
+    x = np.column_stack([1e8 + rng.normal(size=200), rng.normal(size=200)])
+    y = (x[:, 0] - 1e8 > 0).astype(int)
+    net = Network([2, 8, 2], seed=0, preprocessing="standardize")
+    net.fit(x, y, epochs=30, batch_size=20, optimizer="adam", eta=0.01, verbose=False)
+    model = export_and_compare(net, x, tmp_path / "far.onnx")
+    assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.DOUBLE
+    probabilities = run_onnx(tmp_path / "far.onnx", x)
+    assert np.mean(probabilities.argmax(axis=1) == y) > 0.9

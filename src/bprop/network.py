@@ -649,7 +649,9 @@ class Network:
 
     def to_onnx(self, path) -> None:
         """Export to an ONNX model at ``path`` (atomic): Gemm with the weights as stored, the
-        activations, the stored preprocessing; input "x" (batch, n_0), output "a" = a^L.
+        activations, the stored preprocessing; input "x" (batch, n_0) (float64 when the network
+        standardizes its inputs), output "a" = a^L (and "y", the predictions in the targets'
+        units, when it standardizes its targets).
         Needs the ``onnx`` extra; see ``bprop.onnx_export``."""
         from .onnx_export import save_onnx
 

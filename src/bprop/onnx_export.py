@@ -3,9 +3,11 @@
 The graph computes what ``Network.predict_proba`` computes, a^L for inputs x, with
 standard operators that ONNX runtimes (onnxruntime, ...) run:
 
-    input "x" (batch, n_0) of the network's dtype (float32 or float64)
-    preprocessing   Scale: x * factor (Mul);  Standardize: (x - mean) / std taken in
-                    float64 and cast back (Cast, Sub, Div, Cast), as bprop computes it
+    input "x" (batch, n_0) of the network's dtype (float32 or float64); float64 for a
+                    model that standardizes its inputs, which bprop reads in float64 (in
+                    float32 a feature such as 1e8 + x would be rounded to multiples of 8)
+    preprocessing   Scale: x * factor (Mul);  Standardize: (x - mean) / std in float64,
+                    then cast to the network's dtype (Sub, Div, Cast), as bprop computes it
     each Dense l    z^l = a^(l-1) (w^l)^T + b^l: Gemm(a, w^l, b^l, transB=1), the weights
                     as stored (n_l, n_(l-1)); then sigma^l:
                         sigmoid Sigmoid, tanh Tanh, relu Relu, softmax Softmax(axis=-1),
@@ -70,8 +72,7 @@ def to_onnx_model(net):
             current = "x_scaled"
         elif preprocessing.name == "standardize":
             nodes += [
-                helper.make_node("Cast", [current], ["x64"], to=TensorProto.DOUBLE),
-                helper.make_node("Sub", ["x64", constant("standardize.mean", preprocessing.mean)], ["x_centred"]),
+                helper.make_node("Sub", [current, constant("standardize.mean", preprocessing.mean)], ["x_centred"]),
                 helper.make_node("Div", ["x_centred", constant("standardize.std", preprocessing.std)], ["x_std64"]),
                 helper.make_node("Cast", ["x_std64"], ["x_standardized"], to=element),
             ]
@@ -117,9 +118,10 @@ def to_onnx_model(net):
         ]
         outputs.append(helper.make_tensor_value_info("y", TensorProto.DOUBLE, ["batch", net.n_outputs]))
 
+    wide = preprocessing is not None and preprocessing.wide_inputs  # (Standardize: float64 in)
     graph = helper.make_graph(
         nodes, "bprop_network",
-        [helper.make_tensor_value_info("x", element, ["batch", net.n_inputs])],
+        [helper.make_tensor_value_info("x", TensorProto.DOUBLE if wide else element, ["batch", net.n_inputs])],
         outputs,
         initializer=initializers,
     )

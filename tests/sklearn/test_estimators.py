@@ -189,6 +189,9 @@ def test_pandas_frames_and_series():
     model.fit(frame, pd.Series(np.where(y == 1, "b", "a")), sample_weight=pd.Series(np.ones(60) * 2))
     assert list(model.feature_names_in_) == ["a", "b", "c", "d"]
     assert set(model.predict(frame)) <= {"a", "b"}
+    # the network, and so its model file, keeps the column names (bprop evaluate/predict match CSVs by them)
+    assert model.network_.feature_names == ["a", "b", "c", "d"]
+    assert MLPClassifier(hidden_layer_sizes=(8,), max_epochs=1).fit(x, y).network_.feature_names is None
 
 
 def test_fitted_attributes_and_curves(digits):

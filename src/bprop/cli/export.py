@@ -8,7 +8,9 @@ def register(subparsers) -> None:
         "export",
         help="export a saved model to ONNX",
         description="Write a bprop model file as a standard ONNX graph (Gemm with the weights as stored, the "
-        "activations, the stored preprocessing; input 'x', output 'a' = the output activations). "
+        "activations, the stored preprocessing; input 'x' (float64 for a model that standardizes its inputs), "
+        "output 'a' = the output activations, and 'y' = the predictions in the targets' units for a regression "
+        "model that standardizes its targets). "
         "Example: after 'bprop train --epochs 1 --save digits.npz', run bprop export digits.npz -o digits.onnx. "
         "Needs the onnx extra: pip install 'bprop[onnx]'.",
     )

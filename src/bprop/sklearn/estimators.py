@@ -285,6 +285,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
                 [X.shape[1], *settings["sizes"], self._n_outputs], hidden=settings["activation"], output=output,
                 cost=cost, seed=self._seed, dtype=self.dtype, regularizer=settings["regularizer"],
                 dropout=self.dropout or None, task=self._task, classes=self._network_classes,
+                feature_names=None if not hasattr(self, "feature_names_in_") else [str(name) for name in
+                                                                                 self.feature_names_in_],
             )
             self._optimizer = self._new_optimizer()
             self.n_iter_ = 0
