@@ -239,7 +239,10 @@ class BlasFloorPeer(Peer):
       point 2 of ``bprop.kernels``' docstring), with the same layouts (F-order views of
       C-order arrays), transposition flags and positional arguments as ``kernels.affine``,
       ``kernels.matmul`` and ``kernels.sgd_update``: the two forward products, BP2's
-      product with w2, and the two fused BP4 + SGD updates.
+      product with w2, and the two fused BP4 + SGD updates. With ``store_gradients=True``
+      the two BP4 products instead store dC/dw in gradient buffers (alpha 1, beta 0, as
+      ``kernels.bind_weight_gradient`` does for an optimizer such as Adam that steps
+      from stored gradients); the step itself is not BLAS and is left out.
 
     No bias, activation, softmax, delta, scoring or Python bookkeeping: the products are
     chained on the raw outputs (z2 stands in for delta^2, g1 for delta^1). The values are
@@ -251,8 +254,9 @@ class BlasFloorPeer(Peer):
     label = "BLAS calls alone"
     FLOOR_ETA = 1e-6
 
-    def __init__(self, eta=0.1):
+    def __init__(self, eta=0.1, store_gradients=False):
         super().__init__(eta)
+        self.store_gradients = store_gradients
         try:
             from scipy.linalg import blas
 
@@ -262,12 +266,15 @@ class BlasFloorPeer(Peer):
             self.reason = f"{type(exc).__name__}: {exc}"
 
     def make(self, batch_size, seed):
-        """He-normal w1 (100, 784), w2 (10, 100) and the batch buffers, all C-order float32."""
+        """He-normal w1 (100, 784), w2 (10, 100), the batch buffers and, with ``store_gradients``,
+        the gradient buffers gw1, gw2 of w1's and w2's shapes (else None), all C-order float32."""
         (w1, w2), _ = he_normal(SIZES, seed)
         n_in, n_hidden, n_out = SIZES
         buffers = {name: np.empty((batch_size, width), dtype=np.float32)
                    for name, width in (("xb", n_in), ("z1", n_hidden), ("z2", n_out), ("g1", n_hidden))}
-        return np.ascontiguousarray(w1), np.ascontiguousarray(w2), buffers
+        gradients = {"gw1": np.zeros_like(w1), "gw2": np.zeros_like(w2)} if self.store_gradients else \
+            {"gw1": None, "gw2": None}
+        return np.ascontiguousarray(w1), np.ascontiguousarray(w2), {**buffers, **gradients}
 
     def epoch(self, batch_size, n, seed):
         w1, w2, buffers = self.make(batch_size, seed)
@@ -279,15 +286,21 @@ class BlasFloorPeer(Peer):
             raise FloatingPointError("BLAS floor: the weights left the finite range")
         return elapsed
 
-    def _run(self, x, batch_size, seed, w1, w2, xb, z1, z2, g1):
+    def _run(self, x, batch_size, seed, w1, w2, xb, z1, z2, g1, gw1=None, gw2=None):
         """The timed part: the shuffle, then per batch the gather and the five sgemm calls.
 
         Every product writes into ``c.T``, the F-order view of a C-order array, as bprop's
         kernels do; SciPy returns the very array it wrote, so anything else means it copied,
-        and the floor would be timing work bprop does not do: that is an error.
+        and the floor would be timing work bprop does not do: that is an error. The BP4
+        products update w1, w2 (fused SGD: alpha -eta, beta 1) or, given gw1 and gw2, store
+        the gradients there (alpha 1, beta 0).
         """
         gemm, eta = self.sgemm, self.FLOOR_ETA
         w1_t, w2_t = w1.T, w2.T
+        if gw1 is None:
+            alpha, beta, u1_t, u2_t = -eta, 1.0, w1_t, w2_t
+        else:
+            alpha, beta, u1_t, u2_t = 1.0, 0.0, gw1.T, gw2.T
         n = x.shape[0]
         order = np.random.default_rng(seed).permutation(n)
         for start in range(0, n, batch_size):
@@ -303,11 +316,50 @@ class BlasFloorPeer(Peer):
             # BP2, g1 = z2 w2 (kernels.matmul)
             if gemm(1.0, w2_t, a2_t, 0.0, d1_t, 0, 0, 1) is not d1_t:
                 _copied("BP2")
-            # BP4 + SGD, w2 -= eta z2^T z1 and w1 -= eta g1^T xb (kernels.sgd_update)
-            if gemm(-eta, a1_t, a2_t, 1.0, w2_t, 0, 1, 1) is not w2_t:
-                _copied("update 2")
-            if gemm(-eta, a0_t, d1_t, 1.0, w1_t, 0, 1, 1) is not w1_t:
-                _copied("update 1")
+            # BP4 (kernels.bind_weight_gradient): fused with SGD, w2 -= eta z2^T z1 and w1 -= eta g1^T xb,
+            # or stored, gw2 = z2^T z1 and gw1 = g1^T xb
+            if gemm(alpha, a1_t, a2_t, beta, u2_t, 0, 1, 1) is not u2_t:
+                _copied("BP4, layer 2")
+            if gemm(alpha, a0_t, d1_t, beta, u1_t, 0, 1, 1) is not u1_t:
+                _copied("BP4, layer 1")
+
+
+class NumpyFloorPeer(BlasFloorPeer):
+    """``BlasFloorPeer``'s work through NumPy's own BLAS: the same shuffle, gather and five
+    products at the same shapes, as ``np.matmul(..., out=)`` (NumPy passes the transposed
+    views to its cblas_sgemm as transposition flags, no copy).
+
+    NumPy and SciPy each bundle an OpenBLAS (their versions may differ); scikit-learn's MLP
+    calls NumPy's, bprop SciPy's, so the pair of floors shows how much of a difference
+    between those two is the library's. NumPy has no gemm with alpha and beta, so this
+    floor only exists for stored gradients (beta 0), the case of an optimizer like Adam.
+    Two OpenBLAS pools used back to back in one process spin against each other: time it
+    apart from SciPy's BLAS (another process, or a pause of a second between).
+    """
+
+    name = "floor_numpy"
+    label = "BLAS calls alone (NumPy's BLAS)"
+
+    def __init__(self, eta=0.1):
+        super().__init__(eta, store_gradients=True)
+        self.available, self.reason = True, ""  # needs NumPy only
+
+    def _run(self, x, batch_size, seed, w1, w2, xb, z1, z2, g1, gw1=None, gw2=None):
+        """The timed part: the shuffle, then per batch the gather and the five np.matmul calls."""
+        matmul = np.matmul
+        w1_t, w2_t = w1.T, w2.T
+        n = x.shape[0]
+        order = np.random.default_rng(seed).permutation(n)
+        for start in range(0, n, batch_size):
+            index = order[start:start + batch_size]
+            m = index.shape[0]
+            a0 = np.take(x, index, axis=0, out=xb[:m], mode="clip")
+            a1, a2, d1 = z1[:m], z2[:m], g1[:m]
+            matmul(a0, w1_t, out=a1)  # forward 1, z1 = xb w1^T
+            matmul(a1, w2_t, out=a2)  # forward 2, z2 = z1 w2^T
+            matmul(a2, w2, out=d1)  # BP2, g1 = z2 w2
+            matmul(a2.T, a1, out=gw2)  # BP4 stored, gw2 = z2^T z1
+            matmul(d1.T, a0, out=gw1)  # BP4 stored, gw1 = g1^T xb
 
 
 def _copied(call):
