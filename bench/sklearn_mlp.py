@@ -169,6 +169,11 @@ def head_to_head(data, rounds: int) -> dict:
         "ceiling_numpy_floor": [k / f for k, f in zip(seconds["sklearn"], seconds["floor_numpy"])],
         "floor_numpy_over_scipy": [a / b for a, b in zip(seconds["floor_numpy"], seconds["floor_scipy"])],
     }
+    # rounds in which no run was kept under foreign load: the per-round ratios there are the steadiest
+    clean = [r for r in range(rounds)
+             if not any(run.get("contaminated") for cell in cells.values() for run in cell["runs"] if run["round"] == r)]
+    clean_medians = {key: float(np.median([values[r] for r in clean])) if clean else None
+                     for key, values in per_round.items()}
     with_floor = {"floor": cells["floor_scipy"], "sklearn": cells["sklearn"], "bprop": cells["bprop"]}
     with_numpy_floor = {"floor": cells["floor_numpy"], "sklearn": cells["sklearn"], "bprop": cells["bprop"]}
     return {
@@ -181,6 +186,8 @@ def head_to_head(data, rounds: int) -> dict:
         "median_seconds": medians,
         "median_speedup": medians["sklearn"] / medians["bprop"],
         "median_of_round_speedups": float(np.median(per_round["speedup"])),
+        "clean_rounds": clean,
+        "clean_round_medians": clean_medians,
         # report.speedup_ceiling: ceiling = sklearn / floor, max_bprop_over_floor = ceiling / target
         "floor_scipy": report.speedup_ceiling(with_floor, "sklearn", TARGET_SPEEDUP),
         "floor_numpy": report.speedup_ceiling(with_numpy_floor, "sklearn", TARGET_SPEEDUP),
@@ -251,10 +258,15 @@ def comparable(results) -> dict:
 
 
 def timed_search(x, y, **params):
-    """(wall seconds, fitted GridSearchCV) of one search with these GridSearchCV parameters."""
-    started = time.perf_counter()
-    fitted = search().set_params(**params).fit(x, y)
-    return time.perf_counter() - started, fitted
+    """(wall seconds, fitted GridSearchCV, foreign load in cores) of one search with these
+    GridSearchCV parameters. The foreign load (``timing.LoadWatch``: CPU of processes other than
+    this one and its waited-for children, in cores) means something for a sequential search only:
+    a pool's or cluster's running workers count as foreign."""
+    with timing.LoadWatch() as watch:
+        started = time.perf_counter()
+        fitted = search().set_params(**params).fit(x, y)
+        seconds = time.perf_counter() - started
+    return seconds, fitted, watch.foreign
 
 
 def worker_pid(pause: float) -> int:
@@ -279,8 +291,8 @@ def sweeps(x, y) -> dict:
 
     out, fitted = {}, {}
 
-    def record(name, seconds, search_):
-        out[name] = {"seconds": seconds,
+    def record(name, seconds, search_, foreign):
+        out[name] = {"seconds": seconds, "foreign_cores": foreign, "load_after": load_average(),
                      # the fits' own time summed over the 24 tasks: the work itself, without dispatching,
                      # and longer where the workers share cores with each other or with other jobs
                      "fit_seconds_summed": float(np.sum(search_.cv_results_["mean_fit_time"]) * search_.n_splits_)}
@@ -355,12 +367,30 @@ def reach_sentence(floor: dict, library: str) -> str:
             f"is at most {most:.2f} (measured {measured:.2f})")
 
 
+def clean_rounds_sentence(h: dict) -> str:
+    """The per-round ratios of the rounds no other process loaded (the medians above take every round)."""
+    clean, m = h["clean_rounds"], h["clean_round_medians"]
+    if not clean:
+        return "Every round had a run under foreign load: no clean rounds to check the medians against."
+    return (f"The same ratios in the {len(clean)} of {len(h['per_round']['speedup'])} rounds in which no run was kept "
+            f"under foreign load (rounds {', '.join(str(r + 1) for r in clean)}), medians of the per-round values: "
+            f"ceiling {m['ceiling']:.2f}x through SciPy's BLAS, {m['ceiling_numpy_floor']:.2f}x through NumPy's; "
+            f"bprop / floor {m['bprop_over_floor']:.2f}; speedup {m['speedup']:.2f}x; NumPy's floor over SciPy's "
+            f"{m['floor_numpy_over_scipy']:.2f}.")
+
+
 def sweep_table(s: dict) -> list[str]:
     """The GridSearchCV rows: start-up, first and warm search, summed fit seconds, cv_results_ equality."""
     references = [f"sequential_{t}t" for t in sorted({1, THREADS})]
     header = ("| how | start-up (s) | first search (s) | warm second search (s) | the 24 fits' own seconds, summed "
-              "(last search) | " + " | ".join(f"cv_results_ = {r.replace('_', ' ')}" for r in references) + " |")
-    lines = [header, "|" + " --- |" * (5 + len(references))]
+              "(last search) | foreign load (cores) / 1-min load after (last search) | "
+              + " | ".join(f"cv_results_ = {r.replace('_', ' ')}" for r in references) + " |")
+    lines = [header, "|" + " --- |" * (6 + len(references))]
+
+    def load(name):
+        foreign = s[name].get("foreign_cores")
+        return ("" if foreign is None or not name.startswith("sequential") else f"{foreign:.2f} / ") + \
+            f"{s[name]['load_after'][0]:.2f}"
 
     def equal(name):
         same = s["same_cv_results"].get(name, {})
@@ -369,13 +399,13 @@ def sweep_table(s: dict) -> list[str]:
     for t in sorted({THREADS, 1}, reverse=True):
         name = f"sequential_{t}t"
         lines.append(f"| sequential (n_jobs=1, {t} BLAS thread{'s' if t > 1 else ''}) | - | {s[name]['seconds']:.2f} | "
-                     f"- | {s[name]['fit_seconds_summed']:.2f} | {equal(name)} |")
+                     f"- | {s[name]['fit_seconds_summed']:.2f} | {load(name)} | {equal(name)} |")
     lines.append(f"| joblib processes (loky, n_jobs=2, 1 BLAS thread each) | in the first search | "
                  f"{s['loky_first']['seconds']:.2f} | {s['loky_warm']['seconds']:.2f} | "
-                 f"{s['loky_warm']['fit_seconds_summed']:.2f} | {equal('loky_warm')} |")
+                 f"{s['loky_warm']['fit_seconds_summed']:.2f} | {load('loky_warm')} | {equal('loky_warm')} |")
     lines.append(f"| Dask LocalCluster, 2 workers x 1 thread, LimitBlasThreads | {s['dask_start_up_s']:.2f} | "
                  f"{s['dask_first']['seconds']:.2f} | {s['dask_warm']['seconds']:.2f} | "
-                 f"{s['dask_warm']['fit_seconds_summed']:.2f} | {equal('dask_warm')} |")
+                 f"{s['dask_warm']['fit_seconds_summed']:.2f} | {load('dask_warm')} | {equal('dask_warm')} |")
     return lines
 
 
@@ -459,6 +489,8 @@ def write_report(result: dict) -> None:
         "",
         f"- {reach_sentence(h['floor_scipy'], 'SciPy' + chr(39) + 's BLAS (what bprop uses)')};",
         f"- {reach_sentence(h['floor_numpy'], 'NumPy' + chr(39) + 's BLAS')}.",
+        "",
+        clean_rounds_sentence(h),
         "",
         f"bprop's own overhead, bprop / floor (SciPy's): {h['floor_scipy']['bprop_over_floor']:.2f}; bprop takes "
         f"{medians['bprop'] - medians['floor_scipy']:.2f} s more than the floor over the 20 epochs.",
