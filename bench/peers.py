@@ -235,28 +235,33 @@ class BlasFloorPeer(Peer):
     - the shuffle (``default_rng(seed).permutation(n)``) and, per batch of m rows, the
       gather of the images into a preallocated buffer (``np.take(..., out=, mode="clip")``,
       as bprop's trainer does);
-    - the five sgemm calls bprop makes per batch, through the same BLAS (SciPy's, see
-      point 2 of ``bprop.kernels``' docstring), with the same layouts (F-order views of
-      C-order arrays), transposition flags and positional arguments as ``kernels.affine``,
-      ``kernels.matmul`` and ``kernels.sgd_update``: the two forward products, BP2's
-      product with w2, and the two fused BP4 + SGD updates. With ``store_gradients=True``
-      the two BP4 products instead store dC/dw in gradient buffers (alpha 1, beta 0, as
-      ``kernels.bind_weight_gradient`` does for an optimizer such as Adam that steps
-      from stored gradients); the step itself is not BLAS and is left out.
+    - the sgemm calls bprop makes per batch, through the same BLAS (SciPy's, see point 2
+      of ``bprop.kernels``' docstring), with the same layouts (F-order views of C-order
+      arrays), transposition flags and positional arguments as ``kernels.bind_affine``,
+      ``kernels.bind_matmul`` and ``kernels.bind_weight_gradient``: the forward product of
+      every layer, BP2's product with w^l for every layer but the first, and BP4's product
+      of every layer with bprop's (alpha, beta): fused with plain SGD (-eta, 1) into the
+      weights by default; with ``store_gradients=True`` (1, 0) into gradient buffers, as for
+      an optimizer such as Adam that steps from stored gradients; with ``momentum=mu``
+      (-eta, mu) into velocities, as ``sinks.FusedMomentum`` (its w += v is not BLAS and is
+      left out, as every optimizer's own arithmetic is).
 
-    No bias, activation, softmax, delta, scoring or Python bookkeeping: the products are
-    chained on the raw outputs (z2 stands in for delta^2, g1 for delta^1). The values are
-    meaningless, only the work counts; the tiny ``FLOOR_ETA`` keeps them finite and normal
-    (a zero eta would let BLAS skip the update products altogether).
+    ``sizes``: the network's layer sizes (default the grid's 784-100-10; the recipes pass
+    theirs). No bias, activation, softmax, delta, scoring or Python bookkeeping: the products
+    are chained on the raw outputs (z^L stands in for delta^L, BP2's result for delta^(l-1)).
+    The values are meaningless, only the work counts; the tiny ``FLOOR_ETA`` keeps them
+    finite and normal (a zero eta would let BLAS skip the update products altogether).
     """
 
     name = "floor"
     label = "BLAS calls alone"
     FLOOR_ETA = 1e-6
 
-    def __init__(self, eta=0.1, store_gradients=False):
+    def __init__(self, eta=0.1, store_gradients=False, sizes=SIZES, momentum=None):
         super().__init__(eta)
-        self.store_gradients = store_gradients
+        if store_gradients and momentum is not None:
+            raise ValueError("a floor stores gradients or fuses momentum, not both")
+        self.store_gradients, self.sizes, self.momentum = store_gradients, list(sizes), momentum
         try:
             from scipy.linalg import blas
 
@@ -266,62 +271,67 @@ class BlasFloorPeer(Peer):
             self.reason = f"{type(exc).__name__}: {exc}"
 
     def make(self, batch_size, seed):
-        """He-normal w1 (100, 784), w2 (10, 100), the batch buffers and, with ``store_gradients``,
-        the gradient buffers gw1, gw2 of w1's and w2's shapes (else None), all C-order float32."""
-        (w1, w2), _ = he_normal(SIZES, seed)
-        n_in, n_hidden, n_out = SIZES
-        buffers = {name: np.empty((batch_size, width), dtype=np.float32)
-                   for name, width in (("xb", n_in), ("z1", n_hidden), ("z2", n_out), ("g1", n_hidden))}
-        gradients = {"gw1": np.zeros_like(w1), "gw2": np.zeros_like(w2)} if self.store_gradients else \
-            {"gw1": None, "gw2": None}
-        return np.ascontiguousarray(w1), np.ascontiguousarray(w2), {**buffers, **gradients}
+        """He-normal weights (n_l, n_(l-1)), the batch buffers, and BP4's targets with their
+        (alpha, beta): the weights (SGD), gradient buffers or velocities; all C-order float32."""
+        weights = [np.ascontiguousarray(w) for w in he_normal(self.sizes, seed)[0]]
+        if self.store_gradients:
+            targets, alpha, beta = [np.zeros_like(w) for w in weights], 1.0, 0.0
+        elif self.momentum is not None:
+            targets, alpha, beta = [np.zeros_like(w) for w in weights], -self.FLOOR_ETA, float(self.momentum)
+        else:
+            targets, alpha, beta = weights, -self.FLOOR_ETA, 1.0
+        buffers = {"xb": np.empty((batch_size, self.sizes[0]), dtype=np.float32),
+                   "z": [np.empty((batch_size, width), dtype=np.float32) for width in self.sizes[1:]],
+                   "g": [np.empty((batch_size, width), dtype=np.float32) for width in self.sizes[1:-1]]}
+        return weights, targets, alpha, beta, buffers
 
     def epoch(self, batch_size, n, seed):
-        w1, w2, buffers = self.make(batch_size, seed)
+        weights, targets, alpha, beta, buffers = self.make(batch_size, seed)
         x = np.ascontiguousarray(self.x[:n], dtype=np.float32)
         t0 = time.perf_counter()
-        self._run(x, batch_size, seed, w1, w2, **buffers)
+        self._run(x, batch_size, seed, weights, targets, alpha, beta, **buffers)
         elapsed = time.perf_counter() - t0
-        if not (np.isfinite(w1).all() and np.isfinite(w2).all()):
+        if not all(np.isfinite(a).all() for a in weights + targets):
             raise FloatingPointError("BLAS floor: the weights left the finite range")
         return elapsed
 
-    def _run(self, x, batch_size, seed, w1, w2, xb, z1, z2, g1, gw1=None, gw2=None):
-        """The timed part: the shuffle, then per batch the gather and the five sgemm calls.
+    def _run(self, x, batch_size, seed, weights, targets, alpha, beta, xb, z, g):
+        """The timed part: the shuffle, then per batch the gather and the products.
 
         Every product writes into ``c.T``, the F-order view of a C-order array, as bprop's
         kernels do; SciPy returns the very array it wrote, so anything else means it copied,
-        and the floor would be timing work bprop does not do: that is an error. The BP4
-        products update w1, w2 (fused SGD: alpha -eta, beta 1) or, given gw1 and gw2, store
-        the gradients there (alpha 1, beta 0).
+        and the floor would be timing work bprop does not do: that is an error. The views of
+        a full batch are made once (a shorter last batch gets its own).
         """
-        gemm, eta = self.sgemm, self.FLOOR_ETA
-        w1_t, w2_t = w1.T, w2.T
-        if gw1 is None:
-            alpha, beta, u1_t, u2_t = -eta, 1.0, w1_t, w2_t
-        else:
-            alpha, beta, u1_t, u2_t = 1.0, 0.0, gw1.T, gw2.T
+        gemm = self.sgemm
+        weights_t, targets_t = [w.T for w in weights], [t.T for t in targets]
+        n_layers = len(weights)
+
+        def views(m):  # a^0..a^L (a^0 the gathered batch) and BP2's results, as F-order views
+            return [xb[:m].T] + [zl[:m].T for zl in z], [gl[:m].T for gl in g]
+
+        full = views(batch_size)
         n = x.shape[0]
         order = np.random.default_rng(seed).permutation(n)
         for start in range(0, n, batch_size):
             index = order[start:start + batch_size]
             m = index.shape[0]
-            a0 = np.take(x, index, axis=0, out=xb[:m], mode="clip")
-            a0_t, a1_t, a2_t, d1_t = a0.T, z1[:m].T, z2[:m].T, g1[:m].T
-            # forward 1, z1 = xb w1^T, and forward 2, z2 = z1 w2^T (kernels.affine; no bias: beta 0)
-            if gemm(1.0, w1_t, a0_t, 0.0, a1_t, 1, 0, 1) is not a1_t:
-                _copied("forward 1")
-            if gemm(1.0, w2_t, a1_t, 0.0, a2_t, 1, 0, 1) is not a2_t:
-                _copied("forward 2")
-            # BP2, g1 = z2 w2 (kernels.matmul)
-            if gemm(1.0, w2_t, a2_t, 0.0, d1_t, 0, 0, 1) is not d1_t:
-                _copied("BP2")
-            # BP4 (kernels.bind_weight_gradient): fused with SGD, w2 -= eta z2^T z1 and w1 -= eta g1^T xb,
-            # or stored, gw2 = z2^T z1 and gw1 = g1^T xb
-            if gemm(alpha, a1_t, a2_t, beta, u2_t, 0, 1, 1) is not u2_t:
-                _copied("BP4, layer 2")
-            if gemm(alpha, a0_t, d1_t, beta, u1_t, 0, 1, 1) is not u1_t:
-                _copied("BP4, layer 1")
+            a_t, g_t = full if m == batch_size else views(m)
+            np.take(x, index, axis=0, out=xb[:m], mode="clip")
+            for l in range(n_layers):  # forward: z^l = a^(l-1) (w^l)^T (bind_affine; no bias: beta 0)
+                if gemm(1.0, weights_t[l], a_t[l], 0.0, a_t[l + 1], 1, 0, 1) is not a_t[l + 1]:
+                    _copied(f"forward {l + 1}")
+            delta_t = a_t[n_layers]
+            for l in range(n_layers - 1, -1, -1):
+                below = None
+                if l:  # BP2's product (bind_matmul), before w^l changes: delta^(l-1), before sigma', = delta^l w^l
+                    below = g_t[l - 1]
+                    if gemm(1.0, weights_t[l], delta_t, 0.0, below, 0, 0, 1) is not below:
+                        _copied(f"BP2, layer {l}")
+                # BP4 (bind_weight_gradient): target <- alpha delta^l^T a^(l-1) + beta target
+                if gemm(alpha, a_t[l], delta_t, beta, targets_t[l], 0, 1, 1) is not targets_t[l]:
+                    _copied(f"BP4, layer {l + 1}")
+                delta_t = below
 
 
 class NumpyFloorPeer(BlasFloorPeer):
@@ -344,9 +354,11 @@ class NumpyFloorPeer(BlasFloorPeer):
         super().__init__(eta, store_gradients=True)
         self.available, self.reason = True, ""  # needs NumPy only
 
-    def _run(self, x, batch_size, seed, w1, w2, xb, z1, z2, g1, gw1=None, gw2=None):
-        """The timed part: the shuffle, then per batch the gather and the five np.matmul calls."""
+    def _run(self, x, batch_size, seed, weights, targets, alpha, beta, xb, z, g):
+        """The timed part: the shuffle, then per batch the gather and the five np.matmul calls
+        (the grid's 784-100-10 network only)."""
         matmul = np.matmul
+        (w1, w2), (gw1, gw2), (z1, z2), (g1,) = weights, targets, z, g
         w1_t, w2_t = w1.T, w2.T
         n = x.shape[0]
         order = np.random.default_rng(seed).permutation(n)

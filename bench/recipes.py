@@ -211,91 +211,29 @@ class TorchRecipe:
 
 
 class FloorRecipe:
-    """The BLAS calls alone of one recipe, behind ``peers.Peer``'s interface: a lower reference
-    for bprop in the same rounds (as the grid's ``peers.BlasFloorPeer``), not a competitor.
-
-    Per batch: the gather of the batch's images, then, through SciPy's sgemm with the layouts
-    of ``bprop.kernels`` (every product writes the F-order view of a C-order array), the
-    forward product of every layer, BP2's product with w^l for every layer but the first, and
-    BP4's weight-gradient product of every layer with the recipe's (alpha, beta): (1, 0) into a
-    gradient buffer for Adam, which stores gradients; (-eta, 1) into w for plain SGD and
-    (-eta, mu) into the velocity for momentum, bprop's fused steps. Nothing else: no bias,
-    activation, dropout, cost, BP1, optimizer arithmetic (Adam's moments, momentum's w += v)
-    or bookkeeping; products are chained on the raw outputs (z^L stands in for delta^L). So
-    no code calling this BLAS at these shapes runs the recipe faster, and torch / floor is the
+    """The BLAS calls alone of one recipe (``peers.BlasFloorPeer`` at the recipe's sizes and
+    update), behind ``peers.Peer``'s interface: a lower reference for bprop in the same
+    rounds, not a competitor. BP4 writes with bprop's (alpha, beta): stored gradients for
+    Adam, the fused momentum step into the velocities for B, the fused SGD step for C. So no
+    code calling this BLAS at these shapes runs the recipe faster, and torch / floor is the
     most any such code can beat PyTorch by (``report.speedup_ceiling``).
     """
 
     name = "floor"
-    FLOOR_ETA = 1e-6  # tiny, so that values stay finite and normal; not zero, which BLAS may skip
 
     def __init__(self, recipe):
-        self.recipe = recipe
-        self.available, self.reason = True, ""
-        try:
-            from scipy.linalg import blas
+        from peers import BlasFloorPeer
 
-            self.sgemm = blas.sgemm
-        except Exception as exc:  # noqa: BLE001
-            self.available, self.reason = False, f"{type(exc).__name__}: {exc}"
+        self.recipe = recipe
+        self.floor = BlasFloorPeer(sizes=recipe.sizes, store_gradients=recipe.optimizer == "adam",
+                                   momentum=recipe.mu if recipe.optimizer == "momentum" else None)
+        self.available, self.reason = self.floor.available, getattr(self.floor, "reason", "")
 
     def prepare(self, x, y):
-        import numpy as np
-
-        self.x = np.ascontiguousarray(x, dtype=np.float32)
+        self.floor.prepare(x, y)
 
     def epoch(self, batch_size, n, seed):
-        import numpy as np
-        from peers import he_normal
-
-        r = self.recipe
-        weights, _ = he_normal(list(r.sizes), seed)
-        # BP4's target per layer: a gradient buffer (Adam), w itself (SGD) or the velocity (momentum)
-        if r.optimizer == "adam":
-            targets, alpha, beta = [np.empty_like(w) for w in weights], 1.0, 0.0
-        elif r.optimizer == "momentum":
-            targets, alpha, beta = [np.zeros_like(w) for w in weights], -self.FLOOR_ETA, r.mu
-        else:
-            targets, alpha, beta = weights, -self.FLOOR_ETA, 1.0
-        xb = np.empty((batch_size, r.sizes[0]), dtype=np.float32)
-        z = [np.empty((batch_size, width), dtype=np.float32) for width in r.sizes[1:]]
-        g = [np.empty((batch_size, width), dtype=np.float32) for width in r.sizes[1:-1]]
-        x = self.x[:n]
-        t0 = time.perf_counter()
-        self._run(x, batch_size, seed, weights, targets, alpha, beta, xb, z, g)
-        elapsed = time.perf_counter() - t0
-        if not all(np.isfinite(a).all() for a in weights + targets):
-            raise FloatingPointError("recipe floor: the arrays left the finite range")
-        return elapsed
-
-    def _run(self, x, batch_size, seed, weights, targets, alpha, beta, xb, z, g):
-        """The timed part: the shuffle, then per batch the gather and the products."""
-        import numpy as np
-
-        gemm = self.sgemm
-        weights_t, targets_t = [w.T for w in weights], [t.T for t in targets]
-        n, n_layers = x.shape[0], len(weights)
-        order = np.random.default_rng(seed).permutation(n)
-        for start in range(0, n, batch_size):
-            index = order[start:start + batch_size]
-            m = index.shape[0]
-            inputs_t = [np.take(x, index, axis=0, out=xb[:m], mode="clip").T] + [zl[:m].T for zl in z]
-            for layer in range(n_layers):  # forward: z^l = a^(l-1) (w^l)^T
-                _in_place(gemm(1.0, weights_t[layer], inputs_t[layer], 0.0, inputs_t[layer + 1], 1, 0, 1),
-                          inputs_t[layer + 1])
-            delta_t = inputs_t[-1]
-            for layer in range(n_layers - 1, -1, -1):
-                # BP4 of layer l: target <- alpha delta^l^T a^(l-1) + beta target
-                _in_place(gemm(alpha, inputs_t[layer], delta_t, beta, targets_t[layer], 0, 1, 1), targets_t[layer])
-                if layer:  # BP2's product: delta^(l-1) (before sigma') = delta^l w^l
-                    below = g[layer - 1][:m].T
-                    _in_place(gemm(1.0, weights_t[layer], delta_t, 0.0, below, 0, 0, 1), below)
-                    delta_t = below
-
-
-def _in_place(result, target):
-    if result is not target:
-        raise RuntimeError("recipe floor: sgemm returned a copy instead of writing in place")
+        return self.floor.epoch(batch_size, n, seed)
 
 
 def bound_seconds(recipe, n, peak_gflops):
