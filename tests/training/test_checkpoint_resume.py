@@ -181,6 +181,27 @@ def test_resume_refuses_other_data_or_other_sample_weights(tmp_path):
     assert same_weights(straight, resumed)
 
 
+def test_resume_refuses_the_same_sets_under_other_names(tmp_path):
+    """The digest covers which set is which: the validation set given as monitor["test"], or
+    two monitored sets with their names swapped, are the same arrays in the same order, but the
+    resumed history would file one set's figures under the other's name from that epoch on
+    (val_* for the first epochs, test_* after; t_cost of set a, then of set b)."""
+    x, y = data()
+    a, b = (x[:20], y[:20]), (x[20:40], y[20:40])
+    cases = [(dict(validation=a), dict(validation=None, monitor={"test": a})),
+             (dict(validation=None, monitor={"t": a, "u": b}), dict(validation=None, monitor={"u": a, "t": b}))]
+    for index, (written, resumed) in enumerate(cases):
+        path = tmp_path / f"ck{index}.npz"
+        make_net().fit(x, y, checkpoint=path, **options(epochs=1, **written))
+        net = make_net()
+        before = [param.copy() for param, _ in net.trainable_parameters()]
+        with pytest.raises(ValueError, match="other data"):
+            net.fit(x, y, resume=path, **options(**resumed))
+        assert all(np.array_equal(old, p) for old, (p, _) in zip(before, net.trainable_parameters()))
+        history = make_net().fit(x, y, resume=path, **options(**written))  # the same names resume
+        assert len(history) == 4
+
+
 def test_a_checkpoint_without_a_data_digest_still_resumes(tmp_path):
     """Checkpoints written before the digest existed have no "data" field: they resume unchecked."""
     from bprop.io import save_arrays

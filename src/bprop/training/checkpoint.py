@@ -80,7 +80,9 @@ def blas_threads() -> int | None:
 
 def data_digest(arrays) -> str:
     """SHA-256 of the data a run trains on, as hex: each array's dtype, shape and bytes in
-    order (None for an absent one, e.g. no sample weights).
+    order (None for an absent one, e.g. no sample weights; a str, such as a monitored set's
+    name, as its text: the same arrays under other names would file one set's figures under
+    another's name in the resumed history).
 
     ``Trainer.fit`` takes it of the prepared training inputs and targets, the sample
     weights, and the validation and monitored sets, when it writes or resumes a
@@ -92,6 +94,9 @@ def data_digest(arrays) -> str:
     for array in arrays:
         if array is None:
             digest.update(b"none;")
+            continue
+        if isinstance(array, str):
+            digest.update(f"name {len(array)}:{array};".encode())
             continue
         array = np.ascontiguousarray(array)
         digest.update(f"{array.dtype.str}{array.shape};".encode())

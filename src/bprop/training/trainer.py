@@ -281,7 +281,7 @@ class Trainer:
         if resume is not None or any(isinstance(callback, checkpoints.Checkpoint) for callback in self.callbacks):
             # what a checkpoint is resumed on must be what it was written on (``checkpoint.data_digest``)
             self.data_digest = checkpoints.data_digest(
-                [x, targets, weights, *(array for _, (x_set, t_set, _) in sets for array in (x_set, t_set))])
+                [x, targets, weights, *(item for name, (x_set, t_set, _) in sets for item in (name, x_set, t_set))])
         if resume is not None:
             callback_state = checkpoints.restore(self, resume, n)  # checked completely before it changes anything
         net.classes, net.preprocessing, net.target_preprocessing = classes, preprocessing, target_preprocessing
