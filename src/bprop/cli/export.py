@@ -27,5 +27,8 @@ def run(args) -> int:
         net.to_onnx(args.output)
     except ImportError as error:
         raise ValueError(str(error)) from None
-    print(f"wrote {args.output}: {net.sizes} ({net.dtype.name}), input 'x', output 'a'")
+    outputs = "output 'a'"
+    if net.target_preprocessing is not None:  # 'a' is then on the standardized scale: say where the predictions are
+        outputs = "outputs 'a' (standardized) and 'y' (the predictions, in the targets' units)"
+    print(f"wrote {args.output}: {net.sizes} ({net.dtype.name}), input 'x', {outputs}")
     return 0
