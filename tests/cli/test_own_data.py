@@ -287,6 +287,20 @@ def test_regression_targets_are_standardized_by_default_and_predicted_in_their_u
     assert float(capsys.readouterr().out.split("r2 ")[1].split(" ")[0]) < 0
 
 
+def test_the_epoch_lines_costs_are_said_to_be_on_standardized_targets(tmp_path, capsys):
+    """Each epoch line prints "train cost 0.0020 val cost 0.0025" beside R²: numbers on the
+    standardized targets, which read as if the model missed prices around 1e5 by 0.05; the
+    header says so before the first of them."""
+    prices_csv(tmp_path / "train.csv")
+    assert main(["train", "--data", str(tmp_path / "train.csv"), "--target", "price", "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    header, first_epoch = out.index("costs below are on the standardized targets"), out.index("epoch 1/1")
+    assert header < first_epoch, out
+    assert main(["train", "--data", str(tmp_path / "train.csv"), "--target", "price", "--epochs", "1",
+                 "--scale-target", "none"]) == 0
+    assert "standardized" not in capsys.readouterr().out
+
+
 def test_scale_target_on_class_labels_is_refused(tmp_path, capsys):
     blobs_csv(tmp_path / "train.csv")
     assert main(["train", "--data", str(tmp_path / "train.csv"), "--target", "animal", "--scale-target",

@@ -502,6 +502,9 @@ def _train(args) -> int:
         print(f"{source}: {sizes} samples")
         extras = [f"{optimizer!r}"] + ([repr(regularizer)] if regularizer else []) + [repr(c) for c in callbacks]
         print(f"{net!r}, batch size {args.batch_size}, {args.epochs} epochs, seed {args.seed}; {', '.join(extras)}")
+        if net.target_preprocessing is not None:
+            print("targets standardized: the costs below are on the standardized targets, (y - mean) / std; "
+                  "mse, mae and the predictions are in the targets' units")
         if args.resume:
             print(f"resuming from {args.resume}")
     settings = stored_settings(args)
