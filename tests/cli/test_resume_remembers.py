@@ -127,3 +127,22 @@ def test_an_mnist_run_resumes_without_its_data_dir(tmp_path, mnist_dir, monkeypa
     assert main(["train", "--dataset", "mnist", "--data-dir", str(mnist_dir), *common, "--epochs", "2",
                  "--save", str(tmp_path / "straight.npz")]) == 0
     assert same_weights(bprop.load(tmp_path / "m.npz"), bprop.load(tmp_path / "straight.npz"))
+
+
+def test_resume_after_the_csv_was_edited_is_refused_naming_the_files(first_two_epochs, tmp_path):
+    """The checkpoint's data digest refuses a CSV edited since it was written; the message names
+    the run's data file (a command-line user gave no x, y or sample_weight), and nothing is written.
+    The unchanged CSV resumes."""
+    run, data = tmp_path / "run", tmp_path / "data" / "train.csv"
+    original = data.read_text()
+    lines = original.splitlines()
+    lines[5] = lines[5].replace(",", ",1", 1)  # one feature of one row changed
+    data.write_text("\n".join(lines) + "\n")
+    before = {name: digest(run / name) for name in ("run.ckpt", "m.npz", "h.json")}
+    code, out, err = run_bprop("train", "--resume", "run.ckpt", "--epochs", "3", cwd=run, OPENBLAS_NUM_THREADS="1")
+    assert code == 2, (out, err)
+    assert "other data" in err and str(data) in err and "changed since" in err and "sample_weight" not in err, err
+    assert {name: digest(run / name) for name in before} == before
+    data.write_text(original)
+    code, out, err = run_bprop("train", "--resume", "run.ckpt", "--epochs", "3", cwd=run, OPENBLAS_NUM_THREADS="1")
+    assert code == 0, err

@@ -369,6 +369,14 @@ def _stopped_at_once(args, error: KeyboardInterrupt) -> int:
     return 143 if name == "SIGTERM" else 130
 
 
+def _changed_data(args) -> str:
+    """What a resumed run refused for other data read: 'train.csv changed', or several files."""
+    files = [path for path in (args.data, args.validation_data, args.test_data if args.monitor_test else None) if path]
+    if not files:
+        return f"the {args.dataset} data changed"
+    return f"{files[0]} changed" if len(files) == 1 else f"{', '.join(files[:-1])} or {files[-1]} changed"
+
+
 def _interrupted(args, net, stop, early_stopping) -> int:
     """After the first Ctrl-C/SIGTERM: write what the user asked for, say exactly what was written."""
     import shlex
@@ -420,6 +428,7 @@ def _train(args) -> int:
     from ..preprocessing import Scale
     from ..regularizers import L1, L2
     from ..training import DivergenceError, EarlyStopping, TrainingInterrupted
+    from ..training.checkpoint import OTHER_DATA
     from ..validation import positive_int
 
     if args.resume:
@@ -517,6 +526,11 @@ def _train(args) -> int:
                           resume=args.resume, settings=settings)
     except TrainingInterrupted as stop:
         return _interrupted(args, net, stop, early_stopping)
+    except ValueError as error:
+        if args.resume and OTHER_DATA in str(error):  # say which files: the user gave no x, y or sample_weight
+            raise ValueError(f"{args.resume}: {OTHER_DATA}: {_changed_data(args)} since the checkpoint was "
+                             "written; put the data back as it was, or start a new run without --resume") from None
+        raise
     except DivergenceError as error:
         # Status 1, not the 2 of a refused option: the options were valid, the run failed.
         # Nothing below runs, so --save and --history stay as they were.

@@ -78,6 +78,10 @@ def blas_threads() -> int | None:
     return max(counts) if counts else None
 
 
+#: How ``restore`` begins its refusal of a run on other data (``bprop train --resume`` names its files).
+OTHER_DATA = "the checkpoint was trained on other data"
+
+
 def data_digest(arrays) -> str:
     """SHA-256 of the data a run trains on, as hex: each array's dtype, shape and bytes in
     order (None for an absent one, e.g. no sample weights; a str, such as a monitored set's
@@ -309,7 +313,7 @@ def check_checkpoint(trainer, arrays: dict, config: dict, n: int) -> dict:
     _check_same_network(net, config["model"])
     saved_data = config.get("data")
     if saved_data is not None and trainer.data_digest is not None and saved_data != trainer.data_digest:
-        raise ValueError("the checkpoint was trained on other data: resume with the same x, y, sample_weight, "
+        raise ValueError(f"{OTHER_DATA}: resume with the same x, y, sample_weight, "
                          "validation and monitored sets it was written with (their SHA-256 digest differs)")
     if config["batch_size"] != trainer.batch_size or config["shuffle"] != trainer.shuffle:
         raise ValueError(f"the checkpoint was trained with batch size {config['batch_size']} and shuffle="
