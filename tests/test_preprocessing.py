@@ -152,3 +152,24 @@ def test_target_preprocessing_that_does_not_fit_is_refused(spec, message):
 def test_target_preprocessing_is_for_regression_only():
     with pytest.raises(ValueError, match="for regression"):
         Network([3, 4, 2], target_preprocessing="standardize")
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_targets_and_features_whose_squares_overflow_or_underflow_get_finite_statistics(scale):
+    """Finite targets around 1e200 square to inf: np.std gave std inf, every standardized target
+    0, a train cost that fell as usual, and predictions of +-inf. Around 1e-200 the squares are
+    0: std 0 read as a constant column (std 1), so the network learnt nothing (r2 0). The
+    statistics are those of y / scale, times scale."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((200, 3))
+    y = scale * (1 + x[:, 0] - 0.5 * x[:, 1] + 0.05 * rng.standard_normal(200))
+    net = Network([3, 8, 1], output="identity", seed=0, dtype="float64", target_preprocessing="standardize")
+    net.fit(x, y, epochs=40, batch_size=20, optimizer="adam", eta=0.01, verbose=False)
+    np.testing.assert_allclose(net.target_preprocessing.mean, [scale * (y / scale).mean()], rtol=1e-12)
+    np.testing.assert_allclose(net.target_preprocessing.std, [scale * (y / scale).std()], rtol=1e-12)
+    predicted = net.predict(x)
+    assert np.all(np.isfinite(predicted)) and r2_score(y / scale, predicted / scale) > 0.95
+    features = Standardize()
+    features.fit(scale * x)
+    np.testing.assert_allclose(features.std, scale * x.std(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(features.transform(scale * x), (x - x.mean(axis=0)) / x.std(axis=0), atol=1e-12)

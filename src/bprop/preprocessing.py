@@ -96,11 +96,25 @@ class Standardize(Preprocessing):
     def fitted(self) -> bool:
         return self.mean is not None
 
+    #: A column whose largest magnitude is outside [1 / FAR, FAR] gets its mean and std from
+    #: x / that magnitude, times it: the squares np.std sums overflow around 1e155 (std inf from
+    #: finite values: every x' 0, predictions inf) and underflow around 1e-155 (std 0: read as
+    #: a constant column).
+    FAR = 1e100
+
     def fit(self, x):
         if self.fitted:
             return
-        mean = x.mean(axis=0, dtype=np.float64)
-        std = x.std(axis=0, dtype=np.float64)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # (the far columns: taken again below)
+            mean = x.mean(axis=0, dtype=np.float64)
+            std = x.std(axis=0, dtype=np.float64)
+        magnitude = (np.maximum(x.max(axis=0), -x.min(axis=0)).astype(np.float64) if x.shape[0]
+                     else np.ones(x.shape[1]))  # (max |x| without a copy of x)
+        far = (magnitude > self.FAR) | ((magnitude > 0) & (magnitude < 1 / self.FAR))
+        if np.any(far):
+            scaled = x[:, far].astype(np.float64) / magnitude[far]
+            mean[far] = magnitude[far] * scaled.mean(axis=0)
+            std[far] = magnitude[far] * scaled.std(axis=0)
         std[~(std > 0)] = 1.0  # a constant feature: centred only
         self.mean, self.std = mean, std
 
