@@ -36,11 +36,11 @@ def run(args) -> int:
         if net.preprocessing is not None:
             extras.append(f"preprocessing {net.preprocessing!r}")
         if net.target_preprocessing is not None:
-            import numpy as np
+            def full(values):  # every digit: precision=4 printed a mean of 100000123.456 as 1.e+08
+                return "[" + ", ".join(repr(float(value)) for value in values) + "]"
 
             extras.append(f"targets standardized (predictions in the targets' units: mean "
-                          f"{np.array2string(net.target_preprocessing.mean, precision=4)}, std "
-                          f"{np.array2string(net.target_preprocessing.std, precision=4)})")
+                          f"{full(net.target_preprocessing.mean)}, std {full(net.target_preprocessing.std)})")
         print("; ".join(extras))
         return 0
     try:
