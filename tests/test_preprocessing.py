@@ -154,6 +154,23 @@ def test_target_preprocessing_is_for_regression_only():
         Network([3, 4, 2], target_preprocessing="standardize")
 
 
+@pytest.mark.parametrize("output, cost", [("sigmoid", "cross_entropy"), ("sigmoid", "quadratic"),
+                                          ("relu", "quadratic"), ("tanh", "quadratic")])
+def test_standardized_targets_need_an_output_that_reaches_every_real_number(output, cost):
+    """(y - mean) / std is negative for half the rows and beyond 1 for some: a sigmoid, relu or
+    tanh output cannot reach them, and the cross-entropy of a target outside [0, 1] has no
+    minimum. Accepted, a regression on y in (0, 1) ended with train cost -2.5e10 (sigmoid,
+    cross-entropy) or r2 0.30 where the unstandardized network got 0.60 (sigmoid, quadratic)."""
+    with pytest.raises(ValueError, match="output activation that reaches every real number"):
+        Network([3, 4, 1], output=output, cost=cost, task="regression", target_preprocessing="standardize")
+
+
+@pytest.mark.parametrize("output", ["identity", "linear", "leaky_relu"])
+def test_standardized_targets_with_an_unbounded_output(output):
+    net = Network([3, 4, 1], output=output, cost="quadratic", task="regression", target_preprocessing="standardize")
+    assert isinstance(net.target_preprocessing, Standardize)
+
+
 @pytest.mark.parametrize("scale", [1e200, 1e-200])
 def test_targets_and_features_whose_squares_overflow_or_underflow_get_finite_statistics(scale):
     """Finite targets around 1e200 square to inf: np.std gave std inf, every standardized target

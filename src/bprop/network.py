@@ -196,7 +196,8 @@ class Network:
         self.classes = self.task.checked_classes(classes)
         self.preprocessing = preprocessing_module.get(preprocessing, self.n_inputs)
         self.target_preprocessing = preprocessing_module.get_target(target_preprocessing, self.n_outputs,
-                                                                    self.task.name)
+                                                                    self.task.name, self.head.activation.name,
+                                                                    self.cost.name)
         if feature_names is not None:
             feature_names = list(feature_names)
             if len(feature_names) != self.n_inputs or not all(isinstance(name, str) for name in feature_names):

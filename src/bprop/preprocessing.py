@@ -159,19 +159,37 @@ def get(spec, n_inputs: int) -> Preprocessing | None:
     return preprocessing
 
 
-def get_target(spec, n_outputs: int, task: str) -> Standardize | None:
+#: The output activations whose values reach every real number, as standardized targets need
+#: (with the quadratic cost: cross-entropy reads targets in [0, 1]).
+UNBOUNDED_OUTPUTS = ("identity", "leaky_relu")
+
+
+def standardizable(output: str, cost: str) -> bool:
+    """True when a regression network with this output activation and cost (registered names)
+    can learn standardized targets (``get_target``)."""
+    return output in UNBOUNDED_OUTPUTS and cost == "quadratic"
+
+
+def get_target(spec, n_outputs: int, task: str, output: str = "identity", cost: str = "quadratic"
+               ) -> Standardize | None:
     """None, "standardize" or a ``Standardize`` for a regression network's targets, checked
-    against its n_outputs target columns.
+    against its n_outputs target columns, its output activation and its cost (names).
 
     Raises:
-        ValueError: another preprocessing or name, or a task other than regression (class
-            labels and probabilities are not rescaled).
+        ValueError: another preprocessing or name, a task other than regression (class
+            labels and probabilities are not rescaled), or an output activation or cost that
+            cannot fit (y - mean) / std (``standardizable``).
     """
     if spec is None:
         return None
     if task != "regression":
         raise ValueError(f"target_preprocessing is for regression, where the targets are numbers in their own "
                          f"units; this network's task is {task!r}")
+    if not standardizable(output, cost):
+        raise ValueError(f"standardized targets, (y - mean) / std, take any real value: they need the quadratic "
+                         f"cost and an output activation that reaches every real number "
+                         f"({', '.join(UNBOUNDED_OUTPUTS)}); this network has {output} with the {cost} cost "
+                         f"(give target_preprocessing=None for targets in {output}'s range)")
     if isinstance(spec, str) and spec.lower() == "standardize":
         spec = Standardize()
     if not isinstance(spec, Standardize):
