@@ -301,6 +301,25 @@ def test_the_epoch_lines_costs_are_said_to_be_on_standardized_targets(tmp_path, 
     assert "standardized" not in capsys.readouterr().out
 
 
+def test_a_bounded_output_activation_trains_on_the_targets_as_they_are(tmp_path, capsys):
+    """Regression with --output-activation sigmoid (targets in (0, 1)): standardized targets are
+    negative for half the rows, out of the sigmoid's reach, so the default is --scale-target
+    none there, and asking for standardize is refused naming both options."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((200, 3))
+    y = 1 / (1 + np.exp(-(x[:, 0] - x[:, 1])))
+    np.savetxt(tmp_path / "p.csv", np.column_stack([x, y]), delimiter=",", header="a,b,c,p", comments="",
+               fmt="%.6f")
+    common = ["train", "--data", str(tmp_path / "p.csv"), "--target", "p", "--task", "regression",
+              "--output-activation", "sigmoid", "--quiet"]
+    assert main(common + ["--save", str(tmp_path / "m.npz")]) == 0
+    assert "standardized" not in capsys.readouterr().out
+    assert bprop.load(tmp_path / "m.npz").target_preprocessing is None
+    assert main(common + ["--scale-target", "standardize"]) == 2
+    err = capsys.readouterr().err
+    assert "--scale-target standardize" in err and "sigmoid" in err and "--scale-target none" in err, err
+
+
 def test_scale_target_on_class_labels_is_refused(tmp_path, capsys):
     blobs_csv(tmp_path / "train.csv")
     assert main(["train", "--data", str(tmp_path / "train.csv"), "--target", "animal", "--scale-target",

@@ -425,7 +425,8 @@ def _train(args) -> int:
 
     from ..network import Network
     from ..optimizers import Adam, Momentum, get as get_optimizer
-    from ..preprocessing import Scale
+    from .. import activations, costs
+    from ..preprocessing import Scale, standardizable
     from ..regularizers import L1, L2
     from ..training import DivergenceError, EarlyStopping, TrainingInterrupted
     from ..training.checkpoint import OTHER_DATA
@@ -457,8 +458,14 @@ def _train(args) -> int:
         if not regression and args.scale_target == "standardize":
             raise ValueError("--scale-target is for regression targets; the target here holds classes "
                              "(give --task regression if they are numbers to predict)")
-        if regression and args.scale_target is None:
-            args.scale_target = "standardize"
+        if regression:  # standardized targets, any real value, need an output such as identity
+            fits = standardizable(activations.get(args.output).name, costs.get(args.cost).name)
+            if args.scale_target is None:
+                args.scale_target = "standardize" if fits else "none"
+            elif args.scale_target == "standardize" and not fits:
+                raise ValueError(f"--scale-target standardize trains on (y - mean) / std, any real value, which "
+                                 f"--output-activation {args.output} with --cost {args.cost} cannot fit: give "
+                                 f"--scale-target none, or --output-activation identity with --cost quadratic")
         network_data = dict(preprocessing=preprocessing_of(args.scale), task=own.task, classes=own.classes,
                             feature_names=own.feature_names,
                             target_preprocessing="standardize" if args.scale_target == "standardize" else None)
