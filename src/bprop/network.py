@@ -118,7 +118,9 @@ class Network:
             mean and std and trains on (y - mean) / std; ``predict`` returns mean + std a^L
             (float64, the targets' units) and ``evaluate``'s mse, mae and r2 are in the
             targets' units, while the cost (``evaluate``, ``train_cost``, ``val_cost``) is the
-            cost training minimizes, on the standardized targets. Saved with the model.
+            cost training minimizes, on the standardized targets. Saved with the model. Needs
+            the quadratic cost and an identity (or leaky_relu) output: the standardized
+            targets take any real value.
         feature_names: None, or the n_0 names of the input columns (a CSV's header), saved
             with the model so that a file with its columns in another order can be matched
             by name (``bprop evaluate``/``predict``); the network itself reads x by position.

@@ -61,10 +61,11 @@ def add_table_options(group, *, training: bool) -> None:
                            help="input preprocessing stored in the model: 'standardize' (default for --data: each "
                            "feature's mean and deviation learnt from the training rows), 'none', or a factor such as 1/255")
         group.add_argument("--scale-target", default=None, choices=["standardize", "none"],
-                           help="regression: 'standardize' (the default) trains on (y - mean) / std per target "
-                           "column, learnt from the training rows and stored in the model, which predicts in the "
-                           "targets' units (targets far from 0, such as prices, train badly without it); 'none' "
-                           "trains on y as it is")
+                           help="regression: 'standardize' (the default with an identity output) trains on "
+                           "(y - mean) / std per target column, learnt from the training rows and stored in the "
+                           "model, which predicts in the targets' units (targets far from 0, such as prices, train "
+                           "badly without it); 'none' (the default with a bounded output such as sigmoid) trains "
+                           "on y as it is")
 
 
 def add_header_options(group) -> None:
