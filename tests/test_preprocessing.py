@@ -190,3 +190,29 @@ def test_targets_and_features_whose_squares_overflow_or_underflow_get_finite_sta
     features.fit(scale * x)
     np.testing.assert_allclose(features.std, scale * x.std(axis=0), rtol=1e-12)
     np.testing.assert_allclose(features.transform(scale * x), (x - x.mean(axis=0)) / x.std(axis=0), atol=1e-12)
+
+
+def test_the_target_statistics_are_weighted_as_the_cost_is():
+    """With sample_weight, the mean and std are those of the rows as weighted (a weight of 2 as
+    two copies, 0 as no row). Unweighted, one row of weight 0 with a target of 1e9 set the std to
+    5.8e7: the other rows' targets became -0.058 +- 2e-8 and the model ended at r2 -2.9e11 on them
+    (0.998 with the row dropped)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(301, 2))
+    y = x[:, 0] - 0.5 * x[:, 1] + 0.05 * rng.normal(size=301)
+    y[0] = 1e9
+    weights = np.ones(301)
+    weights[0] = 0
+    net = Network([2, 8, 1], output="identity", seed=0, dtype="float64", target_preprocessing="standardize")
+    net.fit(x, y, epochs=40, batch_size=20, optimizer="adam", eta=0.01, sample_weight=weights, verbose=False)
+    np.testing.assert_allclose(net.target_preprocessing.mean, [y[1:].mean()], rtol=1e-12)
+    np.testing.assert_allclose(net.target_preprocessing.std, [y[1:].std()], rtol=1e-12)
+    assert r2_score(y[1:], net.predict(x[1:])) > 0.99
+
+    counts = rng.integers(0, 4, size=301)
+    counts[0] = 0
+    net = Network([2, 8, 1], output="identity", seed=0, dtype="float64", target_preprocessing="standardize")
+    net.fit(x, y, epochs=1, verbose=False, sample_weight=counts)
+    repeated = np.repeat(y, counts)
+    np.testing.assert_allclose(net.target_preprocessing.mean, [repeated.mean()], rtol=1e-12)
+    np.testing.assert_allclose(net.target_preprocessing.std, [repeated.std()], rtol=1e-12)

@@ -115,7 +115,7 @@ class Network:
             backprop, and saved with the model.
         target_preprocessing: regression only: None, or "standardize" (a
             ``bprop.preprocessing.Standardize``): the first fit learns each target column's
-            mean and std and trains on (y - mean) / std; ``predict`` returns mean + std a^L
+            mean and std (weighted by its ``sample_weight``) and trains on (y - mean) / std; ``predict`` returns mean + std a^L
             (float64, the targets' units) and ``evaluate``'s mse, mae and r2 are in the
             targets' units, while the cost (``evaluate``, ``train_cost``, ``val_cost``) is the
             cost training minimizes, on the standardized targets. Saved with the model. Needs

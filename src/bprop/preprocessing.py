@@ -38,8 +38,9 @@ class Preprocessing:
     #: ``transform`` reads float64 inputs (``Network.inputs`` casts to the network's dtype after it).
     wide_inputs = False
 
-    def fit(self, x: np.ndarray) -> None:
-        """Learn from the training inputs (m, n_0) (first fit only); most learn nothing."""
+    def fit(self, x: np.ndarray, sample_weight: np.ndarray | None = None) -> None:
+        """Learn from the training inputs (m, n_0) (first fit only), the rows weighted by
+        ``sample_weight`` (m,) when given; most learn nothing."""
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -102,19 +103,21 @@ class Standardize(Preprocessing):
     #: a constant column).
     FAR = 1e100
 
-    def fit(self, x):
+    def fit(self, x, sample_weight=None):
+        """Learn each column's mean and (population) std; with ``sample_weight`` (m,), a
+        float64 vector from ``weights.check_sample_weight``, the weighted ones (a weight of 2
+        as two copies of the row, 0 as no row: as the weighted cost counts them)."""
         if self.fitted:
             return
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # (the far columns: taken again below)
-            mean = x.mean(axis=0, dtype=np.float64)
-            std = x.std(axis=0, dtype=np.float64)
+            mean, std = _moments(x, sample_weight)
         magnitude = (np.maximum(x.max(axis=0), -x.min(axis=0)).astype(np.float64) if x.shape[0]
                      else np.ones(x.shape[1]))  # (max |x| without a copy of x)
         far = (magnitude > self.FAR) | ((magnitude > 0) & (magnitude < 1 / self.FAR))
         if np.any(far):
-            scaled = x[:, far].astype(np.float64) / magnitude[far]
-            mean[far] = magnitude[far] * scaled.mean(axis=0)
-            std[far] = magnitude[far] * scaled.std(axis=0)
+            scaled_mean, scaled_std = _moments(x[:, far].astype(np.float64) / magnitude[far], sample_weight)
+            mean[far] = magnitude[far] * scaled_mean
+            std[far] = magnitude[far] * scaled_std
         std[~(std > 0)] = 1.0  # a constant feature: centred only
         self.mean, self.std = mean, std
 
@@ -142,6 +145,14 @@ class Standardize(Preprocessing):
 
     def __repr__(self):
         return "Standardize()" if not self.fitted else f"Standardize(<{self.mean.size} features>)"
+
+
+def _moments(x: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's mean and population std in float64, weighted by ``weights`` when given."""
+    if weights is None:
+        return x.mean(axis=0, dtype=np.float64), x.std(axis=0, dtype=np.float64)
+    mean = np.average(x, axis=0, weights=weights)
+    return mean, np.sqrt(np.average((x - mean) ** 2, axis=0, weights=weights))
 
 
 PREPROCESSING = Registry("preprocessing", Preprocessing)

@@ -258,7 +258,8 @@ class Trainer:
         target_preprocessing = net.target_preprocessing
         if target_preprocessing is not None and not target_preprocessing.fitted:
             target_preprocessing = copy.deepcopy(target_preprocessing)
-            target_preprocessing.fit(net.raw_targets(y))
+            raw = net.raw_targets(y)  # the rows weighted as the cost weighs them (0: as if absent)
+            target_preprocessing.fit(raw, check_sample_weight(sample_weight, raw.shape[0]))
         x, targets, labels = net.prepare(x, y, classes, preprocessing, target_preprocessing)
         weights = check_sample_weight(sample_weight, x.shape[0])
         sets = []
