@@ -216,3 +216,20 @@ def test_the_target_statistics_are_weighted_as_the_cost_is():
     repeated = np.repeat(y, counts)
     np.testing.assert_allclose(net.target_preprocessing.mean, [repeated.mean()], rtol=1e-12)
     np.testing.assert_allclose(net.target_preprocessing.std, [repeated.std()], rtol=1e-12)
+
+
+def test_the_input_statistics_are_weighted_as_the_cost_is():
+    """preprocessing='standardize' with sample_weight: one row of weight 0 with a feature of 1e9
+    set that feature's std to 5.8e7, squeezing it to +-2e-8 on the other rows: r2 0.16 where
+    the weighted statistics give 0.99."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(301, 2))
+    y = x[:, 0] - 0.5 * x[:, 1] + 0.05 * rng.normal(size=301)
+    x[0, 0] = 1e9
+    weights = np.ones(301)
+    weights[0] = 0
+    net = Network([2, 8, 1], output="identity", seed=0, dtype="float64", preprocessing="standardize")
+    net.fit(x, y, epochs=40, batch_size=20, optimizer="adam", eta=0.01, sample_weight=weights, verbose=False)
+    np.testing.assert_allclose(net.preprocessing.mean, x[1:].mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(net.preprocessing.std, x[1:].std(axis=0), rtol=1e-12)
+    assert r2_score(y[1:], net.predict(x[1:])) > 0.99

@@ -253,7 +253,12 @@ class Trainer:
         preprocessing = net.preprocessing
         if preprocessing is not None and not preprocessing.fitted:
             preprocessing = copy.deepcopy(preprocessing)
-            preprocessing.fit(as_inputs(x, net.n_inputs, np.float64 if preprocessing.wide_inputs else net.dtype))
+            inputs = as_inputs(x, net.n_inputs, np.float64 if preprocessing.wide_inputs else net.dtype)
+            weights = check_sample_weight(sample_weight, inputs.shape[0])  # as the cost weighs the rows
+            if weights is None:
+                preprocessing.fit(inputs)
+            else:
+                preprocessing.fit(inputs, sample_weight=weights)
         classes = net.classes if net.classes is not None else net.task.learn_classes(y)
         target_preprocessing = net.target_preprocessing
         if target_preprocessing is not None and not target_preprocessing.fitted:
