@@ -237,8 +237,8 @@ def from_model(path) -> "Example":
             "here.",
             None if net.target_preprocessing is None else
             "The targets are what the output layer is trained towards: the model standardizes its targets "
-            "((y - mean) / std, mean " + ", ".join(f"{v:.6g}" for v in net.target_preprocessing.mean) + ", std "
-            + ", ".join(f"{v:.6g}" for v in net.target_preprocessing.std) + "), which is not applied here: give "
+            "((y - mean) / std, mean " + ", ".join(repr(float(v)) for v in net.target_preprocessing.mean) + ", std "
+            + ", ".join(repr(float(v)) for v in net.target_preprocessing.std) + "), which is not applied here: give "
             "standardized targets."])),
     )
 
