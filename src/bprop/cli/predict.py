@@ -99,8 +99,12 @@ def run(args) -> int:
     try:
         with np.printoptions(precision=6, suppress=True):
             for prediction, row in zip(predictions, a):
-                text = prediction if np.ndim(prediction) == 0 else np.array2string(
-                    prediction, separator=" ", max_line_width=10**9)
+                if np.ndim(prediction) == 0:
+                    text = prediction
+                elif net.task.name == "regression":  # every digit: precision=6 printed 2.4e-07 as 0.
+                    text = "[" + " ".join(repr(float(value)) for value in prediction) + "]"
+                else:
+                    text = np.array2string(prediction, separator=" ", max_line_width=10**9)
                 print(f"{text}  {np.array2string(row, separator=' ', max_line_width=10**9)}" if args.proba else text)
             sys.stdout.flush()
     except BrokenPipeError:  # e.g. 'bprop predict ... | head': the reader left, nothing is wrong

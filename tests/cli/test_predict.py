@@ -1,0 +1,20 @@
+"""bprop predict: the printed predictions are the model's, to every digit."""
+
+import numpy as np
+
+from bprop import Network, Standardize
+from bprop.cli import main
+
+
+def test_multi_output_regression_predictions_are_printed_in_full(tmp_path, capsys):
+    """Rows of several targets were printed with precision=6 and suppress=True: a prediction of
+    2.4e-07 (a target in metres of a few hundred nanometres) printed as 0., and 1e8 + 0.1234567
+    lost its last digits. Each value is printed as Python's shortest repr, as one output is."""
+    net = Network([2, 2], output="identity", task="regression", seed=0,
+                  target_preprocessing=Standardize([2.4e-7, 1e8], [1e-8, 0.5]))
+    net.save(tmp_path / "m.npz")
+    x = np.random.default_rng(0).normal(size=(4, 2))
+    np.save(tmp_path / "x.npy", x)
+    assert main(["predict", str(tmp_path / "m.npz"), str(tmp_path / "x.npy")]) == 0
+    printed = np.array([[float(v) for v in line.strip("[]").split()] for line in capsys.readouterr().out.splitlines()])
+    np.testing.assert_array_equal(printed, net.predict(x))
