@@ -237,3 +237,23 @@ def test_a_weighted_run_interrupted_mid_epoch_resumes_with_its_weighted_totals(t
     assert same_weights(straight, resumed)
     assert history["train_accuracy"] == pytest.approx(full["train_accuracy"], rel=1e-12)
     assert history["train_cost"] == pytest.approx(full["train_cost"], rel=1e-6)
+
+
+def test_resume_refuses_a_network_that_standardizes_what_the_checkpoint_did_not(tmp_path):
+    """A checkpoint trained on the targets as they are, resumed by a network that standardizes them
+    (or the other way round, or with another input preprocessing), names the difference."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((40, 3))
+    y = 1e3 + 50 * x[:, 0]
+
+    def regressor(**extra):
+        return Network([3, 4, 1], output="identity", seed=0, dtype="float64", **extra)
+
+    cases = (({}, dict(target_preprocessing="standardize"), "target_preprocessing"),
+             (dict(target_preprocessing="standardize"), {}, "target_preprocessing"),
+             ({}, dict(preprocessing="standardize"), "preprocessing"))
+    for index, (first, second, key) in enumerate(cases):
+        path = tmp_path / f"ck{index}.npz"
+        regressor(**first).fit(x, y, epochs=1, batch_size=10, optimizer="adam", verbose=False, checkpoint=path)
+        with pytest.raises(ValueError, match=f"differs from this one \\({key}:"):
+            regressor(**second).fit(x, y, epochs=2, batch_size=10, optimizer="adam", verbose=False, resume=path)

@@ -263,6 +263,11 @@ def _check_same_network(net, model) -> None:
         if model.get(key) != mine[key]:
             raise ValueError(f"the checkpoint's network differs from this one ({key}: {short(model.get(key))} "
                              f"vs {short(mine[key])})")
+    for key in ("preprocessing", "target_preprocessing"):  # the kind; fit learns the statistics again
+        saved, own = (None if not isinstance(c, dict) else c.get("name") for c in (model.get(key), mine[key]))
+        if saved != own:
+            raise ValueError(f"the checkpoint's network differs from this one ({key}: {short(saved)} vs "
+                             f"{short(own)}): its weights were trained on other inputs or targets")
 
 
 def _check_same_training(trainer, config) -> None:
