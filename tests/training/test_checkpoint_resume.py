@@ -11,7 +11,7 @@ import pytest
 
 from bprop import EarlyStopping, HalveOnPlateau, Momentum, Network, TrainingInterrupted
 from bprop.io import load_arrays
-from bprop.training import Callback, read_checkpoint
+from bprop.training import Callback, OtherDataError, read_checkpoint
 
 
 def data(m=64, seed=0):
@@ -169,7 +169,7 @@ def test_resume_refuses_other_data_or_other_sample_weights(tmp_path):
         args = dict(x=x, y=y, sample_weight=weights)
         args.update({key: value for key, value in changed.items() if key in args})
         net = make_net()
-        with pytest.raises(ValueError, match="other data"):
+        with pytest.raises(OtherDataError, match="other data"):
             net.fit(args["x"], args["y"], sample_weight=args["sample_weight"], resume=path,
                     **options(**{key: value for key, value in changed.items() if key == "validation"}))
         assert all(np.array_equal(before[i], p) for i, (p, _) in enumerate(net.trainable_parameters()))

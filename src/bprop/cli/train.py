@@ -428,8 +428,7 @@ def _train(args) -> int:
     from .. import activations, costs
     from ..preprocessing import Scale, standardizable
     from ..regularizers import L1, L2
-    from ..training import DivergenceError, EarlyStopping, TrainingInterrupted
-    from ..training.checkpoint import OTHER_DATA
+    from ..training import DivergenceError, EarlyStopping, OtherDataError, TrainingInterrupted
     from ..validation import positive_int
 
     if args.resume:
@@ -533,11 +532,10 @@ def _train(args) -> int:
                           resume=args.resume, settings=settings)
     except TrainingInterrupted as stop:
         return _interrupted(args, net, stop, early_stopping)
-    except ValueError as error:
-        if args.resume and OTHER_DATA in str(error):  # say which files: the user gave no x, y or sample_weight
-            raise ValueError(f"{args.resume}: {OTHER_DATA}: {_changed_data(args)} since the checkpoint was "
-                             "written; put the data back as it was, or start a new run without --resume") from None
-        raise
+    except OtherDataError:  # say which files: the user gave no x, y or sample_weight
+        raise ValueError(f"{args.resume}: the checkpoint was trained on other data: {_changed_data(args)} since the "
+                         "checkpoint was written; put the data back as it was, or start a new run without "
+                         "--resume") from None
     except DivergenceError as error:
         # Status 1, not the 2 of a refused option: the options were valid, the run failed.
         # Nothing below runs, so --save and --history stay as they were.

@@ -1,7 +1,7 @@
 """Training: the mini-batch loop, its history, and callbacks that act on its events."""
 
 from .callbacks import Callback, ProgressBar
-from .checkpoint import BlasThreadsWarning, blas_threads, read_checkpoint
+from .checkpoint import BlasThreadsWarning, OtherDataError, blas_threads, read_checkpoint
 from .divergence import DivergenceError
 from .early_stopping import EarlyStopping
 from .history import History
@@ -22,4 +22,5 @@ __all__ = [
     "read_checkpoint",
     "blas_threads",
     "BlasThreadsWarning",
+    "OtherDataError",
 ]

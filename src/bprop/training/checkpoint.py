@@ -36,7 +36,7 @@ import warnings
 import numpy as np
 
 from .. import optimizers, state_dicts
-from ..io import check_writable, load_arrays, save_arrays
+from ..io import FileFormatError, check_writable, load_arrays, save_arrays
 from ..schema import Field, boolean, check_fields, choice, integer, list_of, number, optional, short, string
 from ..validation import all_finite, first_non_finite_parameter, positive_int
 from .callbacks import Callback
@@ -78,8 +78,11 @@ def blas_threads() -> int | None:
     return max(counts) if counts else None
 
 
-#: How ``restore`` begins its refusal of a run on other data (``bprop train --resume`` names its files).
-OTHER_DATA = "the checkpoint was trained on other data"
+class OtherDataError(FileFormatError):
+    """``fit(resume=PATH)`` on other data than the checkpoint was written on (its
+    ``data_digest`` differs): the resumed run would not end where the uninterrupted one
+    does. A ``FileFormatError`` naming the checkpoint; ``bprop train --resume`` catches it
+    to name the data files instead of x, y and sample_weight."""
 
 
 def data_digest(arrays) -> str:
@@ -230,6 +233,13 @@ def restore(trainer, path, n: int) -> list[dict]:
 
     arrays, config = load_arrays(path, kind=CHECKPOINT_KIND, check=check)
     with state_dicts.refusing(path, "incomplete or damaged checkpoint"):
+        saved_data = check_fields(config, CHECKPOINT_FIELDS, "the checkpoint").get("data")
+    # Other data first: what else does not fit (the totals of other weights, say) follows from it.
+    if saved_data is not None and trainer.data_digest is not None and saved_data != trainer.data_digest:
+        raise OtherDataError(path, "the checkpoint was trained on other data: resume with the same x, y, "
+                                   "sample_weight, validation and monitored sets it was written with (their "
+                                   "SHA-256 digest differs)")
+    with state_dicts.refusing(path, "incomplete or damaged checkpoint"):
         staged = check_checkpoint(trainer, arrays, config, n)
     # Every check passed: now change the network and the loop.
     net = trainer.net
@@ -316,10 +326,6 @@ def check_checkpoint(trainer, arrays: dict, config: dict, n: int) -> dict:
     net = trainer.net
     config = check_fields(config, CHECKPOINT_FIELDS, "the checkpoint")
     _check_same_network(net, config["model"])
-    saved_data = config.get("data")
-    if saved_data is not None and trainer.data_digest is not None and saved_data != trainer.data_digest:
-        raise ValueError(f"{OTHER_DATA}: resume with the same x, y, sample_weight, "
-                         "validation and monitored sets it was written with (their SHA-256 digest differs)")
     if config["batch_size"] != trainer.batch_size or config["shuffle"] != trainer.shuffle:
         raise ValueError(f"the checkpoint was trained with batch size {config['batch_size']} and shuffle="
                          f"{config['shuffle']}; resume with the same (got {trainer.batch_size}, {trainer.shuffle})")
