@@ -191,9 +191,7 @@ class Dense(Layer):
         BP2's product uses w^l as it was in the forward pass, so it runs before the sink,
         which may update w^l (``sinks.FusedSGD``).
         """
-        plan = self._plan
-        if plan is None:
-            raise RuntimeError("backward needs a forward pass with training=True first")
+        plan = self._require_plan()
         if delta is not plan.delta:
             np.copyto(plan.delta, delta)
         grad_input = None

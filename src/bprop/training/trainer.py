@@ -415,6 +415,10 @@ class Trainer:
         norms = self._norms
         norms.start_epoch(self.n_batches, batch_size, dense, fused=fused is not None)
         every = norms.every
+        # w̄ = Σ w_x / n: a weighted batch scales row x by w_x / (m w̄) (``weights.row_weights``), so
+        # that the batches' steps average to the weighted mean's gradient
+        weights = self.sample_weight
+        mean_weight = None if weights is None else self.penalty_n / self.n_samples
         # One view of the buffers per batch size (the last batch may be shorter), so the
         # layers' plans stay bound to the same arrays batch after batch (layers.dense).
         views: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -433,9 +437,7 @@ class Trainer:
                 batch_index = None
             else:
                 batch_index = target_index[batch * batch_size : batch * batch_size + m]
-            # w_x / (m w̄), w̄ = Σ w_x / n: the batches' steps average to the weighted mean's gradient
-            batch_weights = (None if self.sample_weight is None
-                             else row_weights(self.sample_weight[index], x.dtype, self.penalty_n / self.n_samples))
+            batch_weights = None if weights is None else row_weights(weights[index], x.dtype, mean_weight)
             if fused is not None and optimizer.eta != fused.eta:  # a callback changed eta: the step follows
                 sink = fused = self._fused_sink(penalty_n)
             if every and batch % every == 0:  # sampled: the same sink, wrapped to read the norms
