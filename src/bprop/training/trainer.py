@@ -253,12 +253,13 @@ class Trainer:
         preprocessing = net.preprocessing
         if preprocessing is not None and not preprocessing.fitted:
             preprocessing = copy.deepcopy(preprocessing)
-            inputs = as_inputs(x, net.n_inputs, np.float64 if preprocessing.wide_inputs else net.dtype)
-            weights = check_sample_weight(sample_weight, inputs.shape[0])  # as the cost weighs the rows
+            # checked once: prepare below takes these (a float64 copy of x for Standardize) as they are
+            x = as_inputs(x, net.n_inputs, np.float64 if preprocessing.wide_inputs else net.dtype)
+            weights = check_sample_weight(sample_weight, x.shape[0])  # as the cost weighs the rows
             if weights is None:
-                preprocessing.fit(inputs)
+                preprocessing.fit(x)
             else:
-                preprocessing.fit(inputs, sample_weight=weights)
+                preprocessing.fit(x, sample_weight=weights)
         classes = net.classes if net.classes is not None else net.task.learn_classes(y)
         target_preprocessing = net.target_preprocessing
         if target_preprocessing is not None and not target_preprocessing.fitted:
