@@ -128,7 +128,9 @@ class Standardize(Preprocessing):
     def transform(self, x):
         if not self.fitted:
             raise ValueError("Standardize has not learnt its mean and std yet: fit the network first")
-        return ((x - self.mean) / self.std).astype(x.dtype, copy=False)
+        standardized = x - self.mean
+        standardized /= self.std  # in place: one temporary of x's size, not two
+        return standardized.astype(x.dtype, copy=False)
 
     def inverse_transform(self, values: np.ndarray) -> np.ndarray:
         """mean + std x', (m, n) -> (m, n) float64: back to the units ``fit`` saw (for targets,
