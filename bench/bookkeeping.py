@@ -414,6 +414,8 @@ def summarize(result):
 
 
 def parse_args(argv=None):
+    import timing  # (no NumPy: the thread count is not fixed yet)
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", default=os.environ.get("BPROP_MNIST_DIR"),
                    help="folder with the gzipped MNIST IDX files (default: $BPROP_MNIST_DIR)")
@@ -422,10 +424,7 @@ def parse_args(argv=None):
                    help="time on the first N images and scale to 50,000 (extrapolated; a smoke test)")
     p.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP threads (default %(default)s)")
     p.add_argument("--eta", type=float, default=0.1)
-    p.add_argument("--pause", type=float, default=0.2)
-    p.add_argument("--max-foreign", type=float, default=0.25)
-    p.add_argument("--retries", type=int, default=2)
-    p.add_argument("--quiet-wait", type=float, default=20.0)
+    timing.add_round_options(p)
     p.add_argument("--json", default=None, help="write the result here (default: print a summary only)")
     args = p.parse_args(argv)
     if not args.data_dir:

@@ -336,6 +336,8 @@ def _x(value):
 
 
 def parse_args(argv=None):
+    import timing  # (no NumPy: the thread count is not fixed yet)
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", default=os.environ.get("BPROP_MNIST_DIR"),
                    help="folder with the gzipped MNIST IDX files (default: $BPROP_MNIST_DIR)")
@@ -344,9 +346,7 @@ def parse_args(argv=None):
     p.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated subset of %(default)s")
     p.add_argument("--quick", action="store_true",
                    help=f"time {QUICK_N:,} samples and scale to {N_EPOCH:,} (extrapolated), fewer rounds")
-    p.add_argument("--pause", type=float, default=0.2)
-    p.add_argument("--max-foreign", type=float, default=0.25)
-    p.add_argument("--retries", type=int, default=2)
+    timing.add_round_options(p)
     p.add_argument("--json", default=None, help="write the results (machine, peak, recipes) here")
     args = p.parse_args(argv)
     if not args.data_dir:
@@ -387,7 +387,7 @@ def main(argv=None):
     load_start = " ".join(f"{v:.2f}" for v in os.getloadavg())
     section = measure(x, y, peak, args.rounds, n=QUICK_N if args.quick else N_EPOCH, keys=args.recipes,
                       warmup_n=1000 if args.quick else 2000, pause=args.pause, max_foreign=args.max_foreign,
-                      retries=args.retries, log=lambda m: print(m, flush=True))
+                      retries=args.retries, quiet_wait=args.quiet_wait, log=lambda m: print(m, flush=True))
     for line in summary_lines(section):
         print(line)
     load_end = " ".join(f"{v:.2f}" for v in os.getloadavg())

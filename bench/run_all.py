@@ -45,6 +45,8 @@ DESCRIPTIONS = {
 
 
 def parse_args(argv=None):
+    import timing  # (no NumPy: the thread count is not fixed yet)
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", default=os.environ.get("BPROP_MNIST_DIR"),
                    help="folder with the four gzipped MNIST IDX files (default: $BPROP_MNIST_DIR)")
@@ -60,13 +62,8 @@ def parse_args(argv=None):
                    help="time scikit-learn at batch size 1 on N samples and scale (extrapolated)")
     p.add_argument("--eta", type=float, default=0.1)
     p.add_argument("--warmup-samples", type=int, default=2000)
-    p.add_argument("--pause", type=float, default=0.2, help="seconds of rest before each timed run")
-    p.add_argument("--max-foreign", type=float, default=0.25,
-                   help="repeat a run when other processes kept more than this many cores busy")
-    p.add_argument("--retries", type=int, default=None,
-                   help="repeats allowed per run for foreign load (default 2, 0 with --quick)")
-    p.add_argument("--quiet-wait", type=float, default=20.0,
-                   help="seconds to wait for other load to stop before repeating a loaded run")
+    timing.add_round_options(p, retries=None,
+                             retries_help="repeats allowed per run for foreign load (default 2, 0 with --quick)")
     p.add_argument("--max-epoch-seconds", type=float, default=60.0,
                    help="if the warm-up predicts a longer epoch, time a subset and scale it "
                         "(extrapolated); 0 disables (default %(default)s)")

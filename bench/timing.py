@@ -73,6 +73,17 @@ class LoadWatch:
         return False
 
 
+def add_round_options(parser, retries=2, retries_help="repeats allowed per run for foreign load (default 2)"):
+    """The options of ``run_round`` every timing script takes: --pause, --max-foreign, --retries
+    and --quiet-wait (``retries``: its default; run_all.py passes None for "2, 0 with --quick")."""
+    parser.add_argument("--pause", type=float, default=0.2, help="seconds of rest before each timed run")
+    parser.add_argument("--max-foreign", type=float, default=0.25,
+                        help="repeat a run when other processes kept more than this many cores busy")
+    parser.add_argument("--retries", type=int, default=retries, help=retries_help)
+    parser.add_argument("--quiet-wait", type=float, default=20.0,
+                        help="seconds to wait for other load to stop before repeating a loaded run")
+
+
 def timed_run(peer, batch_size, n, seed, pause):
     """One timed epoch of ``peer``, with the load watch around it. Returns a dict."""
     gc.collect()
