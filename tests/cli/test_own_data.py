@@ -90,7 +90,8 @@ def test_npz_and_npy_pairs(tmp_path, capsys):
     ("a,b,label\n", ["--target", "label"], "a header row and no data"),
     ("", ["--target", "label"], "the file is empty"),
     ("a,b,label\n1,2,x\n3,4,y\n", [], "--data needs --target"),
-    ("a,b,label\n1,2,x\n3,4,x\n5,6,x\n7,8,x\n", ["--target", "label"], "one class only"),
+    ("a,b,label\n1,2,x\n3,4,x\n5,6,x\n7,8,x\n", ["--target", "label"], r"one class only \('x'\)"),
+    ("a,b,label\n1,2,5\n3,4,5\n5,6,5\n7,8,5\n", ["--target", "label"], r"one class only \(5\)"),  # not np.int64(5)
     ("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n", ["--target", "label", "--sizes", "3,5,2"], "does not fit the data"),
     ("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n", ["--target", "label", "--dataset", "digits"], "not both"),
     ("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n", ["--target", "label", "--validation-split", "0.9"],
@@ -325,3 +326,16 @@ def test_scale_target_on_class_labels_is_refused(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "train.csv"), "--target", "animal", "--scale-target",
                  "standardize", "--quiet"]) == 2
     assert "--scale-target is for regression" in capsys.readouterr().err
+
+
+def test_evaluate_names_the_file_whose_targets_do_not_fit_the_model(tmp_path, capsys):
+    """Words as the targets of a regression model: the error says which file (it said only
+    'y must hold numbers')."""
+    prices_csv(tmp_path / "train.csv")
+    model = tmp_path / "m.npz"
+    assert main(["train", "--data", str(tmp_path / "train.csv"), "--target", "price", "--epochs", "1",
+                 "--save", str(model), "--quiet"]) == 0
+    (tmp_path / "words.csv").write_text("a,b,c,price\n1,2,3,cheap\n2,3,4,dear\n")
+    capsys.readouterr()
+    assert main(["evaluate", str(model), "--data", str(tmp_path / "words.csv"), "--target", "price"]) == 2
+    assert f"{tmp_path / 'words.csv'}: y must hold numbers" in capsys.readouterr().err

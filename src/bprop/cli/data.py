@@ -152,7 +152,7 @@ def own_data(args) -> OwnData:
         except TypeError:
             raise ValueError(f"{args.data}: the class labels mix numbers and words") from None
         if classes.size < 2:
-            raise ValueError(f"{args.data}: the target has one class only ({classes[0]!r}); nothing to learn")
+            raise ValueError(f"{args.data}: the target has one class only ({classes[0].item()!r}); nothing to learn")
         n_outputs = classes.size
     else:
         if not np.issubdtype(np.asarray(table.y).dtype, np.number):

@@ -50,7 +50,10 @@ def run(args) -> int:
         x, y, label = split.x, split.y, f"{dataset} {args.split}"
     if x.shape[1] != net.n_inputs:
         raise ValueError(f"{args.model} takes {net.n_inputs} inputs but {label} has {x.shape[1]} features")
-    scores = net.evaluate(x, y)
+    try:
+        scores = net.evaluate(x, y)
+    except ValueError as error:  # the data does not fit the model: say which data ("y must hold numbers" alone)
+        raise ValueError(f"{label}: {error}") from None
     print(f"{net!r}")
     print(f"{label}: {format_scores(scores, net.target_preprocessing is not None)} on {len(y)} samples")
     if args.report or args.report_png:
