@@ -49,6 +49,19 @@ def test_train_on_digits_short_run(capsys):
     assert accuracy > 80
 
 
+def test_adam_kernel_numba_trains_the_same_model_as_numpy(tmp_path, capsys):
+    """--adam-kernel is a speed choice: the saved weights are the same bits either way."""
+    import bprop
+
+    for kernel in ("numpy", "numba"):
+        assert main(["train", "--epochs", "2", "--sizes", "64,24,10", "--optimizer", "adam", "--eta", "0.01",
+                     "--adam-kernel", kernel, "--save", str(tmp_path / f"{kernel}.npz")]) == 0
+    assert "kernel='numba'" in capsys.readouterr().out  # the run says which step it took
+    a, b = bprop.load(tmp_path / "numpy.npz"), bprop.load(tmp_path / "numba.npz")
+    for x, y in zip(a.weights + a.biases, b.weights + b.biases):
+        assert x.tobytes() == y.tobytes()
+
+
 @pytest.mark.parametrize(
     "argv,message",
     [
@@ -57,6 +70,7 @@ def test_train_on_digits_short_run(capsys):
         (["train", "--eta", "-1"], "eta must be a positive"),
         (["train", "--epochs", "0"], "epochs must be a positive integer"),
         (["train", "--sizes", "10,5,10"], "64 features but the network expects 10"),
+        (["train", "--adam-kernel", "numba"], "--adam-kernel chooses how Adam's step is computed; the optimizer here is sgd"),
     ],
 )
 def test_train_errors_are_one_line(argv, message, capsys):

@@ -70,6 +70,10 @@ def register(subparsers) -> None:
     training.add_argument("--epochs", type=int, default=None, help="number of epochs (default: per data set)")
     training.add_argument("--optimizer", default=None, choices=OPTIMIZERS,
                           help="update rule (default: sgd for the bundled data sets, adam for --data)")
+    training.add_argument("--adam-kernel", default=None, choices=("numpy", "numba"),
+                          help="how --optimizer adam computes its step: numpy (default) or numba (the same numbers in "
+                          "one compiled pass, faster on large layers; needs pip install \"bprop[fast]\"). A speed "
+                          "choice, not a setting of the run: a resumed run takes it anew")
     training.add_argument("--momentum", type=float, default=None,
                           help="momentum coefficient mu for --optimizer momentum or nesterov (default: 0.9)")
     training.add_argument("--schedule", default=None, metavar="SPEC",
@@ -480,11 +484,14 @@ def _train(args) -> int:
     if args.momentum is not None and args.optimizer not in ("momentum", "nesterov"):
         raise ValueError(f"--momentum is the coefficient of --optimizer momentum or nesterov; the optimizer here is "
                          f"{args.optimizer} (add --optimizer momentum)")
+    if args.adam_kernel is not None and args.optimizer != "adam":
+        raise ValueError(f"--adam-kernel chooses how Adam's step is computed; the optimizer here is {args.optimizer} "
+                         f"(add --optimizer adam, or leave --adam-kernel out)")
     if args.optimizer in ("momentum", "nesterov"):
         optimizer = Momentum(args.eta, 0.9 if args.momentum is None else args.momentum,
                              nesterov=args.optimizer == "nesterov")
     elif args.optimizer == "adam":
-        optimizer = Adam(args.eta)
+        optimizer = Adam(args.eta, kernel=args.adam_kernel or "numpy")
     else:
         optimizer = get_optimizer(args.optimizer, args.eta)
     callbacks = []
