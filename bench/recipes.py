@@ -18,6 +18,10 @@ run, the foreign-load watch, medians. Only the epoch is inside the timer; buildi
 
 - ``bprop``: ``bprop.Network(sizes, hidden=, output=, cost=, dropout=, seed=, dtype="float32")``
   then ``net.fit(x, y, epochs=1, batch_size=B, eta=eta, optimizer=name, verbose=False)``.
+- ``bprop-numba`` (Adam recipes, when numba is installed: ``pip install "bprop[fast]"``): the same
+  with ``optimizer=bprop.Adam(eta, kernel="numba")``, Adam's step in one compiled pass; the same
+  weights bit for bit. Its targets are reported on rows of their own; ``bprop`` stays the default
+  install's figure.
 - ``torch``: ``nn.Sequential`` of ``Linear`` + activation (+ ``Dropout(0.5)``), the same cost
   (``CrossEntropyLoss``, mean; for C half the summed squared error over the batch size, the
   gradient bprop's quadratic cost defines), ``optim.Adam`` / ``optim.SGD(momentum=0.9)`` /
@@ -87,11 +91,13 @@ def describe(recipe, peer):
                   "sgd": "(-eta, 1) into the weights"}[recipe.optimizer]
         return (f"the gather, then {n_layers} forward, {n_layers - 1} BP2 and {n_layers} BP4 sgemm calls per batch "
                 f"(BP4 with alpha, beta = {update}); nothing else")
-    if peer == "bprop":
+    if peer.startswith("bprop"):
         dropout = f", dropout={recipe.dropout:g}" if recipe.dropout else ""
+        optimizer = (f'"{recipe.optimizer}"' if peer == "bprop"
+                     else f'bprop.Adam({recipe.eta:g}, kernel="{peer.removeprefix("bprop-")}")')
         return (f'bprop.Network({sizes}, hidden="{recipe.hidden}", output="{recipe.output}", '
                 f'cost="{recipe.cost}"{dropout}, dtype="float32").fit(x, y, epochs=1, '
-                f'batch_size={recipe.batch_size}, eta={recipe.eta:g}, optimizer="{recipe.optimizer}", '
+                f'batch_size={recipe.batch_size}, eta={recipe.eta:g}, optimizer={optimizer}, '
                 "verbose=False)")
     act = {"relu": "ReLU", "sigmoid": "Sigmoid"}[recipe.hidden]
     layers = []
@@ -113,18 +119,24 @@ def describe(recipe, peer):
 
 
 class BpropRecipe:
-    """bprop on one recipe, behind ``peers.Peer``'s interface (``name``, ``available``, ``epoch``)."""
+    """bprop on one recipe, behind ``peers.Peer``'s interface (``name``, ``available``, ``epoch``).
 
-    name = "bprop"
+    ``adam_kernel="numba"`` (the peer "bprop-numba", Adam recipes only) trains with
+    ``bprop.Adam(eta, kernel="numba")``, the step in one compiled pass (the ``fast`` extra):
+    the same weights, bit for bit, so it is bprop timed another way in the same rounds."""
 
-    def __init__(self, recipe):
-        self.recipe = recipe
+    def __init__(self, recipe, adam_kernel="numpy"):
+        self.recipe, self.adam_kernel = recipe, adam_kernel
+        self.name = "bprop" if adam_kernel == "numpy" else f"bprop-{adam_kernel}"
         self.available, self.reason = True, ""
         try:
             import bprop
 
             self.Network = bprop.Network
-        except Exception as exc:  # noqa: BLE001 (the core may be mid-redesign)
+            self.optimizer = (lambda: bprop.Adam(recipe.eta, kernel=adam_kernel)) if adam_kernel != "numpy" else None
+            if adam_kernel != "numpy":
+                self.optimizer()  # ImportError without numba: the peer reports itself unavailable
+        except Exception as exc:  # noqa: BLE001 (the core may be mid-redesign; numba may be missing)
             self.available, self.reason = False, f"{type(exc).__name__}: {exc}"
 
     def prepare(self, x, y):
@@ -139,8 +151,9 @@ class BpropRecipe:
         r = self.recipe
         net = self.make(seed)
         x, y = self.x[:n], self.y[:n]
+        optimizer = r.optimizer if self.optimizer is None else self.optimizer()
         t0 = time.perf_counter()
-        net.fit(x, y, epochs=1, batch_size=batch_size, eta=r.eta, optimizer=r.optimizer, verbose=False)
+        net.fit(x, y, epochs=1, batch_size=batch_size, eta=r.eta, optimizer=optimizer, verbose=False)
         return time.perf_counter() - t0
 
 
@@ -268,7 +281,8 @@ def measure(x, y, peak, rounds, n_epoch=N_EPOCH, n=N_EPOCH, keys=tuple(RECIPES),
         entry = {"spec": asdict(recipe), "title": recipe.title, "batch_size": recipe.batch_size,
                  "peers": {}, **bound_seconds(recipe, n_epoch, peak["gflops"])}
         available = []
-        for cls in (BpropRecipe, TorchRecipe, FloorRecipe):
+        variants = [lambda r: BpropRecipe(r, adam_kernel="numba")] if recipe.optimizer == "adam" else []
+        for cls in (BpropRecipe, *variants, TorchRecipe, FloorRecipe):
             peer = cls(recipe)
             entry["peers"][peer.name] = {"available": peer.available, "reason": peer.reason,
                                          "description": describe(recipe, peer.name)}
@@ -310,6 +324,15 @@ def summarize(entry, n_epoch=N_EPOCH):
     entry["floor_multiple_of_bound"] = None if floor_s is None else floor_s / entry["bound_s"]
     entry["bprop_over_floor"] = None if floor_s is None or bprop_s is None else bprop_s / floor_s
     entry["torch_over_floor"] = None if floor_s is None or torch_s is None else torch_s / floor_s
+    entry["variants"] = {}
+    for name, cell in cells.items():  # bprop run another way (report.BPROP_VARIANTS): the same figures
+        if name.startswith("bprop-") and cell.get("epoch_s") is not None:
+            mine_s = cell["epoch_s"]
+            entry["variants"][name] = {
+                "bprop_s": mine_s, "speedup": report.speedups(cells, name).get("torch"),
+                "over_bprop": mine_s / bprop_s if bprop_s else None,
+                "bprop_multiple_of_bound": mine_s / entry["bound_s"],
+                "bprop_over_floor": None if floor_s is None else mine_s / floor_s}
     return entry
 
 
@@ -324,6 +347,11 @@ def summary_lines(section):
             f"speedup {_x(ratio)}; floor {_s(entry.get('floor_s'))} s (bprop {_x(entry.get('bprop_over_floor'))}, "
             f"torch {_x(entry.get('torch_over_floor'))} the floor); FLOP bound {1e3 * entry['bound_s']:.1f} ms, "
             f"bprop {_x(multiple)} the bound")
+        for name, variant in (entry.get("variants") or {}).items():
+            lines.append(
+                f"recipe {key} {name}: {_s(variant['bprop_s'])} s ({_x(variant['over_bprop'])} bprop's), speedup "
+                f"{_x((variant.get('speedup') or {}).get('ratio_of_medians'))}; {_x(variant['bprop_over_floor'])} the "
+                f"floor, {_x(variant['bprop_multiple_of_bound'])} the bound")
     return lines
 
 

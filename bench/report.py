@@ -51,6 +51,9 @@ PEER_ORDER = ("bprop", "torch", "sklearn", "textbook", "floor")
 # no target, no column in the speedup tables. "floor" (peers.BlasFloorPeer) is the gather and
 # BLAS products of the epoch alone; it shows up in the FLOP section instead.
 REFERENCE_PEERS = ("floor",)
+# bprop run another way in the same rounds (recipes.py): peer name -> what differs. Each meets the
+# recipe targets on its own rows; "bprop" stays the default install's figure.
+BPROP_VARIANTS = {"bprop-numba": "Adam kernel numba, the fast extra"}
 
 
 def summarize_cell(cell, n_epoch=N_EPOCH):
@@ -68,14 +71,15 @@ def summarize_cell(cell, n_epoch=N_EPOCH):
     return cell
 
 
-def speedups(timing_b):
-    """Speedups of bprop over each peer at one batch size (needs bprop's runs; no reference peers)."""
+def speedups(timing_b, mine_name="bprop"):
+    """Speedups of bprop (or the bprop variant ``mine_name``, e.g. "bprop-numba") over each other
+    peer at one batch size (needs its runs; no reference peers)."""
     out = {}
-    mine = timing_b.get("bprop")
+    mine = timing_b.get(mine_name)
     if not mine or mine.get("epoch_s") is None:
         return out
     for name, cell in timing_b.items():
-        if name == "bprop" or name in REFERENCE_PEERS or cell.get("epoch_s") is None:
+        if name == mine_name or name in REFERENCE_PEERS or cell.get("epoch_s") is None:
             continue
         per_round = []
         for run_b, run_p in zip(mine["runs"], cell["runs"]):
@@ -94,7 +98,7 @@ def _epoch_s(timing_b, name):
     return (timing_b.get(name) or {}).get("epoch_s")
 
 
-def speedup_ceiling(timing_b, peer, goal):
+def speedup_ceiling(timing_b, peer, goal, mine_name="bprop"):
     """What the BLAS floor allows for one speedup target at one batch size (None when not timed).
 
     The floor does only the shuffle, the gather and the BLAS products, so no code calling this
@@ -104,7 +108,7 @@ def speedup_ceiling(timing_b, peer, goal):
     ceiling below the goal (that maximum below 1) puts the target out of reach of this BLAS.
     From the same medians (``epoch_s``) as the verdict.
     """
-    floor_s, peer_s, bprop_s = (_epoch_s(timing_b, name) for name in ("floor", peer, "bprop"))
+    floor_s, peer_s, bprop_s = (_epoch_s(timing_b, name) for name in ("floor", peer, mine_name))
     if not floor_s or peer_s is None:
         return {"ceiling": None, "max_bprop_over_floor": None, "bprop_over_floor": None}
     ceiling = peer_s / floor_s
@@ -189,36 +193,45 @@ def recipe_targets(results):
     targets = []
     for key, measure, goal in RECIPE_TARGETS:
         entry = entries.get(key) or {}
-        cells = entry.get("timing") or {}
-        peers = ("bprop", "torch") if measure == "speedup" else ("bprop",)
-        if measure == "speedup":
-            value = (entry.get("speedup") or {}).get("ratio_of_medians")
-            what, kind, ok = f"recipe {key}: speedup vs torch", ">=", (lambda v: v >= goal)
-        else:
-            value = entry.get("bprop_multiple_of_bound")
-            what, kind, ok = f"recipe {key}: bprop time / matmul FLOP bound", "<=", (lambda v: v <= goal)
-        if measure == "speedup":
-            reach = speedup_ceiling(cells, "torch", goal)
-            torch_multiple = entry.get("torch_multiple_of_bound")
-            if torch_multiple is not None and not peak_loaded:
-                reach["bound_ceiling"] = torch_multiple
-        else:  # bprop / bound = (bprop / floor) (floor / bound): at most the goal needs bprop / floor <= goal / that
-            floor_multiple = entry.get("floor_multiple_of_bound")
-            reach = {"floor_multiple_of_bound": floor_multiple,
-                     "bprop_over_floor": entry.get("bprop_over_floor"),
-                     "max_bprop_over_floor": None if not floor_multiple or peak_loaded else goal / floor_multiple}
-        if "floor" in cells:
-            peers += ("floor",)
-        targets.append({
-            "what": what, "peer": "torch" if measure == "speedup" else "bprop", "recipe": key,
-            "batch_size": entry.get("batch_size", "—"), "target": goal, "kind": kind, "value": value,
-            "extrapolated": any(bool((cells.get(n) or {}).get("extrapolated")) for n in peers),
-            "contaminated": (any((cells.get(n) or {}).get("contaminated_runs") for n in peers)
-                             or (measure == "bound" and peak_loaded)),
-            "pass": None if value is None else ok(value), "group": "recipes", "n_epoch": n_epoch,
-            **reach,
-        })
+        variants = [("bprop", "", entry)] + [(name, f" ({BPROP_VARIANTS.get(name, name)})", variant)
+                                             for name, variant in (entry.get("variants") or {}).items()]
+        for mine, label, figures in variants:
+            targets.append(_recipe_target(key, measure, goal, entry, mine, label, figures, n_epoch, peak_loaded))
     return targets
+
+
+def _recipe_target(key, measure, goal, entry, mine, label, figures, n_epoch, peak_loaded):
+    """One recipe target for bprop or one of its variants (``figures``: the entry, or its
+    ``variants[mine]``, with speedup, bprop_multiple_of_bound and bprop_over_floor)."""
+    cells = entry.get("timing") or {}
+    peers = (mine, "torch") if measure == "speedup" else (mine,)
+    if measure == "speedup":
+        value = (figures.get("speedup") or {}).get("ratio_of_medians")
+        what, kind, ok = f"recipe {key}{label}: speedup vs torch", ">=", (lambda v: v >= goal)
+    else:
+        value = figures.get("bprop_multiple_of_bound")
+        what, kind, ok = f"recipe {key}{label}: bprop time / matmul FLOP bound", "<=", (lambda v: v <= goal)
+    if measure == "speedup":
+        reach = speedup_ceiling(cells, "torch", goal, mine)
+        torch_multiple = entry.get("torch_multiple_of_bound")
+        if torch_multiple is not None and not peak_loaded:
+            reach["bound_ceiling"] = torch_multiple
+    else:  # bprop / bound = (bprop / floor) (floor / bound): at most the goal needs bprop / floor <= goal / that
+        floor_multiple = entry.get("floor_multiple_of_bound")
+        reach = {"floor_multiple_of_bound": floor_multiple,
+                 "bprop_over_floor": figures.get("bprop_over_floor"),
+                 "max_bprop_over_floor": None if not floor_multiple or peak_loaded else goal / floor_multiple}
+    if "floor" in cells:
+        peers += ("floor",)
+    return {
+        "what": what, "peer": "torch" if measure == "speedup" else "bprop", "recipe": key,
+        "batch_size": entry.get("batch_size", "—"), "target": goal, "kind": kind, "value": value,
+        "extrapolated": any(bool((cells.get(n) or {}).get("extrapolated")) for n in peers),
+        "contaminated": (any((cells.get(n) or {}).get("contaminated_runs") for n in peers)
+                         or (measure == "bound" and peak_loaded)),
+        "pass": None if value is None else ok(value), "group": "recipes", "n_epoch": n_epoch,
+        **reach,
+    }
 
 
 def ab_targets(results):
@@ -484,7 +497,8 @@ def render_recipes(section, results):
     out.append(
         "Three training settings beyond the plain-SGD grid, each timed as ONE epoch (float32), bprop against "
         f"PyTorch eager with the same threads: a warm-up epoch per peer, then {section['rounds']} rounds, each a "
-        "pass over the recipes with the peers interleaved (bprop torch floor at A, B, C, then again), with the pause, "
+        "pass over the recipes with the peers interleaved (bprop, then bprop-numba where timed, torch, floor at A, B, C, "
+        "then again), with the pause, "
         "`gc.collect()` and foreign-load watch of the main timing; medians. Speedup = torch / bprop (ratio of "
         "the medians; per-round range in brackets). Bound = the recipe's matmul FLOPs (forward, BP4 weight "
         "gradients, BP2 input gradients of every layer but the first) over the epoch's samples at the peak "
@@ -529,6 +543,27 @@ def render_recipes(section, results):
                      _fmt_multiple(entry.get("bprop_over_floor")), _fmt_multiple(entry.get("torch_over_floor")),
                      f"{sum(per.values()):,}", f"{1e3 * entry['bound_s']:.1f}", bound_txt,
                      _fmt_multiple(entry.get("torch_multiple_of_bound")), _fmt_multiple(entry.get("floor_multiple_of_bound"))))
+        for name, variant in (entry.get("variants") or {}).items():
+            cell = cells.get(name) or {}
+            marks = ("*" if cell.get("extrapolated") else "") + ("†" if cell.get("contaminated_runs") else "")
+            up = variant.get("speedup") or {}
+            ratio = up.get("ratio_of_medians")
+            speed = "—" if ratio is None else f"{ratio:.2f}x"
+            if len(up.get("round_ratios") or []) > 1:
+                speed += f" [{min(up['round_ratios']):.2f}–{max(up['round_ratios']):.2f}]"
+            goal = goals.get((key, "speedup"))
+            if goal is not None and ratio is not None:
+                speed += f" (≥{goal:g}x: {'PASS' if ratio >= goal else 'MISS'})"
+            multiple = variant["bprop_multiple_of_bound"]
+            goal = goals.get((key, "bound"))
+            bound_txt = _fmt_multiple(multiple) + ("" if goal is None else
+                                                   f" (≤{goal:g}x: {'PASS' if multiple <= goal else 'MISS'})")
+            rows.append((f"{key} ({name})", BPROP_VARIANTS.get(name, name), entry["batch_size"],
+                         _fmt_s(variant["bprop_s"]) + marks, times[1], speed, floor_txt,
+                         _fmt_multiple(variant.get("bprop_over_floor")), _fmt_multiple(entry.get("torch_over_floor")),
+                         f"{sum(per.values()):,}", f"{1e3 * entry['bound_s']:.1f}", bound_txt,
+                         _fmt_multiple(entry.get("torch_multiple_of_bound")),
+                         _fmt_multiple(entry.get("floor_multiple_of_bound"))))
     out.append(_table(("recipe", "network and training", "batch", "bprop (s)", "torch (s)", "speedup", "BLAS floor (s)",
                        "bprop / floor", "torch / floor (ceiling)", "matmul FLOPs / sample", "bound (ms)",
                        "bprop / bound", "torch / bound", "floor / bound"), rows) + "\n")
@@ -543,7 +578,9 @@ def render_recipes(section, results):
         per = entry["matmul_per_sample"]
         out.append(f"- **{key}** ({entry['title']}, batch {entry['batch_size']})\n"
                    f"  - bprop: `{entry['peers']['bprop']['description']}`\n"
-                   f"  - torch: {entry['peers']['torch']['description']}\n"
+                   + "".join(f"  - {name}: `{entry['peers'][name]['description']}`\n"
+                             for name in entry.get("variants") or {} if name in entry["peers"])
+                   + f"  - torch: {entry['peers']['torch']['description']}\n"
                    + (f"  - floor: {entry['peers']['floor']['description']}\n" if "floor" in entry["peers"] else "")
                    + f"  - matmul FLOPs per sample: forward {per['forward']:,} + BP4 {per['weight_grads']:,} + BP2 "
                    f"{per['input_grads']:,} = {sum(per.values()):,}; "
