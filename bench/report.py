@@ -512,58 +512,9 @@ def render_recipes(section, results):
     goals = {(key, measure): goal for key, measure, goal in RECIPE_TARGETS}
     rows = []
     for key, entry in section["recipes"].items():
-        cells = entry.get("timing", {})
-        times = []
-        for name in ("bprop", "torch"):
-            cell = cells.get(name) or {}
-            if cell.get("error"):
-                times.append(f"error: {cell['error'][:60]}")
-                continue
-            marks = ("*" if cell.get("extrapolated") else "") + ("†" if cell.get("contaminated_runs") else "")
-            times.append(_fmt_s(cell.get("epoch_s")) + (marks if cell.get("epoch_s") is not None else ""))
-        up = entry.get("speedup") or {}
-        ratio = up.get("ratio_of_medians")
-        speed = "—" if ratio is None else f"{ratio:.2f}x"
-        if len(up.get("round_ratios") or []) > 1:
-            speed += f" [{min(up['round_ratios']):.2f}–{max(up['round_ratios']):.2f}]"
-        goal = goals.get((key, "speedup"))
-        if goal is not None and ratio is not None:
-            speed += f" (≥{goal:g}x: {'PASS' if ratio >= goal else 'MISS'})"
-        multiple = entry.get("bprop_multiple_of_bound")
-        bound_txt = _fmt_multiple(multiple)
-        goal = goals.get((key, "bound"))
-        if goal is not None and multiple is not None:
-            bound_txt += f" (≤{goal:g}x: {'PASS' if multiple <= goal else 'MISS'})"
-        per = entry["matmul_per_sample"]
-        floor_cell = cells.get("floor") or {}
-        floor_txt = ("—" if floor_cell.get("epoch_s") is None else _fmt_s(floor_cell["epoch_s"])
-                     + ("*" if floor_cell.get("extrapolated") else "")
-                     + ("†" if floor_cell.get("contaminated_runs") else ""))
-        rows.append((key, entry["title"], entry["batch_size"], *times, speed, floor_txt,
-                     _fmt_multiple(entry.get("bprop_over_floor")), _fmt_multiple(entry.get("torch_over_floor")),
-                     f"{sum(per.values()):,}", f"{1e3 * entry['bound_s']:.1f}", bound_txt,
-                     _fmt_multiple(entry.get("torch_multiple_of_bound")), _fmt_multiple(entry.get("floor_multiple_of_bound"))))
+        rows.append(_recipe_row(key, entry["title"], "bprop", entry, entry, goals))
         for name, variant in (entry.get("variants") or {}).items():
-            cell = cells.get(name) or {}
-            marks = ("*" if cell.get("extrapolated") else "") + ("†" if cell.get("contaminated_runs") else "")
-            up = variant.get("speedup") or {}
-            ratio = up.get("ratio_of_medians")
-            speed = "—" if ratio is None else f"{ratio:.2f}x"
-            if len(up.get("round_ratios") or []) > 1:
-                speed += f" [{min(up['round_ratios']):.2f}–{max(up['round_ratios']):.2f}]"
-            goal = goals.get((key, "speedup"))
-            if goal is not None and ratio is not None:
-                speed += f" (≥{goal:g}x: {'PASS' if ratio >= goal else 'MISS'})"
-            multiple = variant["bprop_multiple_of_bound"]
-            goal = goals.get((key, "bound"))
-            bound_txt = _fmt_multiple(multiple) + ("" if goal is None else
-                                                   f" (≤{goal:g}x: {'PASS' if multiple <= goal else 'MISS'})")
-            rows.append((f"{key} ({name})", BPROP_VARIANTS.get(name, name), entry["batch_size"],
-                         _fmt_s(variant["bprop_s"]) + marks, times[1], speed, floor_txt,
-                         _fmt_multiple(variant.get("bprop_over_floor")), _fmt_multiple(entry.get("torch_over_floor")),
-                         f"{sum(per.values()):,}", f"{1e3 * entry['bound_s']:.1f}", bound_txt,
-                         _fmt_multiple(entry.get("torch_multiple_of_bound")),
-                         _fmt_multiple(entry.get("floor_multiple_of_bound"))))
+            rows.append(_recipe_row(f"{key} ({name})", BPROP_VARIANTS.get(name, name), name, variant, entry, goals))
     out.append(_table(("recipe", "network and training", "batch", "bprop (s)", "torch (s)", "speedup", "BLAS floor (s)",
                        "bprop / floor", "torch / floor (ceiling)", "matmul FLOPs / sample", "bound (ms)",
                        "bprop / bound", "torch / bound", "floor / bound"), rows) + "\n")
@@ -587,6 +538,42 @@ def render_recipes(section, results):
                    f"{entry['matmul_total'] / 1e9:.2f} GFLOP per epoch")
     out[-1] += "\n"
     return "\n".join(out)
+
+
+def _recipe_row(label, title, mine, figures, entry, goals):
+    """One row of the recipes table, for bprop or a variant of it (``mine``: its peer name;
+    ``figures``: the entry, or its ``variants[mine]``, with speedup, bprop_multiple_of_bound,
+    bprop_over_floor)."""
+    cells = entry.get("timing", {})
+    key = entry["spec"]["key"]
+
+    def time_text(name):
+        cell = cells.get(name) or {}
+        if cell.get("error"):
+            return f"error: {cell['error'][:60]}"
+        if cell.get("epoch_s") is None:
+            return "—"
+        return (_fmt_s(cell["epoch_s"]) + ("*" if cell.get("extrapolated") else "")
+                + ("†" if cell.get("contaminated_runs") else ""))
+
+    up = figures.get("speedup") or {}
+    ratio = up.get("ratio_of_medians")
+    speed = "—" if ratio is None else f"{ratio:.2f}x"
+    if len(up.get("round_ratios") or []) > 1:
+        speed += f" [{min(up['round_ratios']):.2f}–{max(up['round_ratios']):.2f}]"
+    goal = goals.get((key, "speedup"))
+    if goal is not None and ratio is not None:
+        speed += f" (≥{goal:g}x: {'PASS' if ratio >= goal else 'MISS'})"
+    multiple = figures.get("bprop_multiple_of_bound")
+    bound_txt = _fmt_multiple(multiple)
+    goal = goals.get((key, "bound"))
+    if goal is not None and multiple is not None:
+        bound_txt += f" (≤{goal:g}x: {'PASS' if multiple <= goal else 'MISS'})"
+    per = entry["matmul_per_sample"]
+    return (label, title, entry["batch_size"], time_text(mine), time_text("torch"), speed, time_text("floor"),
+            _fmt_multiple(figures.get("bprop_over_floor")), _fmt_multiple(entry.get("torch_over_floor")),
+            f"{sum(per.values()):,}", f"{1e3 * entry['bound_s']:.1f}", bound_txt,
+            _fmt_multiple(entry.get("torch_multiple_of_bound")), _fmt_multiple(entry.get("floor_multiple_of_bound")))
 
 
 def render_ab(ab):
