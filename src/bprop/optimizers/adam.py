@@ -48,23 +48,32 @@ class Adam(Optimizer):
     def __init__(self, eta: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8,
                  kernel: str = "numpy"):
         super().__init__(eta)
-        if kernel not in self.KERNELS:
-            raise ValueError(f"unknown Adam kernel {kernel!r}; valid kernels are: {', '.join(self.KERNELS)}")
         for label, value in (("beta1", beta1), ("beta2", beta2)):
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
                 raise ValueError(f"Adam {label} must be in [0, 1), got {value!r}")
         if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not epsilon > 0:
             raise ValueError(f"Adam epsilon must be positive, got {epsilon!r}")
-        if kernel == "numba":
-            from . import compiled
-
-            compiled.require()
-        self.kernel = kernel
+        self.kernel = kernel  # checked (see the property)
         self.beta1, self.beta2, self.epsilon = float(beta1), float(beta2), float(epsilon)
         self.t = 0
         self.m: list[np.ndarray] = []
         self.v: list[np.ndarray] = []
         self._scratch: list[np.ndarray | None] = []  # the NumPy passes' work arrays (not state: never saved)
+
+    @property
+    def kernel(self) -> str:
+        """The implementation of ``step``, one of ``KERNELS`` (settable; checked when set)."""
+        return self._kernel
+
+    @kernel.setter
+    def kernel(self, kernel: str) -> None:
+        if not isinstance(kernel, str) or kernel not in self.KERNELS:
+            raise ValueError(f"unknown Adam kernel {kernel!r}; valid kernels are: {', '.join(self.KERNELS)}")
+        if kernel == "numba":
+            from . import compiled
+
+            compiled.require()
+        self._kernel = kernel
 
     def step(self, pairs):
         """One Adam update of every (parameter, gradient) pair, in place.
@@ -99,7 +108,7 @@ class Adam(Optimizer):
         for index, ((param, grad), m, v) in enumerate(zip(pairs, self.m, self.v)):
             if compiled_update is not None and _one_contiguous_dtype(param, grad, m, v):
                 compiled_update(param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1),
-                                      1 - beta1, 1 - beta2, step_size, eps_hat)
+                                1 - beta1, 1 - beta2, step_size, eps_hat)
                 continue
             work = self._work(index)
             np.subtract(grad, m, out=work)  # m -> beta1 m + (1 - beta1) g = m + (1 - beta1)(g - m)

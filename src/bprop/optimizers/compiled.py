@@ -34,7 +34,8 @@ else:
 def require() -> None:
     """Raise ImportError naming the extra when numba is not installed."""
     if numba is None:
-        raise ImportError(f"kernel='numba' needs numba, which is not installed ({_IMPORT_ERROR}); "
+        detail = "" if _IMPORT_ERROR is None else f" ({_IMPORT_ERROR})"
+        raise ImportError(f"kernel='numba' needs numba, which is not installed{detail}; "
                           f"install it with: pip install \"bprop[fast]\" (or use kernel='numpy')")
 
 
