@@ -62,6 +62,16 @@ def test_adam_kernel_numba_trains_the_same_model_as_numpy(tmp_path, capsys):
         assert x.tobytes() == y.tobytes()
 
 
+def test_adam_kernel_numba_without_numba_is_one_line_before_any_work(monkeypatch, tmp_path, capsys):
+    from bprop.optimizers import compiled
+
+    monkeypatch.setattr(compiled, "numba", None)
+    assert main(["train", "--optimizer", "adam", "--adam-kernel", "numba", "--save", str(tmp_path / "m.npz")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert 'pip install "bprop[fast]"' in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "m.npz").exists()
+
+
 @pytest.mark.parametrize(
     "argv,message",
     [

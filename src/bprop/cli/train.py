@@ -491,7 +491,10 @@ def _train(args) -> int:
         optimizer = Momentum(args.eta, 0.9 if args.momentum is None else args.momentum,
                              nesterov=args.optimizer == "nesterov")
     elif args.optimizer == "adam":
-        optimizer = Adam(args.eta, kernel=args.adam_kernel or "numpy")
+        try:
+            optimizer = Adam(args.eta, kernel=args.adam_kernel or "numpy")
+        except ImportError as error:  # --adam-kernel numba without the fast extra: one line, before any work
+            raise ValueError(f"--adam-kernel numba: {error}") from None
     else:
         optimizer = get_optimizer(args.optimizer, args.eta)
     callbacks = []
