@@ -185,3 +185,36 @@ def test_weighted_mini_batches_step_along_the_weighted_mean_gradient():
             verbose=False)
     moved = float(net.biases[0][0]) / (eta * n / m)
     assert moved == pytest.approx(np.average(y, weights=weights), rel=1e-5)
+
+
+def test_a_part_of_a_larger_set_steps_against_the_mean_weight_given():
+    """``fit(mean_weight=w̄)`` (partial_fit's chunks): the rows are scaled by w_x / (m w̄) with
+    the w̄ given, rows without weights weigh 1, and the L2 term's n is n w̄. As above, only the
+    output bias learns, and the epoch moves it by eta (n / m) Σ w_x y_x / (n w̄)."""
+    n, m, eta = 1000, 10, 1e-7
+    y = np.zeros(n)
+    y[::100] = 1.0
+    weights = np.ones(n)
+    weights[::100] = 10.0
+
+    def moved(sample_weight, mean_weight):
+        net = Network([1, 1], output="identity", task="regression", seed=0, dtype="float64",
+                      regularizer=("l2", 0.5))
+        net.weights[0][...] = 0.0
+        net.biases[0][...] = 0.0
+        net.fit(np.zeros((n, 1)), y, epochs=1, batch_size=m, eta=eta, optimizer="sgd", sample_weight=sample_weight,
+                mean_weight=mean_weight, verbose=False)
+        return float(net.biases[0][0]) / (eta * n / m), net
+
+    got, net = moved(weights, 4.0)
+    assert got == pytest.approx(np.sum(weights * y) / (n * 4.0), rel=1e-5)  # not / Σ w_x (n 1.09)
+    assert net.regularizer.n == n * 4.0
+    got, net = moved(None, 4.0)  # rows of weight 1 in a set of mean weight 4
+    assert got == pytest.approx(np.sum(y) / (n * 4.0), rel=1e-5)
+    assert net.regularizer.n == n * 4.0
+    own, _ = moved(weights, None)
+    given, _ = moved(weights, float(weights.sum()) / n)  # the data's own w̄: the default, bit for bit
+    assert own == given
+    plain, plain_net = moved(None, None)
+    one, one_net = moved(None, 1.0)  # w̄ = 1 without weights: the plain mean, bit for bit
+    assert plain == one and one_net.regularizer.n == plain_net.regularizer.n == n

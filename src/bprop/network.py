@@ -576,6 +576,8 @@ class Network:
             resume: a checkpoint path to continue from (same data and settings).
             sample_weight: weights w_x >= 0 (m,): train on the weighted mean cost
                 Σ w_x C_x / Σ w_x, L2/L1 with n = Σ w_x (``bprop.weights``).
+            mean_weight: w̄ of the whole training set when (x, y) is one part of it
+                (``partial_fit``; see ``Trainer.fit``); default: this data's own.
             See ``bprop.training.Trainer`` for the rest.
         Raises:
             ValueError: bad data or options (unknown ones are named), before anything
@@ -588,15 +590,16 @@ class Network:
         from .training import Trainer
 
         known = set(inspect.signature(Trainer.__init__).parameters) - {"self", "net", "epochs", "batch_size", "eta"}
-        known.update(("resume", "sample_weight"))
+        known.update(("resume", "sample_weight", "mean_weight"))
         unknown = sorted(set(options) - known)
         if unknown:
             raise ValueError(f"unknown fit option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
                              f"valid options are: epochs, batch_size, eta, {', '.join(sorted(known))}")
         resume = options.pop("resume", None)
         sample_weight = options.pop("sample_weight", None)
+        mean_weight = options.pop("mean_weight", None)
         trainer = Trainer(self, epochs=epochs, batch_size=batch_size, eta=eta, **options)
-        return trainer.fit(x, y, resume=resume, sample_weight=sample_weight)
+        return trainer.fit(x, y, resume=resume, sample_weight=sample_weight, mean_weight=mean_weight)
 
     # -- files ----------------------------------------------------------------------
 

@@ -13,7 +13,9 @@ rows takes a small step. (Dividing by the batch's own Σ_(x∈B) w_x instead, as
 learn's MLP does, gives every batch a full step: with 10 heavy rows among 1,000 the fit
 at batch size 10 ended far from the weighted optimum.) A full batch is w_x / Σ_x w_x either
 way. A regularization term divides by n = Σ_x w_x, the weighted size of the training set
-(seed 002's lambda / n, as n repeated rows would give).
+(seed 002's lambda / n, as n repeated rows would give). Data trained in parts (the
+estimators' ``partial_fit``) takes w̄ over every part so far and n w̄ as a part's n
+(``Trainer.fit``'s ``mean_weight``).
 """
 
 from __future__ import annotations

@@ -22,7 +22,9 @@ full-batch solver, so a weight of 2 counts a sample as two copies of it would.
 Parameters in scikit-learn's style, in bprop's vocabulary: ``learning_rate`` is eta,
 ``max_epochs`` the number of passes over the data. Optimizer state (Adam's moments, the
 momentum's velocities) lives across ``partial_fit`` calls and warm-started fits, so k
-calls of ``partial_fit`` train exactly as one ``fit`` of k epochs.
+calls of ``partial_fit`` train exactly as one ``fit`` of k epochs. With sample weights,
+each call weighs its rows against the mean weight of every row the calls have seen
+(``MLPClassifier.partial_fit``), so chunks of different weights count as in one ``fit``.
 
 With scikit-learn >= 1.9 the estimators take its callbacks (``set_callbacks(ProgressBar(),
 ScoringMonitor(...))``, ``sklearn.callback``): a fit is a task whose subtasks are the epochs
@@ -319,11 +321,20 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             else:
                 callbacks = [EarlyStopping(monitor="train_cost", patience=self.n_iter_no_change, min_delta=self.tol,
                                            restore_best=False)]
-        return X, y_net, weights, validation, callbacks, epochs, batch_size, options, X_given, y_given, sample_weight
+        # The rows trained on so far and the sum of their weights: fit starts the count over with
+        # its training rows; partial_fit adds its chunk and trains it against their mean weight w̄.
+        rows, total = X.shape[0], float(X.shape[0]) if weights is None else float(weights.sum())
+        if incremental and not first:
+            rows, total = self._rows_seen + rows, self._weight_seen + total
+        if incremental:
+            options["mean_weight"] = total / rows
+        seen = (rows, total)
+        return X, y_net, weights, validation, callbacks, epochs, batch_size, options, X_given, y_given, sample_weight, seen
 
     def _train(self, X, y_net, weights, validation, callbacks, epochs, batch_size, options, X_given, y_given,
-               sample_weight):
-        """Run ``Network.fit`` with the prepared data and callbacks; record the curves; return self."""
+               sample_weight, seen):
+        """Run ``Network.fit`` with the prepared data and callbacks; record the curves and
+        ``seen``, the rows and the sum of their weights trained on so far; return self."""
         self._optimizer.eta = float(self.learning_rate)
         if hasattr(self, "_init_callback_context"):  # scikit-learn's callback API
             metadata = None if sample_weight is None else {"sample_weight": sample_weight}
@@ -331,6 +342,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
             context.call_on_fit_task_begin(estimator=self, X=X_given, y=y_given, metadata=metadata)
             if getattr(self, "_skl_callbacks", None):
                 callbacks = callbacks + [EpochTasks(self, context, X_given, y_given, metadata)]
+        self._rows_seen, self._weight_seen = seen  # (a fit that diverges has trained on them too)
         history = self.network_.fit(
             X, y_net, epochs=epochs, batch_size=batch_size, eta=self._optimizer.eta, optimizer=self._optimizer,
             validation=validation, callbacks=callbacks, sample_weight=weights, **options,
@@ -492,6 +504,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """One epoch over (X, y), continuing the network and its optimizer state; return self.
 
         ``classes``: every label y will ever hold; required on the first call.
+
+        ``sample_weight`` (n_samples,): the calls together train on the weighted mean over
+        every row they have seen. Row x of a mini-batch of m rows is scaled by
+        w_x / (m w̄) (``bprop.weights``), with w̄ = (Σ w_x) / (number of rows) over the
+        rows of this call and of every earlier ``partial_fit`` (and of the ``fit`` before
+        them, which starts the count over; so does a fresh estimator or a clone). So after
+        a chunk of n rows of weight 1, a chunk of n rows of weight 9 is scaled by 9/5 (w̄ = 5),
+        not by 1 as the chunk's own w̄ would have it, and calls alternating the two weigh the
+        heavy rows 9 times as much, as ``fit`` on both does. Rows without weights weigh 1
+        (``class_weight`` multiplies either). The L2/L1 term's n is
+        this call's rows times w̄ (its Σ w_x on a first call; its number of rows when no
+        call has weights, so unweighted calls train exactly as before).
         """
         if not hasattr(self, "network_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit (every label y may hold)")
@@ -659,7 +683,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     _network_classes = None
 
     def partial_fit(self, X, y, sample_weight=None):
-        """One epoch over (X, y), continuing the network and its optimizer state; return self."""
+        """One epoch over (X, y), continuing the network and its optimizer state; return self.
+
+        ``sample_weight`` (n_samples,): weighs the rows against every row seen by the calls so
+        far, as ``MLPClassifier.partial_fit`` says (w̄ over all of them, not this chunk's)."""
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _targets(self, y, first, classes, weights, settings):

@@ -186,6 +186,7 @@ class Trainer:
         self.n_samples = 0
         self._order: np.ndarray | None = None
         self.penalty_n: float | None = None  # n of the regularization term, set by fit
+        self.mean_weight: float | None = None  # w̄ of the weighted row factors (None: unweighted), set by fit
         self.data_digest: str | None = None  # of the data fit trains on, when it checkpoints (set by fit)
         self._totals = self._fresh_totals()
         self._scores: RunningScores | None = None
@@ -232,13 +233,20 @@ class Trainer:
 
     # -- the loop -------------------------------------------------------------------
 
-    def fit(self, x, y, resume=None, sample_weight=None):
+    def fit(self, x, y, resume=None, sample_weight=None, mean_weight=None):
         """Train on (x, y); with ``resume=PATH`` continue the run saved in that checkpoint.
 
         ``sample_weight``: weights w_x >= 0 (n,): training minimizes the weighted mean
         Σ w_x C_x / Σ w_x (a batch scales row x by w_x / (m w̄), w̄ the mean weight, so that
         the batches' steps average to its gradient), the regularizer's n is Σ w_x and
         train_cost is the weighted mean (``bprop.weights``); None or all ones: the plain mean.
+
+        ``mean_weight``: w̄ when (x, y) is one part of a training set seen in parts (the
+        scikit-learn estimators' ``partial_fit``): Σ w_x / (number of rows) over every part
+        so far, this one included, a positive number. The rows are then scaled by
+        w_x / (m w̄) (rows without ``sample_weight`` weigh 1) and the regularizer's n is
+        n w̄, as on a whole set of mean weight w̄. Default None: this data's own Σ w_x / n;
+        1 without ``sample_weight`` is the plain mean, bit for bit.
 
         Raises:
             ValueError: bad data or settings, before anything changes.
@@ -247,6 +255,8 @@ class Trainer:
             TrainingInterrupted: SIGINT/SIGTERM.
         """
         net = self.net
+        if mean_weight is not None:
+            mean_weight = positive_float("mean_weight", mean_weight)
         # Validate everything before touching the network: a bad input changes nothing. The
         # classes and a preprocessing's statistics a first fit learns are kept only once
         # every check has passed.
@@ -268,6 +278,8 @@ class Trainer:
             target_preprocessing.fit(raw, check_sample_weight(sample_weight, raw.shape[0]))
         x, targets, labels = net.prepare(x, y, classes, preprocessing, target_preprocessing)
         weights = check_sample_weight(sample_weight, x.shape[0])
+        if weights is None and mean_weight is not None and mean_weight != 1:
+            weights = np.ones(x.shape[0])  # rows of weight 1 in a set of mean weight w̄
         sets = []
         if self.validation is not None:
             sets.append(("val", self._prepare_pair(self.validation, "validation", classes, preprocessing,
@@ -288,13 +300,21 @@ class Trainer:
         if resume is not None or any(isinstance(callback, checkpoints.Checkpoint) for callback in self.callbacks):
             # what a checkpoint is resumed on must be what it was written on (``checkpoint.data_digest``)
             self.data_digest = checkpoints.data_digest(
-                [x, targets, weights, *(item for name, (x_set, t_set, _) in sets for item in (name, x_set, t_set))])
+                [x, targets, weights, *(item for name, (x_set, t_set, _) in sets for item in (name, x_set, t_set)),
+                 *([] if weights is None or mean_weight is None else [np.float64(mean_weight)])])
         if resume is not None:
             callback_state = checkpoints.restore(self, resume, n)  # checked completely before it changes anything
         net.classes, net.preprocessing, net.target_preprocessing = classes, preprocessing, target_preprocessing
         # seed 002: lambda / n with n the training-set size (weighted: Σ w_x). Training state:
         # the regularizer records it once an epoch has trained with it (``regularizer.n``).
-        self.penalty_n = n if weights is None else float(weights.sum())
+        # w̄ = Σ w_x / n: a weighted batch scales row x by w_x / (m w̄) (``weights.row_weights``), so
+        # that the batches' steps average to the weighted mean's gradient; a part of a larger set
+        # (mean_weight given) takes that set's w̄, and n w̄ as its n.
+        if weights is None or mean_weight is None:
+            self.penalty_n = n if weights is None else float(weights.sum())
+            self.mean_weight = None if weights is None else self.penalty_n / n
+        else:
+            self.penalty_n, self.mean_weight = n * mean_weight, mean_weight
         x_buffer = np.empty((batch_size, x.shape[1]), dtype=x.dtype)
         t_buffer = np.empty((batch_size, targets.shape[1]), dtype=targets.dtype)
         # class labels given: the cost read from the labels, and BP1 without the targets
@@ -416,10 +436,7 @@ class Trainer:
         norms = self._norms
         norms.start_epoch(self.n_batches, batch_size, dense, fused=fused is not None)
         every = norms.every
-        # w̄ = Σ w_x / n: a weighted batch scales row x by w_x / (m w̄) (``weights.row_weights``), so
-        # that the batches' steps average to the weighted mean's gradient
-        weights = self.sample_weight
-        mean_weight = None if weights is None else self.penalty_n / self.n_samples
+        weights, mean_weight = self.sample_weight, self.mean_weight  # (w̄: set by fit)
         # One view of the buffers per batch size (the last batch may be shorter), so the
         # layers' plans stay bound to the same arrays batch after batch (layers.dense).
         views: dict[int, tuple[np.ndarray, np.ndarray]] = {}
