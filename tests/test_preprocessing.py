@@ -233,3 +233,46 @@ def test_the_input_statistics_are_weighted_as_the_cost_is():
     np.testing.assert_allclose(net.preprocessing.mean, x[1:].mean(axis=0), rtol=1e-12)
     np.testing.assert_allclose(net.preprocessing.std, x[1:].std(axis=0), rtol=1e-12)
     assert r2_score(y[1:], net.predict(x[1:])) > 0.99
+
+
+def reference_scores(predicted, y):
+    """mse, mae and r2 of float64 predictions (m,) against the float64 targets, by hand in NumPy."""
+    residual = predicted - y
+    return (np.mean(residual ** 2), np.mean(np.abs(residual)),
+            1 - np.sum(residual ** 2) / np.sum((y - y.mean()) ** 2))
+
+
+def test_float32_evaluate_scores_against_the_targets_as_given_not_their_float32_round_trip():
+    """Targets 1e5 + a tiny spread (std 0.011), fitted almost exactly by a float32 network with
+    standardized targets. evaluate compared the predictions with (y - mean) / std rounded to
+    float32 and mapped back, off by about std 2^-24 a row, as large as the fit's own errors: mse
+    8.692e-19 and mae 6.165e-10 against 8.604e-19 and 6.620e-10 (+1.0%, -6.9%) by hand."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((500, 2))
+    y = 1e5 + 1e-2 * (x[:, 0] - 0.5 * x[:, 1])
+    net = Network([2, 1], output="identity", seed=0, dtype="float32", target_preprocessing="standardize")
+    net.fit(x, y, epochs=200, batch_size=50, optimizer="adam", eta=0.01, verbose=False)
+    scores = net.evaluate(x, y)
+    mse, mae, r2 = reference_scores(net.predict(x), y)
+    assert 1 - r2 < 1e-12  # a fit this close that the targets' float32 rounding shows
+    assert scores["mse"] == pytest.approx(mse, rel=1e-12, abs=0)
+    assert scores["mae"] == pytest.approx(mae, rel=1e-12, abs=0)
+    assert scores["r2"] == pytest.approx(r2, rel=1e-15, abs=0)
+
+
+def test_float32_evaluate_without_target_preprocessing_compares_with_the_unrounded_targets():
+    """Targets 1e5 + x scored against a float32 network's outputs a = 1e5 + x (w = 1, b = 1e5),
+    whose float32 values are multiples of 2^-7 near 1e5: evaluate compared them with the targets
+    rounded to float32 as well, which they mostly equal, and reported mse 0 and r2 1."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((400, 1))
+    y = 1e5 + x[:, 0]
+    net = Network([1, 1], output="identity", task="regression", seed=0, dtype="float32")
+    net.weights[0][...] = 1.0
+    net.biases[0][...] = 1e5
+    scores = net.evaluate(x, y)
+    mse, mae, r2 = reference_scores(net.predict(x).astype(np.float64), y)
+    assert mse > 1e-6  # (2^-7)^2 / 12 = 5.1e-6: the outputs' own rounding, which the scores must show
+    assert scores["mse"] == pytest.approx(mse, rel=1e-12, abs=0)
+    assert scores["mae"] == pytest.approx(mae, rel=1e-12, abs=0)
+    assert scores["r2"] == pytest.approx(r2, rel=1e-15, abs=0)

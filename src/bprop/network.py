@@ -439,21 +439,26 @@ class Network:
         Returns:
             {"cost": C (mean C_x plus the regularization term), "accuracy": fraction right}
             for classification (multilabel: rows with every label right); for regression
-            {"cost", "mse", "mae", "r2"} (scikit-learn's metrics, averaged over outputs).
+            {"cost", "mse", "mae", "r2"} (scikit-learn's metrics, averaged over outputs, of
+            the predictions against y as given, in float64 and the targets' units).
         Raises:
             ValueError: bad data, batch size or weights (``bprop.weights``), before anything runs.
         """
         x, targets, labels = self.prepare(x, y)
         weights = check_sample_weight(sample_weight, x.shape[0])
-        return self.evaluate_prepared(x, targets, labels, batch_size, sample_weight=weights)
+        # regression: mse, mae and r2 against the targets as given, in float64 (``Task.scores``)
+        raw = self.raw_targets(y) if self.task.name == "regression" else None
+        return self.evaluate_prepared(x, targets, labels, batch_size, sample_weight=weights, raw_targets=raw)
 
     def evaluate_prepared(self, x, targets, labels, batch_size=4096, penalty_n=None, sample_weight=None,
-                          target_preprocessing=None) -> dict:
+                          target_preprocessing=None, raw_targets=None) -> dict:
         """``evaluate`` on data ``prepare`` returned; ``penalty_n``: n of the regularization term
         (default: ``regularizer.n``, else the number of samples or Σ w_x); ``sample_weight``: a
         float64 (m,) vector from ``weights.check_sample_weight``, or None;
         ``target_preprocessing``: the one ``targets`` were standardized with, when not the
-        network's own (fit passes the one it learns)."""
+        network's own (fit passes the one it learns); ``raw_targets``: regression targets
+        (m, n_L) in float64 and their own units (``Network.raw_targets``), which the metrics then
+        compare with (the cost stays on ``targets``)."""
         batch_size = positive_int("batch_size", batch_size)
         losses, logits = [], []
         for start in range(0, x.shape[0], batch_size):
@@ -466,7 +471,7 @@ class Network:
             n = x.shape[0] if sample_weight is None else float(sample_weight.sum())
             cost += self.penalty(penalty_n or self._penalty_n(n))
         return {"cost": cost, **self.task.scores(np.concatenate(logits), targets, labels, sample_weight,
-                                                 target_preprocessing or self.target_preprocessing)}
+                                                 target_preprocessing or self.target_preprocessing, raw_targets)}
 
     # -- backward -------------------------------------------------------------------
 

@@ -311,13 +311,17 @@ class Task:
         return int(np.count_nonzero(self.correct(z, labels)))
 
     def scores(self, z: np.ndarray, targets: np.ndarray, labels, sample_weight: np.ndarray | None = None,
-               target_preprocessing=None) -> dict:
+               target_preprocessing=None, raw_targets: np.ndarray | None = None) -> dict:
         """{"accuracy"} for classification and multilabel; {"mse", "mae", "r2"} for regression.
 
         ``sample_weight`` (m,): weighted figures, Σ w_x [x right] / Σ w_x and scikit-learn's
         weighted metrics (``bprop.weights``); None: every sample counts once.
         ``target_preprocessing``: the regression targets are standardized and the metrics are
-        taken in their own units (outputs and targets through ``inverse_transform``)."""
+        taken in their own units (outputs and targets through ``inverse_transform``).
+        ``raw_targets`` (m, n_L) float64: the regression targets as given, in their own units;
+        the metrics compare the outputs with them instead of with ``targets``, which went
+        through the network's dtype (and (y - mean) / std and back): in float32 those are
+        off by about std 2^-24 (or |y| 2^-24) a row, which shows in r2 near 1."""
         if self.name != "regression":
             if sample_weight is None:
                 return {"accuracy": self.n_right(z, labels) / z.shape[0]}
@@ -326,9 +330,11 @@ class Task:
         from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
         a = self.head.outputs(z).astype(np.float64)
-        y = targets.astype(np.float64)
+        y = targets.astype(np.float64) if raw_targets is None else raw_targets
         if target_preprocessing is not None:
-            a, y = target_preprocessing.inverse_transform(a), target_preprocessing.inverse_transform(y)
+            a = target_preprocessing.inverse_transform(a)
+            if raw_targets is None:
+                y = target_preprocessing.inverse_transform(y)
         w = sample_weight
         r2 = float(r2_score(y, a, sample_weight=w)) if y.shape[0] >= 2 else float("nan")
         return {"mse": float(mean_squared_error(y, a, sample_weight=w)),

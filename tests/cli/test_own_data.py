@@ -339,3 +339,23 @@ def test_evaluate_names_the_file_whose_targets_do_not_fit_the_model(tmp_path, ca
     capsys.readouterr()
     assert main(["evaluate", str(model), "--data", str(tmp_path / "words.csv"), "--target", "price"]) == 2
     assert f"{tmp_path / 'words.csv'}: y must hold numbers" in capsys.readouterr().err
+
+
+def test_evaluate_scores_a_float32_regression_against_the_file_s_targets_as_written(tmp_path, capsys):
+    """bprop evaluate goes through Network.evaluate: mse, mae and r2 against the file's targets in
+    float64, not rounded to float32. Outputs a = 1e5 + x of a float32 model are multiples of 2^-7
+    near 1e5; against the targets rounded to float32 too it printed "mse 0, mae 0, r2 1"."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(300)
+    y = 1e5 + x
+    np.savetxt(tmp_path / "d.csv", np.column_stack([x, y]), delimiter=",", header="x,y", comments="", fmt="%.17g")
+    net = bprop.Network([1, 1], output="identity", task="regression", seed=0, dtype="float32")
+    net.weights[0][...] = 1.0
+    net.biases[0][...] = 1e5
+    net.save(tmp_path / "m.npz")
+    assert main(["evaluate", str(tmp_path / "m.npz"), "--data", str(tmp_path / "d.csv"), "--target", "y"]) == 0
+    out = capsys.readouterr().out
+    residual = net.predict(x.reshape(-1, 1)) - y  # float64, by hand
+    mse, mae = np.mean(residual ** 2), np.mean(np.abs(residual))
+    assert mse > 1e-6  # (2^-7)^2 / 12 = 5.1e-6
+    assert f"mse {mse:.4g}, mae {mae:.4g}, r2 " in out, out
