@@ -44,6 +44,17 @@ def test_parameters_round_trip_between_networks():
         assert np.array_equal(a, b) and a.dtype == b.dtype
 
 
+def test_parameters_set_from_fortran_ordered_arrays_are_c_ordered():
+    """A model file or checkpoint may hold Fortran-ordered arrays (np.save of w.T): the network's
+    copies are C-ordered, as every assigned parameter is (Adam's compiled kernel takes only those)."""
+    source, target = net(0), net(1)
+    arrays = {k: np.asfortranarray(v) for k, v in state_dicts.parameters(source, "p").items()}
+    assert not arrays["p0.weights"].flags.c_contiguous
+    state_dicts.set_parameters(target, arrays, "p")
+    for a, b in zip([*source.weights, *source.biases], [*target.weights, *target.biases]):
+        assert np.array_equal(a, b) and b.flags.c_contiguous
+
+
 @pytest.mark.parametrize("change, message", [
     (lambda a: a.pop("p2.biases"), "the test lacks parameter 'p2.biases'"),
     (lambda a: a.update({"p0.weights": np.zeros((3, 4), np.float32)}), r"'p0.weights' has shape \(3, 4\) float32, "

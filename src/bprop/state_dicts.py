@@ -115,10 +115,11 @@ def check_parameters(arrays: dict, expected: dict[str, tuple], what: str) -> Non
 
 def set_parameters(net, arrays: dict, prefix: str) -> None:
     """Give ``net`` the parameters ``parameters(net, prefix)`` names in ``arrays``
-    (copies, in the network's dtype); check them first (``check_parameters``)."""
+    (C-ordered copies, in the network's dtype, as ``Dense.checked_parameter`` makes them);
+    check them first (``check_parameters``)."""
     for index, layer in enumerate(net.layers):
         for name in layer.params:
-            layer.params[name] = np.array(arrays[f"{prefix}{index}.{name}"], dtype=net.dtype)
+            layer.params[name] = np.array(arrays[f"{prefix}{index}.{name}"], dtype=net.dtype, order="C")
 
 
 # -- scalars and per-parameter arrays (optimizers, callbacks) -------------------------

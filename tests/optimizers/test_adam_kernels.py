@@ -118,3 +118,31 @@ def test_numba_missing_says_how_to_install_it(monkeypatch):
     with pytest.raises(ImportError, match="bprop\\[fast\\]"):
         opt.kernel = "numba"
     assert opt.kernel == "numpy"
+
+
+def test_a_transposed_assignment_keeps_every_parameter_on_the_compiled_pass(monkeypatch):
+    """``net.weights[0] = w.T`` (scikit-learn's coefs_ layout, say) and an ``(n_in, n_out)``
+    slice: the network keeps C-ordered copies, so the kernel takes every parameter (a
+    Fortran-ordered copy fell back to the NumPy passes for good: no speed-up on that layer),
+    and the fit is the one of the same values assigned C-ordered, bit for bit."""
+    calls = []
+    real = compiled.adam_update
+    monkeypatch.setattr(compiled, "adam_update", lambda *args: calls.append(args[0].size) or real(*args))
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((96, 12)).astype(np.float32)
+    y = (x[:, 0] > x[:, 1]).astype(int)
+    coefs = rng.standard_normal((12, 9)) * 0.3  # (n_in, n_out)
+    fits = {}
+    for layout, weights in (("C", np.ascontiguousarray(coefs.T)), ("transposed", coefs.T),
+                            ("strided", np.repeat(coefs.T, 2, axis=1)[:, ::2])):
+        net = Network([12, 9, 2], hidden="relu", output="softmax", cost="log_likelihood", seed=3)
+        net.weights[0] = weights
+        assert net.weights[0].flags.c_contiguous
+        calls.clear()
+        net.fit(x, y, epochs=2, batch_size=32, optimizer=Adam(0.01, kernel="numba"), verbose=False)
+        assert len(calls) == 2 * 3 * 4 and 9 * 12 in calls  # every parameter, every batch
+        fits[layout] = [p.copy() for p, _ in net.trainable_parameters()]
+    for layout in ("transposed", "strided"):
+        for a, b in zip(fits["C"], fits[layout]):
+            np.testing.assert_array_equal(a, b)
+

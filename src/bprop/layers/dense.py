@@ -98,11 +98,15 @@ class Dense(Layer):
 
     @staticmethod
     def checked_parameter(value, shape, name, dtype) -> np.ndarray:
-        """A private copy of ``value`` as a parameter of ``shape`` and ``dtype``; ValueError for
-        complex values, another shape, NaN or inf."""
+        """A private, C-ordered copy of ``value`` as a parameter of ``shape`` and ``dtype``;
+        ValueError for complex values, another shape, NaN or inf.
+
+        C order whatever ``value``'s layout (``w.T`` of an (n_in, n_out) array is Fortran-ordered):
+        the same values train to the same bits (BLAS rounds another layout's products
+        differently), and Adam's compiled kernel takes only C-ordered parameters."""
         if np.iscomplexobj(value):
             raise ValueError(f"{name} must be real numbers, got complex values")
-        array = np.array(value, dtype=dtype)  # always a private copy
+        array = np.array(value, dtype=dtype, order="C")  # always a private copy
         if array.shape != shape:
             raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
         if not np.all(np.isfinite(array)):
