@@ -146,3 +146,42 @@ def test_a_transposed_assignment_keeps_every_parameter_on_the_compiled_pass(monk
         for a, b in zip(fits["C"], fits[layout]):
             np.testing.assert_array_equal(a, b)
 
+
+
+def test_the_kernel_works_where_no_cache_folder_can_be_written(tmp_path):
+    """A read-only install (site-packages not writable) with no writable cache folder (a service
+    user's HOME, NUMBA_CACHE_DIR unset): numba cannot cache the kernel, and importing it raised
+    RuntimeError ('cannot cache function ...: no locator available') from Adam(kernel="numba").
+    It is then compiled in each process instead, with the same numbers.
+
+    Unwritable for root too: the module's __pycache__ and the cache homes are regular files."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    (tmp_path / "kernel").mkdir()
+    shutil.copy(compiled.__file__, tmp_path / "kernel" / "compiled.py")
+    (tmp_path / "kernel" / "__pycache__").write_text("not a folder")
+    (tmp_path / "home").write_text("not a folder")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NUMBA_")}
+    env.update(HOME=str(tmp_path / "home"), XDG_CACHE_HOME=str(tmp_path / "home" / "cache"), PYTHONDONTWRITEBYTECODE="1")
+    script = """if True:
+        import importlib.util, sys
+        import numpy as np
+        from bprop import Adam
+        spec = importlib.util.spec_from_file_location("compiled", sys.argv[1])
+        kernel = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(kernel)
+        w, g = np.linspace(-1, 1, 7, dtype=np.float32), np.linspace(2, -3, 7, dtype=np.float32)
+        p, m, v = w.copy(), np.zeros_like(w), np.zeros_like(w)
+        opt, q = Adam(0.01), w.copy()
+        opt.step([(q, g)])
+        kernel.adam_update(p, g, m, v, 1 - opt.beta1, 1 - opt.beta2, 0.01 * (1 - opt.beta2) ** 0.5 / (1 - opt.beta1),
+                           opt.epsilon * (1 - opt.beta2) ** 0.5)
+        assert p.tobytes() == q.tobytes() and m.tobytes() == opt.m[0].tobytes(), (p, q)
+        print("ok")
+    """
+    run = subprocess.run([sys.executable, "-c", script, str(tmp_path / "kernel" / "compiled.py")], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-2000:]

@@ -58,8 +58,19 @@ def _adam_update(w, g, m, v, one_minus_beta1, one_minus_beta2, step_size, eps_ha
         w[i] -= mi / (np.sqrt(vi) + e) * s
 
 
-if numba is not None:
-    #: The compiled kernel; compiled per dtype on first use and cached on disk (``cache=True``).
-    adam_update = numba.njit(cache=True, nogil=True, error_model="numpy")(_adam_update)
-else:
-    adam_update = None
+def _compile(function):
+    """``numba.njit(function)``, compiled per dtype on first use and cached on disk
+    (``cache=True``: next to this file, else in NUMBA_CACHE_DIR or the user's cache folder).
+
+    Where numba can write none of them (a read-only install run by a user without a writable
+    home, NUMBA_CACHE_DIR unset), ``cache=True`` raises RuntimeError ("cannot cache function
+    ...: no locator available"); the kernel is then compiled in each process instead."""
+    options = dict(nogil=True, error_model="numpy")
+    try:
+        return numba.njit(cache=True, **options)(function)
+    except RuntimeError:  # no folder to cache in (raised when decorating; nothing is compiled yet)
+        return numba.njit(**options)(function)
+
+
+#: The compiled kernel (``_compile``); None without numba.
+adam_update = None if numba is None else _compile(_adam_update)
