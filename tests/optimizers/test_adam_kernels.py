@@ -185,3 +185,26 @@ def test_the_kernel_works_where_no_cache_folder_can_be_written(tmp_path):
     run = subprocess.run([sys.executable, "-c", script, str(tmp_path / "kernel" / "compiled.py")], env=env,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-2000:]
+
+
+def test_moments_restored_from_fortran_ordered_arrays_stay_on_the_compiled_pass(monkeypatch):
+    """A checkpoint's m and v may be Fortran-ordered (written while a parameter was, or by hand):
+    the restored moments are C-ordered, so the kernel keeps taking every parameter."""
+    rng = np.random.default_rng(9)
+    w0 = rng.standard_normal((5, 4)).astype(np.float32)
+    g = rng.standard_normal((5, 4)).astype(np.float32)
+    first, w = Adam(0.01), w0.copy()
+    first.step([(w, g)])
+    state = {key: np.asfortranarray(value) if value.ndim == 2 else value for key, value in first.state_dict().items()}
+    assert not state["m0"].flags.c_contiguous
+    calls = []
+    real = compiled.adam_update
+    monkeypatch.setattr(compiled, "adam_update", lambda *args: calls.append(1) or real(*args))
+    out = {}
+    for kernel in ("numpy", "numba"):
+        opt, p = Adam(0.01, kernel=kernel), w.copy()
+        opt.load_state_dict(state, [p])
+        opt.step([(p, g)])
+        out[kernel] = p
+    assert calls == [1]
+    np.testing.assert_array_equal(out["numpy"], out["numba"])

@@ -165,8 +165,9 @@ class Adam(Optimizer):
 
     def apply_state(self, checked):
         super().apply_state(checked)
-        self.m = [np.array(a) for a in checked["arrays"]["m"]]
-        self.v = [np.array(a) for a in checked["arrays"]["v"]]
+        # C-ordered copies, as the parameters are: the compiled kernel takes only those
+        self.m = [np.array(a, order="C") for a in checked["arrays"]["m"]]
+        self.v = [np.array(a, order="C") for a in checked["arrays"]["v"]]
         self._scratch = []
 
     def config(self):
