@@ -494,7 +494,8 @@ def _train(args) -> int:
         try:
             optimizer = Adam(args.eta, kernel=args.adam_kernel or "numpy")
         except ImportError as error:  # --adam-kernel numba without the fast extra: one line, before any work
-            raise ValueError(f"--adam-kernel numba: {error}") from None
+            message = str(error).replace("kernel='numpy'", "--adam-kernel numpy")  # the option, not the Python
+            raise ValueError(f"--adam-kernel numba: {message}") from None
     else:
         optimizer = get_optimizer(args.optimizer, args.eta)
     callbacks = []
