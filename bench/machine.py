@@ -11,6 +11,11 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import subprocess
+import sys
+
+#: This checkout: the bench times the bprop in its src/, never another one (see ``use_this_tree``).
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 THREAD_ENV_VARS = (
     "OMP_NUM_THREADS",
@@ -96,6 +101,42 @@ def numpy_config():
     }
 
 
+def use_this_tree():
+    """Put this checkout's src/ first on ``sys.path``, before bprop is imported.
+
+    Without it ``import bprop`` finds whatever is installed: a ``pip install .`` of another
+    commit (CI's test command installs one into the interpreter it runs) was timed instead of
+    the code beside the bench, and nothing said so. ``bprop_source`` records what was timed."""
+    src = os.path.join(REPO, "src")
+    if not os.path.isdir(os.path.join(src, "bprop")):
+        return
+    if sys.path[:1] != [src]:
+        sys.path.insert(0, src)
+    # and in the processes the bench starts (memory.py's, the sweeps' workers)
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if paths[:1] != [src]:
+        os.environ["PYTHONPATH"] = os.pathsep.join([src, *filter(None, paths)])
+
+
+def bprop_source():
+    """Where the imported bprop comes from: its folder, this checkout's commit, and whether
+    src/ differs from it; ``this_tree`` False (and the report says so) when it is not this
+    checkout's src/bprop."""
+    try:
+        import bprop
+    except Exception as exc:  # noqa: BLE001 (broken mid-edit: just say so)
+        return {"path": None, "error": f"{type(exc).__name__}: {exc}", "this_tree": False}
+    path = os.path.dirname(os.path.abspath(bprop.__file__))
+
+    def git(*args):
+        done = subprocess.run(["git", "-C", REPO, *args], capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    return {"path": path, "this_tree": path == os.path.join(REPO, "src", "bprop"),
+            "commit": git("rev-parse", "--short", "HEAD"),
+            "dirty": bool(git("status", "--porcelain", "--", "src"))}
+
+
 def versions():
     """Versions of Python and of the libraries that were importable."""
     out = {"python": platform.python_version()}
@@ -124,4 +165,5 @@ def describe(threads):
         "blas_pools": blas_info(),
         "numpy_config": numpy_config(),
         "versions": versions(),
+        "bprop_source": bprop_source(),
     }

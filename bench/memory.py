@@ -68,6 +68,7 @@ def child_main(argv=None):
     sys.path.insert(0, HERE)
     import machine
 
+    machine.use_this_tree()
     machine.pin_threads_env(args.threads)
     import data
     import peers

@@ -230,6 +230,10 @@ def report() -> None:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))
+    import machine
+
+    machine.use_this_tree()  # run this checkout's bprop, not an installed one
     names = sys.argv[1:]
     if names == ["--report"]:
         report()

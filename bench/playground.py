@@ -153,4 +153,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, HERE)
+    import machine
+
+    machine.use_this_tree()  # serve this checkout's bprop (the server inherits PYTHONPATH), not an installed one
     sys.exit(main())

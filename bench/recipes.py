@@ -395,6 +395,8 @@ def main(argv=None):
     sys.path.insert(0, HERE)
     import machine
 
+    machine.use_this_tree()  # time this checkout's bprop, not an installed one
+
     machine.pin_threads_env(args.threads)  # before NumPy / torch load their thread pools
     import json
 

@@ -576,6 +576,17 @@ def _recipe_row(label, title, mine, figures, entry, goals):
             _fmt_multiple(entry.get("torch_multiple_of_bound")), _fmt_multiple(entry.get("floor_multiple_of_bound")))
 
 
+def bprop_source_text(source):
+    """The report's line for ``machine.bprop_source``: which bprop was timed."""
+    if not source:
+        return "not recorded"
+    if not source.get("path"):
+        return f"bprop did not import ({source.get('error')})"
+    where = (f"this checkout's src/ at {source.get('commit')}" + (" with uncommitted changes" if source.get("dirty") else "")
+             if source.get("this_tree") else f"**not this checkout**: {source['path']}")
+    return where
+
+
 def render_ab(ab):
     """The plain-SGD regression check: new / base CPU time per batch size (ab.py)."""
     out = ["## Plain SGD against the base tree (`ab.py`)\n"]
@@ -646,6 +657,7 @@ def render(results):
         ("NumPy BLAS", f"{blas.get('name')} {blas.get('version')}"),
         ("thread pools loaded", pools or "?"),
         ("versions", ", ".join(f"{k} {v}" for k, v in versions.items() if v)),
+        ("bprop timed", bprop_source_text(machine.get("bprop_source"))),
         ("MNIST loader", meta.get("data_source", "?")),
         ("load average", f"{meta['loadavg_start']} at start, {meta.get('loadavg_end', '?')} at end"),
     ]
