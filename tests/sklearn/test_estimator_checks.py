@@ -14,6 +14,7 @@ from bprop.sklearn import MLPClassifier, MLPRegressor
 # R^2 > 0.5 (training stops earlier when the cost stops improving).
 SETTINGS = [
     dict(optimizer="adam", dtype="float64"),
+    dict(optimizer="adam", dtype="float64", adam_kernel="numba"),  # the fast extra's compiled step
     dict(optimizer="adam", dtype="float32"),
     dict(optimizer="sgd", dtype="float64"),
     dict(optimizer="sgd", dtype="float32"),

@@ -485,3 +485,31 @@ def test_labels_of_mixed_types_get_a_clear_error():
     for y in (np.array(["a", 1, 3] * 10, dtype=object), np.array([1, "a", 3] * 10, dtype=object)):
         with pytest.raises(ValueError, match="mixed types.*one type"):
             MLPClassifier(hidden_layer_sizes=(4,), max_epochs=2).fit(x, y)
+
+
+def test_adam_kernel_numba_fits_the_same_estimator_bit_for_bit(digits):
+    """adam_kernel is a speed choice: fit, warm-started partial_fit and clone give the same bits."""
+    X, y = digits
+    X, y = X[:400], y[:400]
+    fits = {}
+    for kernel in ("numpy", "numba"):
+        est = MLPClassifier((24,), max_epochs=3, batch_size=32, dropout=0.2, random_state=0, adam_kernel=kernel)
+        est.fit(X, y)
+        est.partial_fit(X[:100], y[:100])
+        fits[kernel] = est
+    a, b = fits["numpy"].network_, fits["numba"].network_
+    for x, z in zip(a.weights + a.biases, b.weights + b.biases):
+        np.testing.assert_array_equal(x, z)
+    assert clone(fits["numba"]).get_params()["adam_kernel"] == "numba"
+    # warm start: the kernel follows the parameter, and the numbers do not change with it
+    plain = clone(fits["numpy"]).set_params(warm_start=True).fit(X, y).fit(X, y)
+    switched = clone(fits["numpy"]).set_params(warm_start=True).fit(X, y)
+    switched.set_params(adam_kernel="numba").fit(X, y)
+    for x, z in zip(plain.network_.weights, switched.network_.weights):
+        np.testing.assert_array_equal(x, z)
+
+
+def test_adam_kernel_unknown_is_refused_naming_the_valid_ones(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="adam_kernel must be one of numpy, numba; got 'cuda'"):
+        MLPClassifier((8,), adam_kernel="cuda").fit(X[:50], y[:50])
