@@ -300,7 +300,7 @@ class Trainer:
         if resume is not None or any(isinstance(callback, checkpoints.Checkpoint) for callback in self.callbacks):
             # what a checkpoint is resumed on must be what it was written on (``checkpoint.data_digest``)
             self.data_digest = checkpoints.data_digest(
-                [x, targets, weights, *(item for name, (x_set, t_set, _) in sets for item in (name, x_set, t_set)),
+                [x, targets, weights, *(item for name, (x_set, t_set, _, _) in sets for item in (name, x_set, t_set)),
                  *([] if weights is None or mean_weight is None else [np.float64(mean_weight)])])
         if resume is not None:
             callback_state = checkpoints.restore(self, resume, n)  # checked completely before it changes anything
@@ -378,9 +378,10 @@ class Trainer:
         if net.task.name != "regression":
             names.add("train_accuracy")
         if sets:
-            x, targets, labels = sets[0][1]
+            x, targets, labels, raw = sets[0][1]
             one = net.evaluate_prepared(x[:1], targets[:1], None if labels is None else labels[:1],
-                                        target_preprocessing=target_preprocessing)
+                                        target_preprocessing=target_preprocessing,
+                                        raw_targets=None if raw is None else raw[:1])
             names.update(f"{name}_{key}" for name, _ in sets for key in one)
         names.update(self._norms.metric_names(len(self.net.dense_layers)))
         for callback in self.callbacks:
@@ -392,14 +393,19 @@ class Trainer:
             callback.check(self, metrics)
 
     def _prepare_pair(self, pair, label, classes, preprocessing, target_preprocessing=None):
+        """(x, targets, labels, raw) of a validation or monitored set, as ``Network.prepare``
+        gives them, with ``raw`` the regression targets as given, in float64 (else None):
+        its mse, mae and r2 compare with those, as ``Network.evaluate``'s do."""
         try:
             x_set, y_set = pair
         except (TypeError, ValueError):
             raise ValueError(f"{label} must be a pair (x, y)") from None
         try:
-            return self.net.prepare(x_set, y_set, classes, preprocessing, target_preprocessing)
+            prepared = self.net.prepare(x_set, y_set, classes, preprocessing, target_preprocessing)
+            raw = self.net.raw_targets(y_set) if self.net.task.name == "regression" else None
         except ValueError as error:  # say which set: "x contains NaN" alone reads as the training data
             raise ValueError(f"{label}: {error}") from None
+        return (*prepared, raw)
 
     def _fused_sink(self, penalty_n):
         """The sink that applies the optimizer's update inside backward (``fused``), or None to
@@ -555,8 +561,9 @@ class Trainer:
         logs = {"epoch": self.epoch + 1, "train_cost": train_cost}
         if net.task.name != "regression":
             logs["train_accuracy"] = totals["correct"] / total
-        for name, prepared in sets:
-            for metric, value in net.evaluate_prepared(*prepared, penalty_n=self.penalty_n).items():
+        for name, (x_set, t_set, labels, raw) in sets:
+            for metric, value in net.evaluate_prepared(x_set, t_set, labels, penalty_n=self.penalty_n,
+                                                       raw_targets=raw).items():
                 logs[f"{name}_{metric}"] = value
         logs.update(NormSampling.logs(totals))
         logs["eta"] = self.optimizer.eta
