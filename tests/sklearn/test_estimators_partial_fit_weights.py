@@ -26,6 +26,20 @@ def same_parameters(a, b):
     return all(np.array_equal(p, q) for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_))
 
 
+def two_partial_fits(first, second, second_weight, rate):
+    """A regressor after partial_fit on ``first`` (x, y, weights), then on ``second``'s x and y
+    with ``second_weight`` at learning rate ``rate``."""
+    model = MLPRegressor(**SETTINGS).partial_fit(first[0], first[1], sample_weight=first[2])
+    model.set_params(learning_rate=rate)
+    return model.partial_fit(second[0], second[1], sample_weight=second_weight)
+
+
+def assert_close_parameters(a, b):
+    """The two estimators' weights and biases agree to float64 rounding."""
+    for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize("Estimator", [MLPRegressor, MLPClassifier])
 def test_alternating_chunks_of_weight_1_and_9_end_near_the_fit_on_both(Estimator):
     # The weighted optimum is 9/10 = 0.9 (the mean target, or P(class 1)); fit on both chunks
@@ -58,15 +72,12 @@ def test_a_chunk_of_weight_9_after_one_of_weight_1_steps_9_5_as_far():
     light, heavy = two_chunks()
 
     def after_two_chunks(second_weight, rate=SETTINGS["learning_rate"]):
-        model = MLPRegressor(**SETTINGS).partial_fit(light[0], light[1], sample_weight=light[2])
-        model.set_params(learning_rate=rate)
-        return model.partial_fit(heavy[0], heavy[1], sample_weight=second_weight)
+        return two_partial_fits(light, heavy, second_weight, rate)
 
     nine, one = after_two_chunks(heavy[2]), after_two_chunks(np.ones(N))
     assert max(np.abs(p - q).max() for p, q in zip(nine.coefs_ + nine.intercepts_, one.coefs_ + one.intercepts_)) > 1e-3
     faster = after_two_chunks(None, rate=SETTINGS["learning_rate"] * 9 / 5)
-    for p, q in zip(nine.coefs_ + nine.intercepts_, faster.coefs_ + faster.intercepts_):
-        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-15)
+    assert_close_parameters(nine, faster)
 
 
 def test_the_l2_term_takes_the_chunk_rows_times_the_running_mean_weight():
@@ -95,8 +106,7 @@ def test_fit_and_clone_start_the_count_over():
 
     fresh = clone(model).partial_fit(heavy[0], heavy[1], sample_weight=heavy[2])  # w̄ = 9: each row scaled by 1
     plain = MLPRegressor(max_epochs=1, **SETTINGS).partial_fit(heavy[0], heavy[1])
-    for p, q in zip(fresh.coefs_ + fresh.intercepts_, plain.coefs_ + plain.intercepts_):
-        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-15)
+    assert_close_parameters(fresh, plain)
 
 
 def test_unweighted_rows_after_weighted_ones_weigh_1_against_the_running_mean():
@@ -104,13 +114,10 @@ def test_unweighted_rows_after_weighted_ones_weigh_1_against_the_running_mean():
     light, heavy = two_chunks()
 
     def after(second_weight, rate=SETTINGS["learning_rate"]):
-        model = MLPRegressor(**SETTINGS).partial_fit(heavy[0], heavy[1], sample_weight=heavy[2])
-        model.set_params(learning_rate=rate)
-        return model.partial_fit(light[0], light[1], sample_weight=second_weight)
+        return two_partial_fits(heavy, light, second_weight, rate)
 
     unweighted, ones = after(None), after(np.ones(N))
     assert same_parameters(unweighted, ones)
     slower = MLPRegressor(**SETTINGS).partial_fit(heavy[0], heavy[1])  # w̄ = 9 alone: as unweighted
     slower.set_params(learning_rate=SETTINGS["learning_rate"] / 5).partial_fit(light[0], light[1])
-    for p, q in zip(unweighted.coefs_ + unweighted.intercepts_, slower.coefs_ + slower.intercepts_):
-        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-15)
+    assert_close_parameters(unweighted, slower)
