@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from .steps import Matrix, NumberFormat, Section, build_sections
+from .steps import Matrix, NumberFormat, Section, build_sections, exact
 from .trace import StepTrace
 
 FORMATS = ("terminal", "markdown", "html")
@@ -25,7 +25,7 @@ def describe(trace: StepTrace) -> list[str]:
     fixed = [str(layer.index) for layer in trace.layers if not layer.train_biases]
     lines = [
         f"Network {'-'.join(str(n) for n in trace.sizes)} (activations of layers 1..{len(trace.layers)}: {acts}), "
-        f"cost {trace.cost.name}, learning rate η = {trace.eta:g}, batch of {trace.batch_size} "
+        f"cost {trace.cost.name}, learning rate η = {exact(trace.eta)}, batch of {trace.batch_size} "
         f"sample{'s' if trace.batch_size > 1 else ''}.",
         "Notation: w^l_jk connects neuron k of layer l-1 to neuron j of layer l; a^0 = x; δ^l = ∂C/∂z^l.",
     ]

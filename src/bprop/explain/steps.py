@@ -87,6 +87,15 @@ class NumberFormat:
         return f"({text})" if text.startswith("-") else text
 
 
+def exact(value: float) -> str:
+    """A given constant (η, a leaky slope) to 15 significant digits: 0.5, 3.3333333333.
+
+    The lines compute with it at full precision, so it is printed so: 6 digits would show
+    η = 3.3333333333 as 3.33333, and "w - η × ∂C/∂w" would not add up to the value shown.
+    """
+    return f"{float(value):.15g}"
+
+
 # -- notation ----------------------------------------------------------------------
 
 
@@ -118,7 +127,7 @@ def activation_expression(layer: LayerStep, i: int, j: int, f: NumberFormat) -> 
     if name == "relu":
         return f"max(0, {f(z)})"
     if name == "leaky_relu":
-        return f(z) if z > 0 else f"{layer.activation.slope:g} × {f.factor(z)}"
+        return f(z) if z > 0 else f"{exact(layer.activation.slope)} × {f.factor(z)}"
     if name == "identity":
         return f(z)
     if name == "softmax":
@@ -139,7 +148,7 @@ def derivative_expression(layer: LayerStep, i: int, j: int, f: NumberFormat) -> 
     if name == "relu":
         return f"1 since z = {f(z)} > 0" if z > 0 else f"0 since z = {f(z)} ≤ 0"
     if name == "leaky_relu":
-        return f"1 since z > 0" if z > 0 else f"{layer.activation.slope:g} since z ≤ 0"
+        return f"1 since z > 0" if z > 0 else f"{exact(layer.activation.slope)} since z ≤ 0"
     if name == "identity":
         return "1"
     return layer.activation.derivative_formula
@@ -150,8 +159,9 @@ def cost_gradient_expression(trace: StepTrace, i: int, j: int, f: NumberFormat) 
     per_batch = f" / {trace.batch_size}" if trace.batch_size > 1 else ""
     name = trace.cost.name
     if name == "quadratic":
-        text = f"a - y = {f(a)} - {f.factor(y)}"
-        return f"({text}){per_batch}" if per_batch else text
+        if per_batch:
+            return f"(a - y){per_batch} = ({f(a)} - {f.factor(y)}){per_batch}"
+        return f"a - y = {f(a)} - {f.factor(y)}"
     if name == "cross_entropy":
         return f"(a - y) / (a(1 - a)){per_batch} = ({f(a)} - {f.factor(y)}) / ({f(a)} × (1 - {f(a)})){per_batch}"
     if name == "log_likelihood":
@@ -408,7 +418,7 @@ def gradient_section(trace: StepTrace, layer: LayerStep, f: NumberFormat) -> Sec
 def update_section(trace: StepTrace, layer: LayerStep, f: NumberFormat) -> Section:
     l, eta = layer.index, trace.eta
     section = Section(
-        key=f"update-{l}", title=f"Update of layer {l} (η = {eta:g})", equation="update",
+        key=f"update-{l}", title=f"Update of layer {l} (η = {exact(eta)})", equation="update",
         formulas=[f"w^{l} ← w^{l} - η ∂C/∂w^{l}"],
     )
     if layer.train_biases:
@@ -419,11 +429,11 @@ def update_section(trace: StepTrace, layer: LayerStep, f: NumberFormat) -> Secti
     if count <= MAX_LINES:
         for j in range(layer.n_out):
             for k in range(layer.n_in):
-                expression = f"{f(layer.weights[j, k])} - {eta:g} × {f.factor(layer.grad_weights[j, k])}"
+                expression = f"{f(layer.weights[j, k])} - {exact(eta)} × {f.factor(layer.grad_weights[j, k])}"
                 section.lines.append(Line("update", f"w^{l}_{idx(j + 1, k + 1)}", expression, layer.new_weights[j, k]))
         if layer.train_biases:
             for j in range(layer.n_out):
-                expression = f"{f(layer.biases[j])} - {eta:g} × {f.factor(layer.grad_biases[j])}"
+                expression = f"{f(layer.biases[j])} - {exact(eta)} × {f.factor(layer.grad_biases[j])}"
                 section.lines.append(Line("update", f"b^{l}_{j + 1}", expression, layer.new_biases[j]))
     else:
         section.matrices.append(Matrix(f"new w^{l}", layer.new_weights, "j", "k"))
