@@ -197,3 +197,20 @@ def test_bad_targets_are_refused_like_the_network_does():
     net = Network([2, 2, 2], seed=0)
     with pytest.raises(ValueError, match="out of range"):
         network_graph(net, [[0.1, 0.2]], [5])
+
+
+@pytest.mark.parametrize("slope", [0.01, 0.1])
+def test_leaky_relu_at_exactly_zero_has_the_networks_slope(slope):
+    # z^1 = 0 exactly (zero weights and biases): leaky ReLU has no derivative there; the network
+    # takes the slope (leaky_relu'(z) = 1 if z > 0 else slope), and so must the graph (0 is not
+    # even a subgradient of leaky ReLU, whose subgradients at 0 are [slope, 1]).
+    hidden = Dense(2, 2, LeakyReLU(slope), weights=np.zeros((2, 2)), biases=np.zeros(2))
+    output = Dense(2, 1, "identity", weights=np.array([[0.5, 0.7]]), biases=np.array([0.1]))
+    net = Network([hidden, output], cost="quadratic", dtype="float64")
+    x, y = np.array([[1.0, 1.0]]), np.array([[2.0]])
+    graph = network_graph(net, x, y)
+    grads = graph.backward()
+    # by hand: a^2 = 0.1, δ^2 = 0.1 - 2 = -1.9, δ^1 = (w^2)^T δ^2 · slope
+    assert grads.biases[1] == pytest.approx([-1.9], rel=1e-12)
+    assert grads.biases[0] == pytest.approx([0.5 * -1.9 * slope, 0.7 * -1.9 * slope], rel=1e-12)
+    assert_same_gradients(grads, net.backprop(x, y))

@@ -15,7 +15,10 @@ equal ``net.backprop(x, y)``: two independent implementations of the same math
 with the network code:
 
     sigmoid, tanh, relu   the graph's own σ, tanh and ReLU nodes
-    leaky_relu            relu(z) − slope · relu(−z)
+    leaky_relu            slope · z + (1 − slope) · relu(z): slope for z ≤ 0, as the
+                          network's derivative ("1 if z > 0 else slope"); the form
+                          relu(z) − slope · relu(−z) would give 0 at z = 0, outside
+                          leaky ReLU's subgradients [slope, 1]
     identity              a = z (no node)
     softmax               e_j = exp(z_j),  S = e_1 + ... + e_n,  a_j = e_j / S
                           (so the full softmax Jacobian comes from exp, + and ÷ alone)
@@ -244,7 +247,7 @@ def _activation(activation, z: list[Value]) -> list[Value]:
         return [node.relu() for node in z]
     if name == "leaky_relu":
         slope = activation.slope
-        return [node.relu() - slope * (-node).relu() for node in z]
+        return [slope * node + (1.0 - slope) * node.relu() for node in z]
     if name == "identity":
         return list(z)
     if name == "softmax":
