@@ -42,3 +42,37 @@ def test_html_trace_is_typeset_with_a_picture_of_the_network():
     assert "w<sup>l</sup><sub>jk</sub>" in page
     assert 'src="data:image/svg+xml;base64,' in page and "<script" not in page
     assert 'src="data:' not in to_html(get_example("seed000").trace(), picture=False)
+
+
+def test_the_html_picture_draws_the_traced_network(monkeypatch):
+    # The picture must show the step of the tables: every layer with its own activation (a
+    # tanh then a ReLU hidden layer were both drawn as tanh, with other a^2 and ∂C/∂w), and
+    # multi-hot targets of sigmoid outputs must not make the picture vanish.
+    import numpy as np
+
+    import bprop.drawing
+    from bprop import Dense, Network
+    from bprop.explain import trace_step
+
+    drawn = []
+    draw = bprop.drawing.draw_network
+
+    def spy(net, *args, **kwargs):
+        drawn.append((net, kwargs))
+        return draw(net, *args, **kwargs)
+
+    monkeypatch.setattr(bprop.drawing, "draw_network", spy)
+    mixed = Network([Dense(2, 3, "tanh"), Dense(3, 3, "relu"), Dense(3, 2, "softmax")], cost="log_likelihood",
+                    seed=0, dtype="float64")
+    multilabel = Network([2, 3, 2], hidden="tanh", output="sigmoid", cost="cross_entropy", task="multilabel",
+                         seed=0, dtype="float64")
+    for net, y in ((mixed, [1]), (multilabel, [[1, 1]])):
+        drawn.clear()
+        trace = trace_step(net, np.array([[0.5, -1.0]]), y, 0.5)
+        assert 'src="data:image/svg+xml;base64,' in to_html(trace)
+        (picture, kwargs), = drawn
+        names = [layer.activation.name for layer in trace.layers]
+        assert [layer.activation.name for layer in picture.dense_layers] == names
+        grads = picture.backprop(kwargs["x"], kwargs["y"])
+        for layer, grad in zip(trace.layers, grads.weights):
+            np.testing.assert_allclose(grad, layer.grad_weights, rtol=1e-12, atol=1e-15)

@@ -218,11 +218,17 @@ def _html_picture(trace: StepTrace) -> list[str]:
     import base64
 
     from ..drawing import draw_network
-    from .examples import network_from_arrays
+    from ..layers import Dense
+    from ..network import Network
 
+    # Each layer with its own activation (hidden layers may differ), and the targets read as the
+    # trace read them: rows of 0/1 or probabilities per sigmoid output (multilabel), one class per
+    # softmax row, values otherwise.
+    layers = [Dense(layer.n_in, layer.n_out, layer.activation, weights=np.array(layer.weights, dtype=np.float64),
+                    biases=np.array(layer.biases, dtype=np.float64)) for layer in trace.layers]
+    task = "multilabel" if trace.output.activation.name == "sigmoid" and trace.output.n_out > 1 else None
     try:
-        net = network_from_arrays([layer.weights for layer in trace.layers], [layer.biases for layer in trace.layers],
-                                  trace.layers[0].activation.name, trace.output.activation.name, trace.cost.name)
+        net = Network(layers, cost=trace.cost.name, dtype="float64", task=task)
         figure = draw_network(net, x=trace.x, y=trace.targets, gradients=True)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="svg")
