@@ -218,6 +218,7 @@ def describe_invented(seed: int, inputs=None, targets=None) -> str:
 def from_model(path) -> "Example":
     """An Example with the weights, activations and cost of a saved model (Dense layers only)."""
     from ..serialization import load_model
+    from .trace import regularizer_note
 
     net = load_model(path)
     dense = net.dense_layers
@@ -239,7 +240,9 @@ def from_model(path) -> "Example":
             "The targets are what the output layer is trained towards: the model standardizes its targets "
             "((y - mean) / std, mean " + ", ".join(repr(float(v)) for v in net.target_preprocessing.mean) + ", std "
             + ", ".join(repr(float(v)) for v in net.target_preprocessing.std) + "), which is not applied here: give "
-            "standardized targets."])),
+            "standardized targets.",
+            # the Example's network has no regularizer: say what the model's training adds to the step shown
+            None if net.regularizer is None else regularizer_note(net.regularizer, owner="The model")])),
     )
 
 

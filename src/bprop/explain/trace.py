@@ -203,19 +203,43 @@ def trace_step(net, x, y, eta: float = 0.5, *, title: str = "", note: str = "", 
     work.clear_caches()
     cost_after = head.value(work.forward_logits(x), targets)
 
+    extras = preprocessing_notes(net)
     if net.regularizer is not None:
-        # The trace follows BP1-BP4 of the data cost; say what training adds (seed 002).
-        reg = net.regularizer
-        extra = (f"This network has an {reg.name.upper()} regularizer (lambda = {reg.lmbda:g}): the step shown is "
-                 f"that of the data cost C_0 only; training adds the penalty's gradient "
-                 f"({'(lambda/n) w' if reg.name == 'l2' else '(lambda/n) sgn(w)'}) to every ∂C/∂w, and its term "
-                 f"to C.")
-        note = f"{note} {extra}".strip()
+        extras.append(regularizer_note(net.regularizer))
+    note = " ".join([note, *extras]).strip()
     return StepTrace(
         x=x, targets=targets, eta=eta, cost=cost, cost_value=cost_value,
         sample_costs=sample_costs, neuron_costs=neuron_costs, cost_after=cost_after,
         layers=records, title=title, note=note, aliases=dict(aliases or {}),
     )
+
+
+def regularizer_note(reg, owner: str = "This network") -> str:
+    """What a trace of the data cost C_0 leaves out of a regularized network's step (seed 002)."""
+    n = getattr(reg, "n", None)
+    return (f"{owner} has an {reg.name.upper()} regularizer (lambda = {reg.lmbda:g}"
+            f"{'' if n is None else f', n = {n:g}'}): the step shown is that of the data cost C_0 only; training "
+            f"adds the penalty's gradient ({'(lambda/n) w' if reg.name == 'l2' else '(lambda/n) sgn(w)'}) to every "
+            f"∂C/∂w, and its term to C.")
+
+
+def preprocessing_notes(net) -> list[str]:
+    """Say that the x and y of the trace are the network's preprocessed inputs and targets.
+
+    ``trace_step`` runs the network's own ``prepare``, so a^0 is x after ``net.preprocessing`` and
+    the targets are y after ``net.target_preprocessing``: not the numbers the caller gave.
+    """
+    notes = []
+    if net.preprocessing is not None:
+        notes.append(f"This network preprocesses its inputs ({net.preprocessing!r}): a^0 = x below is the input "
+                     "after it, what layer 1 receives, not the x given.")
+    target = net.target_preprocessing
+    if target is not None:
+        mean = ", ".join(repr(float(v)) for v in np.ravel(target.mean))
+        std = ", ".join(repr(float(v)) for v in np.ravel(target.std))
+        notes.append(f"This network standardizes its targets: the y below is (y - mean) / std of the y given "
+                     f"(mean {mean}, std {std}), what the output layer is trained towards.")
+    return notes
 
 
 def _jacobian(activation: Activation, z: np.ndarray, a: np.ndarray) -> np.ndarray:
