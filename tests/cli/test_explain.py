@@ -104,3 +104,21 @@ def test_a_saturated_step_says_why_the_textbook_terms_do_not_add_up(tmp_path, ca
     assert "800" in out  # the exact cost: ln a_2 = -400 and ln(1 - a_1) = -400
     assert main(["graph", "--weights", str(tmp_path / "sat.json"), "-o", str(tmp_path / "g.svg")]) == 2
     assert "'bprop explain' shows this step exactly" in capsys.readouterr().err
+
+
+def test_several_sigmoid_outputs_take_rows_of_labels_or_one_class_index(tmp_path, capsys):
+    """Multilabel targets such as (1, 1) for two sigmoid outputs were refused with advice to use
+    task='multilabel', which no option of explain, draw or graph gives; class indices still work."""
+    common = ["--sizes", "2,3,2", "--output-activation", "sigmoid", "--cost", "cross_entropy",
+              "--inputs", "0.5,1;0.2,0.1", "--format", "markdown"]
+    code, out, err = run(capsys, *common, "--targets", "0,1;1,1")
+    assert code == 0 and not err and "Targets: y = [(0, 1), (1, 1)]." in out
+    code, out, err = run(capsys, *common, "--targets", "1;0")
+    assert code == 0 and "Targets: y = [(0, 1), (1, 0)]." in out
+    assert main(["draw", *common[:-2], "--targets", "1,1;0,1", "--gradients", "-o", str(tmp_path / "n.png")]) == 0
+    spec = {"weights": [[[0.1, 0.2], [0.3, -0.4]], [[0.1, -0.2], [0.4, 0.5]]], "hidden": "tanh", "output": "sigmoid",
+            "cost": "cross_entropy", "inputs": [[0.5, 1.0]], "targets": [[1, 1]]}
+    (tmp_path / "net.json").write_text(json.dumps(spec))
+    assert main(["graph", "--weights", str(tmp_path / "net.json"), "--trace"]) == 0
+    out, err = capsys.readouterr()
+    assert "largest |difference|" in out and not err

@@ -128,7 +128,7 @@ def build_network(args):
         net = load_model(args.model).copy(dtype="float64")
         title = f"The cost of the network in {args.model}"
     elif args.weights is not None:
-        from ..explain.examples import load_weights_json, network_from_arrays
+        from ..explain.examples import load_weights_json, network_from_arrays, targets_task
 
         data = load_weights_json(args.weights)
         from ..heads import DEFAULT_HIDDEN, default_pair
@@ -136,7 +136,7 @@ def build_network(args):
         output, cost = default_pair(len(data["weights"][-1]), args.output or data.get("output"),
                                     args.cost or data.get("cost"))
         net = network_from_arrays(data["weights"], data.get("biases"), args.hidden or data.get("hidden", DEFAULT_HIDDEN),
-                                  output, cost)
+                                  output, cost, task=targets_task(output, data.get("targets")))
         x, y = data.get("inputs"), data.get("targets")
         title = f"The cost of the network in {args.weights}"
     elif args.sizes is not None:

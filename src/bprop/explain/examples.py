@@ -52,7 +52,8 @@ class Example:
 
     def build(self):
         """The float64 ``Network`` of this example."""
-        return network_from_arrays(self.weights, self.biases, self.hidden, self.output, self.cost, self.fixed_biases)
+        return network_from_arrays(self.weights, self.biases, self.hidden, self.output, self.cost, self.fixed_biases,
+                                   task=targets_task(self.output, self.targets))
 
     def trace(self):
         """The ``StepTrace`` of one SGD step of this example."""
@@ -106,8 +107,20 @@ def get_example(name: str) -> Example:
         raise ValueError(f"unknown example {name!r}; valid examples are: {', '.join(EXAMPLES)}") from None
 
 
-def network_from_arrays(weights, biases, hidden="sigmoid", output="sigmoid", cost="quadratic", fixed_biases=False):
-    """A float64 Network of Dense layers with the given w^l (n_l, n_(l-1)) and b^l."""
+def targets_task(output, targets) -> str | None:
+    """"multilabel" for rows of targets of several sigmoid outputs, else None (the network's default).
+
+    Rows such as (1, 1) mark several labels per sample, which a classifier refuses; rows of one
+    label or of probabilities, such as seed 000's (0.01, 0.99), read the same either way, while
+    one class index per sample needs the classifier.
+    """
+    shape = np.shape(targets) if targets is not None else ()
+    return "multilabel" if output == "sigmoid" and len(shape) == 2 and shape[1] > 1 else None
+
+
+def network_from_arrays(weights, biases, hidden="sigmoid", output="sigmoid", cost="quadratic", fixed_biases=False,
+                        task=None):
+    """A float64 Network of Dense layers with the given w^l (n_l, n_(l-1)) and b^l (``task``: see ``Network``)."""
     from ..layers import Dense
     from ..network import Network
 
@@ -148,7 +161,7 @@ def network_from_arrays(weights, biases, hidden="sigmoid", output="sigmoid", cos
               train_biases=not fixed_biases)
         for l, (w, b) in enumerate(zip(matrices, vectors))
     ]
-    return Network(layers, cost=cost, dtype="float64")
+    return Network(layers, cost=cost, dtype="float64", task=task)
 
 
 #: The largest weights file ``load_weights_json`` reads.
