@@ -218,3 +218,12 @@ def test_a_regularized_network_is_traced_with_a_note_on_what_training_adds():
         expected.regularizer = None
         np.testing.assert_allclose(trace.layers[0].grad_weights, expected.backprop([[0.5, -0.2]], [[0, 1]]).weights[0])
     assert trace_step(Network([2, 3, 2], seed=0), [0.5, -0.2], [0, 1]).note == ""
+
+
+@pytest.mark.parametrize("digits,value,text", [
+    (9, 0.751365070, "0.751365070"), (9, 0.0000012345, "1.234500e-06"), (9, 2.5e6, "2.500000e+06"),
+    (3, 0.4, "0.4"), (3, 2.5, "2.5"), (3, 0.082167041, "8.217e-02"), (4, 0.4, "0.4"), (4, 0.35891648, "0.3589"),
+])
+def test_number_format_keeps_fixed_notation_from_0_1_up_even_with_few_digits(digits, value, text):
+    """--digits 3 wrote every number below 10 as 4.000e-01 (and --digits 4 below 1)."""
+    assert NumberFormat(digits)(value) == text

@@ -62,7 +62,8 @@ class NumberFormat:
     """Prints numbers with ``digits`` decimals: 0.751365070, -0.038098237.
 
     Short numbers (at most 6 decimals, like the given 0.15 or 0.3775) lose their
-    trailing zeros; very small or large magnitudes switch to scientific notation.
+    trailing zeros; very small (below 10^-(digits - 4), and below 0.1 at any ``digits``) or
+    large (from 10^6) magnitudes switch to scientific notation.
     """
 
     def __init__(self, digits: int = 9):
@@ -73,7 +74,10 @@ class NumberFormat:
         if value == 0:
             return "0"
         magnitude = abs(value)
-        if magnitude < 10.0 ** -(self.digits - 4) or magnitude >= 1e6:
+        # fixed notation keeps at least 4 significant digits at 9 decimals (down to 1e-5); with
+        # few decimals (--digits 3 or 4) numbers from 0.1 up stay fixed: 10^-(digits - 4) would
+        # have written every number below 10 as 4.000e-01
+        if magnitude < 10.0 ** -max(self.digits - 4, 1) or magnitude >= 1e6:
             return f"{value:.{max(self.digits - 3, 3)}e}"
         text = f"{value:.{self.digits}f}"
         short = text.rstrip("0")
