@@ -122,3 +122,28 @@ def test_several_sigmoid_outputs_take_rows_of_labels_or_one_class_index(tmp_path
     assert main(["graph", "--weights", str(tmp_path / "net.json"), "--trace"]) == 0
     out, err = capsys.readouterr()
     assert "largest |difference|" in out and not err
+
+
+def test_draw_takes_a_dropout_model_without_its_dropout_and_says_so(tmp_path, capsys):
+    """'bprop draw --model' of a model trained with dropout was refused ('explaining a step takes Dense
+    layers only'), though a picture of its weights needs no mask. It is drawn as at evaluation, where
+    dropout is the identity; explain, which shows a training step, still refuses it."""
+    import numpy as np
+
+    import bprop
+
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 3))
+    net = bprop.Network([3, 4, 2], dropout=0.5, seed=0)
+    net.fit(x, (x[:, 0] > 0.5).astype(int), epochs=1, verbose=False)
+    net.save(tmp_path / "drop.npz")
+    picture = tmp_path / "d.svg"
+    assert main(["draw", "--model", str(tmp_path / "drop.npz"), "--gradients", "--inputs", "0.1,0.2,0.3",
+                 "--targets", "1,0", "-o", str(picture)]) == 0
+    out = capsys.readouterr().out
+    assert "dropout (Dropout(p=0.5)) is left out, as at evaluation" in out and picture.stat().st_size > 1000
+    # the activations drawn are the model's at evaluation: a^1 of the saved weights
+    z1 = net.weights[0].astype(float) @ np.array([0.1, 0.2, 0.3]) + net.biases[0]
+    assert f">{max(z1.max(), 0):.3g}<" in picture.read_text()  # the largest a^1_j, as the picture writes it
+    assert main(["explain", "--model", str(tmp_path / "drop.npz")]) == 2
+    assert "this model has dropout; 'bprop draw --model' draws it without" in capsys.readouterr().err

@@ -29,10 +29,13 @@ def run(args) -> int:
     from ..io import check_writable
 
     check_writable(args.output, "-o")  # before any work
-    example = example_from_args(args)  # --model, --weights, --sizes or a preset; data invented from --seed if missing
+    # --model, --weights, --sizes or a preset; data invented from --seed if missing; a model's dropout left out
+    example = example_from_args(args, without_dropout=True)
     net, x, y = example.build(), example.inputs, example.targets
     check_drawable(net.sizes)
-    if example.note.find("No data given") >= 0:
+    if args.model is not None and example.note:
+        print(example.note)  # what the picture of a model leaves out or invents (dropout, preprocessing, data)
+    elif example.note.find("No data given") >= 0:
         print(example.note[example.note.find("No data given"):])
     draw_network(net, args.output, x=x, y=y, gradients=args.gradients, title=args.title)
     print(f"wrote {args.output}")

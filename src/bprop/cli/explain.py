@@ -36,7 +36,9 @@ def add_example_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--seed", type=parse_seed, default=0, help="random seed for --sizes weights and missing data (default: 0)")
 
 
-def example_from_args(args):
+def example_from_args(args, without_dropout=False):
+    """The Example the options describe (``explain.examples.resolve``); ``without_dropout``: a
+    --model's dropout layers are left out, as at evaluation (``bprop draw``), not refused."""
     from ..explain.examples import resolve
 
     if args.example is not None and args.sizes is not None:
@@ -44,7 +46,7 @@ def example_from_args(args):
     return resolve(
         example=args.example, sizes=args.sizes, weights_file=args.weights, model_file=args.model, inputs=args.inputs,
         targets=args.targets, hidden=args.hidden, output=args.output_activation, cost=args.cost,
-        eta=args.eta, fixed_biases=args.fixed_biases, seed=args.seed,
+        eta=args.eta, fixed_biases=args.fixed_biases, seed=args.seed, without_dropout=without_dropout,
     )
 
 

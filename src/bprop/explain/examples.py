@@ -228,15 +228,22 @@ def describe_invented(seed: int, inputs=None, targets=None) -> str:
     return f"No data given: drawn at random from seed {seed}: {', '.join(made)}."
 
 
-def from_model(path) -> "Example":
-    """An Example with the weights, activations and cost of a saved model (Dense layers only)."""
+def from_model(path, without_dropout: bool = False) -> "Example":
+    """An Example with the weights, activations and cost of a saved model.
+
+    A model with dropout is refused (a step with random masks cannot be explained number by
+    number), unless ``without_dropout``: then its dropout layers are left out, as at
+    evaluation, where they are the identity (``bprop draw`` draws such a model), and the
+    Example's note says so."""
     from ..serialization import load_model
     from .trace import regularizer_note
 
     net = load_model(path)
     dense = net.dense_layers
-    if len(dense) != len(net.layers):
-        raise ValueError(f"{path}: explaining a step takes Dense layers only (this model has dropout)")
+    dropout = [layer for layer in net.layers if layer not in dense]
+    if dropout and not without_dropout:
+        raise ValueError(f"{path}: explaining a step takes Dense layers only (this model has dropout; "
+                         "'bprop draw --model' draws it without)")
     hidden = {layer.activation.name for layer in dense[:-1]}
     if len(hidden) > 1:
         raise ValueError(f"{path}: the hidden layers mix activations ({', '.join(sorted(hidden))}); give --weights JSON instead")
@@ -246,6 +253,10 @@ def from_model(path) -> "Example":
         output=net.output_activation.name, cost=net.cost.name,
         title=f"One step of backpropagation: the network of {path}",
         note=" ".join(filter(None, [
+            None if not dropout else
+            f"The model's dropout ({', '.join(repr(layer) for layer in dropout)}) is left out, as at evaluation, "
+            "where it is the identity: the activations are those its predictions use, and gradients those of a "
+            "step without dropout.",
             None if net.preprocessing is None else
             f"The inputs are what layer 1 receives: the model's preprocessing ({net.preprocessing!r}) is not applied "
             "here.",
@@ -273,6 +284,7 @@ def resolve(
     eta=None,
     fixed_biases=False,
     seed=0,
+    without_dropout=False,
 ) -> Example:
     """The example the command-line options describe.
 
@@ -281,7 +293,8 @@ def resolve(
     (default "seed000"). ``hidden``, ``output``, ``cost``, ``eta``, ``inputs``,
     ``targets`` and ``fixed_biases`` override what the file or preset says.
     Inputs and targets are comma lists ('0.05,0.10'), samples split by ';', or JSON.
-    Missing inputs or targets are drawn at random from ``seed``.
+    Missing inputs or targets are drawn at random from ``seed``. ``without_dropout``: a
+    model file's dropout layers are left out (``from_model``) instead of refused.
     """
     from ..validation import seed_value
 
@@ -291,7 +304,7 @@ def resolve(
     if len(given) > 1:
         raise ValueError(f"give one of --example, --weights and --model, not {' and '.join(given)}")
     if model_file is not None:
-        base = from_model(model_file)
+        base = from_model(model_file, without_dropout=without_dropout)
         if sizes is not None and list(sizes) != base.build().sizes:
             raise ValueError(f"--sizes does not match the model {model_file}")
     elif weights_file is not None:
