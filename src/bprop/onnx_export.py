@@ -10,7 +10,10 @@ standard operators that ONNX runtimes (onnxruntime, ...) run:
                     then cast to the network's dtype (Sub, Div, Cast), as bprop computes it
     each Dense l    z^l = a^(l-1) (w^l)^T + b^l: Gemm(a, w^l, b^l, transB=1), the weights
                     as stored (n_l, n_(l-1)); then sigma^l:
-                        sigmoid Sigmoid, tanh Tanh, relu Relu, softmax Softmax(axis=-1),
+                        sigmoid 1 / (1 + Exp(-z)) (Neg, Exp, Add, Div; onnxruntime's own
+                        Sigmoid is off in the tail: 3.6e-7 for sigma(-15) = 3.06e-7 and 0
+                        from z = -20 in float32, 0 from z = -50 in float64), tanh Tanh,
+                        relu Relu, softmax Softmax(axis=-1),
                         leaky_relu Max(z, slope z) (bprop's formula), identity nothing
     Dropout         nothing (the identity at inference)
     output "a" (batch, n_L): the output activations (class probabilities of a softmax,
@@ -37,8 +40,8 @@ from .layers import Dense, Dropout
 OPSET = 17
 IR_VERSION = 8
 
-#: bprop activation name -> ONNX operator of one input (identity and leaky_relu are special).
-ELEMENTWISE_OPS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu"}
+#: bprop activation name -> ONNX operator of one input (identity, sigmoid and leaky_relu are special).
+ELEMENTWISE_OPS = {"tanh": "Tanh", "relu": "Relu"}
 
 
 def to_onnx_model(net):
@@ -98,6 +101,14 @@ def to_onnx_model(net):
             nodes.append(helper.make_node("Identity", [z], [a]))
         elif name in ELEMENTWISE_OPS:
             nodes.append(helper.make_node(ELEMENTWISE_OPS[name], [z], [a]))
+        elif name == "sigmoid":  # 1 / (1 + e^(-z)), as SciPy's expit: within an ulp or two at any z
+            one = constant(f"one{l}", dtype.type(1))
+            nodes += [
+                helper.make_node("Neg", [z], [f"{z}_negated"]),
+                helper.make_node("Exp", [f"{z}_negated"], [f"{z}_exp"]),
+                helper.make_node("Add", [f"{z}_exp", one], [f"{z}_denominator"]),
+                helper.make_node("Div", [one, f"{z}_denominator"], [a]),
+            ]
         elif name == "softmax":
             nodes.append(helper.make_node("Softmax", [z], [a], axis=-1))
         elif name == "leaky_relu":
