@@ -32,7 +32,7 @@ import numpy as np
 from . import activations, costs, heads, model_file, preprocessing as preprocessing_module, regularizers, sinks
 from .layers import Dense, Dropout, Layer
 from .tasks import Task
-from .validation import as_inputs, as_nested, float_dtype, positive_int, seed_value
+from .validation import all_finite, as_inputs, as_nested, float_dtype, positive_int, seed_value
 from .weights import check_sample_weight, row_weights, weighted_mean
 
 
@@ -340,9 +340,18 @@ class Network:
         preprocessing = preprocessing or self.preprocessing
         wide = preprocessing is not None and preprocessing.wide_inputs
         x = as_inputs(x, self.n_inputs, np.float64 if wide else self.dtype)
-        if preprocessing is not None:
-            x = preprocessing.transform(x)
-        return x.astype(self.dtype, copy=False)
+        if preprocessing is None:
+            return x
+        with np.errstate(over="ignore", invalid="ignore"):  # a value the preprocessing takes past the dtype's range
+            transformed = preprocessing.transform(x)
+            prepared = transformed.astype(self.dtype, copy=False)
+        if not all_finite(prepared):  # else NaN outputs, and labels read from them, with no error
+            column = int(np.argmax(~np.isfinite(prepared).all(axis=0)))
+            row = int(np.argmax(~np.isfinite(prepared[:, column])))
+            raise ValueError(f"x has a value too large for the network's {preprocessing!r} in {self.dtype}: row {row}, "
+                             f"column {column} ({float(x[row, column]):.6g}) becomes {float(transformed[row, column]):.3g} "
+                             f"(the largest {self.dtype} is {float(np.finfo(self.dtype).max):.3g})")
+        return prepared
 
     def feedforward(self, x) -> np.ndarray:
         """Output activations a^L, shape (m, n_L), for inputs x (m, n_0). Caches nothing."""

@@ -405,3 +405,29 @@ def test_library_seeds_are_checked_everywhere():
     with pytest.raises(ValueError, match="seed must be a non-negative integer, got 0.5"):
         textbook.fit(np.zeros((2, 2)), [0, 1], seed=0.5)
     assert np.array_equal(textbook.weights[0], np.eye(2))
+
+
+@pytest.mark.parametrize("preprocessing", ["standardize", "scale"])
+def test_a_value_the_preprocessing_takes_past_float32_is_named_not_predicted_as_nan(preprocessing):
+    """Finite x that the stored preprocessing takes beyond float32 (here (1e300 - mean) / std; a
+    model file with std 1e-320 does it to every value) became inf, then NaN probabilities, a
+    label read from them and accuracy scored on them, with no error. Now it is refused, naming it."""
+    from bprop import Scale
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 4)), rng.integers(0, 3, size=40)
+    standardize = preprocessing == "standardize"
+    net = Network([4, 5, 3], seed=0, preprocessing="standardize" if standardize else Scale(1e30))
+    net.fit(x if standardize else x * 1e-30, y, epochs=1, batch_size=8, verbose=False)
+    bad = x[:3].copy()
+    bad[1, 2] = 1e300 if standardize else 1e10  # Scale: 1e10 * 1e30 = 1e40 > 3.4e38
+    snap = snapshot(net)
+    for call in (net.predict, net.predict_proba, net.feedforward, lambda v: net.evaluate(v, y[:3]),
+                 lambda v: net.fit(v, y[:3], epochs=1, verbose=False)):
+        with pytest.raises(ValueError, match=r"x has a value too large for the network's .* in float32: row 1, "
+                                             r"column 2 \(1e\+(300|10)\) becomes .*the largest float32 is 3.4e\+38"):
+            call(bad)
+    assert_unchanged(net, snap)
+    ok = bad.copy()
+    ok[1, 2] = 0.5
+    assert np.isfinite(net.predict_proba(ok)).all()
