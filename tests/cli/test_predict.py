@@ -18,3 +18,22 @@ def test_multi_output_regression_predictions_are_printed_in_full(tmp_path, capsy
     assert main(["predict", str(tmp_path / "m.npz"), str(tmp_path / "x.npy")]) == 0
     printed = np.array([[float(v) for v in line.strip("[]").split()] for line in capsys.readouterr().out.splitlines()])
     np.testing.assert_array_equal(printed, net.predict(x))
+
+
+def test_proba_prints_every_digit_of_the_output_activations(tmp_path, capsys):
+    """--proba printed a^L with precision=6 and suppress=True: a sigmoid's 3.06e-07 printed as 0.
+    and 6.474626e-05 as 0.000065. Each activation is now printed as the shortest text that reads
+    back as the same number in the model's dtype."""
+    for dtype in ("float32", "float64"):
+        net = Network([1, 1], output="sigmoid", cost="cross_entropy", seed=0, dtype=dtype, classes=["no", "yes"])
+        net.weights[0][...] = 1
+        net.biases[0][...] = 0
+        net.save(tmp_path / "m.npz")
+        x = np.array([[-15.0], [-9.645], [0.1], [30.0]])
+        np.save(tmp_path / "x.npy", x)
+        assert main(["predict", str(tmp_path / "m.npz"), str(tmp_path / "x.npy"), "--proba"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert [line.split()[0] for line in lines] == ["no", "no", "yes", "yes"]
+        printed = np.array([line.split("[")[1].rstrip("]").split() for line in lines], dtype=dtype)
+        np.testing.assert_array_equal(printed, net.predict_proba(x))
+        assert printed[0, 0] > 0

@@ -21,7 +21,8 @@ def register(subparsers) -> None:
     )
     parser.add_argument("model", help="a model file written by 'bprop train --save' or Network.save")
     parser.add_argument("input", help="inputs: .npy, .csv, or an IDX file")
-    parser.add_argument("--proba", action="store_true", help="also print the output activations a^L")
+    parser.add_argument("--proba", action="store_true", help="also print the output activations a^L, every digit "
+                        "(the shortest text that reads back as the same number in the model's dtype)")
     parser.add_argument("--target", default=None, metavar="COLUMN",
                         help="a CSV column to leave out (e.g. the labels of a training file): its header name or "
                         "0-based position")
@@ -105,7 +106,8 @@ def run(args) -> int:
                     text = "[" + " ".join(repr(float(value)) for value in prediction) + "]"
                 else:
                     text = np.array2string(prediction, separator=" ", max_line_width=10**9)
-                print(f"{text}  {np.array2string(row, separator=' ', max_line_width=10**9)}" if args.proba else text)
+                # every digit: precision=6 printed a probability of 3.06e-07 as 0. and 6.474626e-05 as 0.000065
+                print(f"{text}  [{' '.join(str(value) for value in row)}]" if args.proba else text)
             sys.stdout.flush()
     except BrokenPipeError:  # e.g. 'bprop predict ... | head': the reader left, nothing is wrong
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
