@@ -123,7 +123,8 @@ class Network:
             targets take any real value.
         feature_names: None, or the n_0 names of the input columns (a CSV's header), saved
             with the model so that a file with its columns in another order can be matched
-            by name (``bprop evaluate``/``predict``); the network itself reads x by position.
+            by name (``bprop evaluate``/``predict``); the network itself reads x by position, and
+            refuses a DataFrame whose column names are not these, in this order.
 
     Raises:
         ValueError: for sizes, layers, names or a task that make no network, and for an
@@ -339,6 +340,12 @@ class Network:
         ``preprocessing``: use this instead of the network's own (fit passes the one it learns)."""
         preprocessing = preprocessing or self.preprocessing
         wide = preprocessing is not None and preprocessing.wide_inputs
+        columns = getattr(x, "columns", None)  # a DataFrame's names: read by position, so they must be ours
+        if (self.feature_names is not None and columns is not None and all(isinstance(c, str) for c in columns)
+                and list(columns) != self.feature_names):
+            raise ValueError(f"x's columns {list(columns)!r:.300} are not the network's feature_names "
+                             f"{self.feature_names!r:.300} in their order, and x is read by position: "
+                             "pass x[net.feature_names]")
         x = as_inputs(x, self.n_inputs, np.float64 if wide else self.dtype)
         if preprocessing is None:
             return x
