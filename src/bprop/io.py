@@ -774,13 +774,20 @@ def _check_directory(path: str, archive: zipfile.ZipFile, size: int, limit: int)
     return members
 
 
+def error_text(error: BaseException) -> str:
+    """An exception's message on one line, or what it means when it has none (zipfile raises a bare
+    EOFError for a member whose compressed data ends early)."""
+    text = " ".join(str(error).split())
+    return text or ("the data ends early" if isinstance(error, EOFError) else type(error).__name__)
+
+
 @contextlib.contextmanager
 def _open_member(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo):
     try:
         fp = archive.open(info)
     except (*_CORRUPTION_ERRORS, RuntimeError, NotImplementedError) as error:
         raise FileFormatError(path, f"truncated or corrupt bprop file (cannot open {info.filename[:100]!r}: "
-                                    f"{error})") from None
+                                    f"{error_text(error)})") from None
     with fp:
         yield fp
 
@@ -798,7 +805,7 @@ def _read_npy_header(source: str, fp: IO[bytes], what: str) -> tuple[tuple[int, 
             raise ValueError(f"unknown .npy version {major}.{minor}")
     except (*_CORRUPTION_ERRORS, SyntaxError, TypeError, RecursionError, MemoryError, OverflowError) as error:
         if isinstance(error, (zipfile.BadZipFile, zlib.error, EOFError, OSError)):
-            raise FileFormatError(source, f"truncated or corrupt file ({what}: {str(error)[:200]})") from None
+            raise FileFormatError(source, f"truncated or corrupt file ({what}: {error_text(error)[:200]})") from None
         # NumPy's text would suggest allow_pickle; say what is wrong instead.
         detail = str(error) if isinstance(error, ValueError) and "pickle" not in str(error) else type(error).__name__
         raise FileFormatError(source, f"{what} is not a valid .npy array (bad header: {detail[:200]})") from None
@@ -842,7 +849,8 @@ def _read_member_data(path: str, name: str, fp, shape, dtype, fortran) -> np.nda
         buffer = _read_exactly(fp, nbytes)
         rest = fp.read(1) if buffer is not None else b""  # reading to the end checks the CRC-32
     except (*_CORRUPTION_ERRORS, RuntimeError, NotImplementedError) as error:
-        raise FileFormatError(path, f"truncated or corrupt bprop file (cannot read {name[:100]!r}: {error})") from None
+        raise FileFormatError(path, f"truncated or corrupt bprop file (cannot read {name[:100]!r}: "
+                                    f"{error_text(error)})") from None
     if buffer is None or rest:
         raise FileFormatError(path, f"truncated or corrupt bprop file (member {name[:100]!r} has "
                                     f"{'less' if buffer is None else 'more'} data than its header says)")

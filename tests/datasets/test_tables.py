@@ -95,3 +95,11 @@ def test_a_word_among_fractional_numeric_targets_is_refused(tmp_path):
         read_table(path, target="price")
     whole = write(tmp_path / "w.csv", "a,label\n1,1\n2,2\n3,other\n")  # whole numbers and words: labels
     assert read_table(whole, target="label").y.tolist() == ["1", "2", "other"]
+
+
+def test_a_row_with_more_fields_than_the_header_is_named_on_one_line(tmp_path):
+    """pandas's message ends with a newline: 'bprop evaluate' printed it as two lines."""
+    (tmp_path / "r.csv").write_text("a,b,c,label\n1,2,3,x\n1,2,3,4,y\n")
+    with pytest.raises(ValueError) as caught:
+        read_table(tmp_path / "r.csv", target="label")
+    assert re.fullmatch(r".*r.csv: not a readable CSV file \(.*Expected 4 fields in line 3, saw 5\)", str(caught.value))

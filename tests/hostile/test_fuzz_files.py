@@ -45,6 +45,7 @@ def load_or_refuse(path, load):
     except FileFormatError as error:
         assert str(path) in str(error)
         assert "allow_pickle" not in str(error)
+        assert "\n" not in str(error) and ": )" not in str(error), str(error)  # one line, a reason given
         return None
 
 
@@ -68,6 +69,15 @@ def test_bit_flips_and_truncations_of_a_model(tmp_path, model_bytes, flips, cut)
     if net is not None:  # a flip the format cannot see (e.g. in a float's low bits) must still be a valid net
         assert all(np.all(np.isfinite(w)) for w in net.weights)
 
+
+
+def test_a_member_whose_data_ends_early_is_named_with_a_reason(tmp_path, model_bytes):
+    """The high byte of the first member's extra-field length (offset 29 of the local header) sends
+    the reader past the end: zipfile raises a bare EOFError, once printed as "(member '__bprop__': )"."""
+    path = tmp_path / "m.npz"
+    path.write_bytes(mutate(model_bytes, [(29, 6)], 0))
+    with pytest.raises(FileFormatError, match=r"truncated or corrupt .*: the data ends early\)$"):
+        bprop.load(path)
 
 @FUZZ
 @given(**mutations)

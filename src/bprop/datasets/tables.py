@@ -146,7 +146,7 @@ def _read_csv(path: str, target, header: bool | None) -> Table:
         raise ValueError(f"{path}: not UTF-8 text: byte 0x{error.object[error.start]:02x}{utf16}; "
                          "save the CSV as UTF-8") from None
     except pd.errors.ParserError as error:
-        raise ValueError(f"{path}: not a readable CSV file ({error})") from None
+        raise ValueError(f"{path}: not a readable CSV file ({' '.join(str(error).split())})") from None  # one line
     if raw.shape[0] == 0:
         raise ValueError(f"{path}: the file is empty")
     first = raw.iloc[0].tolist()
