@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from bprop import DivergenceError, Network
+from bprop import DivergenceError, Network, TrainingInterrupted
 from bprop.training.signals import SignalCatcher
 
 
@@ -68,3 +68,29 @@ def test_fit_puts_the_handlers_back_when_it_raises():
     with pytest.raises(DivergenceError):
         Network([3, 4, 2], seed=0).fit(x, y, epochs=2, batch_size=10, eta=1e30, verbose=False)
     assert handlers() == before
+
+
+def test_a_signal_after_the_last_epoch_lets_the_finished_run_return(tmp_path):
+    """Ctrl-C while the last epoch was being recorded raised TrainingInterrupted 'in epoch 4, after
+    batch 0' of a 3-epoch run (the CLI: exit 130, 'continue with: bprop train --resume'), though
+    nothing was left to do. The finished run now returns its history, as without the signal."""
+    from bprop.training.callbacks import Callback
+
+    class SignalInLastEpoch(Callback):
+        def on_epoch_end(self, trainer, epoch, logs):
+            if epoch == 2:
+                send(signal.SIGINT)
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(50, 3)), rng.integers(0, 2, 50)
+    before = handlers()
+    net = Network([3, 4, 2], seed=0)
+    try:
+        history = net.fit(x, y, epochs=3, batch_size=10, verbose=False, checkpoint=tmp_path / "run.ckpt",
+                          callbacks=[SignalInLastEpoch()])
+    except TrainingInterrupted as stop:  # (a KeyboardInterrupt: uncaught, it would end the test session)
+        pytest.fail(f"the finished run raised {stop}")
+    assert len(history.epochs) == 3 and handlers() == before
+    reference = Network([3, 4, 2], seed=0)
+    reference.fit(x, y, epochs=3, batch_size=10, verbose=False)
+    assert all(np.array_equal(a, b) for a, b in zip(net.weights, reference.weights))

@@ -359,7 +359,8 @@ class Trainer:
                 self.epoch, self.batch = epoch + 1, 0
                 self._order = None
                 self._emit("on_epoch_recorded", epoch)  # (the checkpoint is written here)
-                self._check_interrupt()
+                if self.epoch < self.epochs and not self.stop_training:  # a signal after the last epoch: the run is done
+                    self._check_interrupt()
         finally:
             self._signals.restore()
             net.clear_caches()
