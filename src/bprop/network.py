@@ -205,6 +205,9 @@ class Network:
             feature_names = list(feature_names)
             if len(feature_names) != self.n_inputs or not all(isinstance(name, str) for name in feature_names):
                 raise ValueError(f"feature_names must be {self.n_inputs} strings, one per input; got {feature_names!r:.200}")
+            if len(set(feature_names)) != len(feature_names):  # a file's columns could not be matched to them
+                repeated = sorted({name for name in feature_names if feature_names.count(name) > 1})
+                raise ValueError(f"feature_names must be distinct; {', '.join(map(repr, repeated))[:200]} repeat")
         self.feature_names: list[str] | None = feature_names
 
     @staticmethod

@@ -455,3 +455,29 @@ def test_a_dataframe_with_the_features_in_another_order_is_refused_not_read_by_p
     moved = x[["d", "c", "b", "a"]]
     np.testing.assert_array_equal(net.predict(moved[net.feature_names]), net.predict(x))
     np.testing.assert_array_equal(net.predict(moved.to_numpy()[:, ::-1]), net.predict(x))  # arrays: by position
+
+
+def test_repeated_feature_names_are_refused_when_the_network_is_built_or_loaded(tmp_path):
+    """A model file with feature_names ['a', 'b', 'c', 'a'] loaded, then no CSV could be matched to
+    it ('bprop predict' blamed the CSV: "not among them: 'd'")."""
+    import json
+    import zipfile
+    from io import BytesIO
+
+    import bprop
+
+    with pytest.raises(ValueError, match=r"feature_names must be distinct; 'a' repeat"):
+        Network([4, 5, 3], feature_names=["a", "b", "c", "a"])
+    Network([4, 5, 3], seed=0, feature_names=["a", "b", "c", "d"]).save(tmp_path / "m.npz")
+    with zipfile.ZipFile(tmp_path / "m.npz") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    doc = json.loads(np.load(BytesIO(members["__bprop__.npy"])).tobytes().decode())
+    doc["config"]["feature_names"] = ["a", "b", "c", "a"]
+    buffer = BytesIO()
+    np.save(buffer, np.frombuffer(json.dumps(doc).encode(), np.uint8))
+    members["__bprop__.npy"] = buffer.getvalue()
+    with zipfile.ZipFile(tmp_path / "edited.npz", "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(ValueError, match=r"edited.npz: .*feature_names must be distinct; 'a' repeat"):
+        bprop.load(tmp_path / "edited.npz")
