@@ -329,13 +329,24 @@ class Network:
             x = layer.forward(x, training)
         return x
 
-    def forward_logits(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward_logits(self, x: np.ndarray, training: bool = False, check_finite: bool = False) -> np.ndarray:
         """z^L, (m, n_L): the output layer's weighted input, before sigma^L, for inputs x that
         ``prepare`` or ``inputs`` returned (checked, preprocessed, the network's dtype). Costs
-        come from these logits (``heads.OutputHead``). ``training`` runs dropout and caches."""
+        come from these logits (``heads.OutputHead``). ``training`` runs dropout and caches.
+
+        ``check_finite``: raise ValueError, naming the first row, when some z^L is NaN or inf
+        (a finite x whose values overflow the dtype inside the network): predictions,
+        probabilities and scores read from such logits would be labels and accuracies of NaN
+        (argmax takes the first class). Off for costs, which show NaN and inf as they are."""
         for layer in self.layers[:-1]:
             x = layer.forward(x, training)
-        return self.layers[-1].weighted_input(x)
+        z = self.layers[-1].weighted_input(x)
+        if check_finite and not all_finite(z):
+            row = int(np.argmax(~np.isfinite(z).all(axis=1)))
+            raise ValueError(f"the network's output is not finite for row {row} of x (z^L = {z[row].tolist()!r:.120}): "
+                             f"its values overflow {self.dtype} inside the network, far from the inputs it was trained "
+                             f"on; no prediction or score can be read from it")
+        return z
 
     def inputs(self, x, preprocessing=None) -> np.ndarray:
         """x checked (``validation.as_inputs``) and preprocessed: what layer 1 receives, (m, n_0).
@@ -364,8 +375,10 @@ class Network:
         return prepared
 
     def feedforward(self, x) -> np.ndarray:
-        """Output activations a^L, shape (m, n_L), for inputs x (m, n_0). Caches nothing."""
-        return self._forward(self.inputs(x), training=False)
+        """Output activations a^L, shape (m, n_L), for inputs x (m, n_0). Caches nothing.
+        Raises ValueError when some z^L is not finite (``forward_logits``' ``check_finite``)."""
+        z = self.forward_logits(self.inputs(x), check_finite=True)
+        return self.output_activation.forward(z, out=z)
 
     def predict_proba(self, x) -> np.ndarray:
         """The output activations a^L, (m, n_L): class probabilities for a softmax output,
@@ -382,7 +395,8 @@ class Network:
             ``target_preprocessing``, mean + std a^L in float64: the targets' units).
         """
         x = self.inputs(x)
-        return self.task.predictions(self.forward_logits(x), self.classes, self.target_preprocessing)
+        return self.task.predictions(self.forward_logits(x, check_finite=True), self.classes,
+                                     self.target_preprocessing)
 
     def prepare(self, x, y, classes=None, preprocessing=None, target_preprocessing=None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -467,22 +481,25 @@ class Network:
         weights = check_sample_weight(sample_weight, x.shape[0])
         # regression: mse, mae and r2 against the targets as given, in float64 (``Task.scores``)
         raw = self.raw_targets(y) if self.task.name == "regression" else None
-        return self.evaluate_prepared(x, targets, labels, batch_size, sample_weight=weights, raw_targets=raw)
+        return self.evaluate_prepared(x, targets, labels, batch_size, sample_weight=weights, raw_targets=raw,
+                                      check_finite=True)
 
     def evaluate_prepared(self, x, targets, labels, batch_size=4096, penalty_n=None, sample_weight=None,
-                          target_preprocessing=None, raw_targets=None) -> dict:
+                          target_preprocessing=None, raw_targets=None, check_finite=False) -> dict:
         """``evaluate`` on data ``prepare`` returned; ``penalty_n``: n of the regularization term
         (default: ``regularizer.n``, else the number of samples or Σ w_x); ``sample_weight``: a
         float64 (m,) vector from ``weights.check_sample_weight``, or None;
         ``target_preprocessing``: the one ``targets`` were standardized with, when not the
         network's own (fit passes the one it learns); ``raw_targets``: regression targets
         (m, n_L) in float64 and their own units (``Network.raw_targets``), which the metrics then
-        compare with (the cost stays on ``targets``)."""
+        compare with (the cost stays on ``targets``); ``check_finite``: raise ValueError for
+        outputs that are not finite (``forward_logits``) instead of scoring them (``evaluate``
+        does; fit's validation scores do not, a diverged run's NaN being what they show)."""
         batch_size = positive_int("batch_size", batch_size)
         losses, logits = [], []
         for start in range(0, x.shape[0], batch_size):
             stop = start + batch_size
-            z = self.forward_logits(x[start:stop])
+            z = self.forward_logits(x[start:stop], check_finite=check_finite)
             losses.append(self.head.losses(z, targets[start:stop]))
             logits.append(z)
         cost = weighted_mean(np.concatenate(losses), sample_weight)

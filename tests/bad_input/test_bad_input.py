@@ -481,3 +481,34 @@ def test_repeated_feature_names_are_refused_when_the_network_is_built_or_loaded(
             archive.writestr(name, data)
     with pytest.raises(ValueError, match=r"edited.npz: .*feature_names must be distinct; 'a' repeat"):
         bprop.load(tmp_path / "edited.npz")
+
+
+def test_outputs_that_overflow_inside_the_network_are_refused_not_scored():
+    """A float32 model given x = 3e38 (finite, and finite after its preprocessing): the layers
+    overflow, z^L is NaN or inf, and predict read a label from it (argmax takes the first class),
+    predict_proba gave NaN, evaluate {'cost': nan, 'accuracy': 1.0}. Each now raises, naming the row;
+    the cost alone (total_cost) still shows the NaN."""
+    import warnings
+
+    from bprop.sklearn import MLPClassifier
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((60, 3))
+    y = (x[:, 0] > 0).astype(int)
+    net = Network([3, 8, 2], seed=0, dtype="float32")
+    net.fit(x, y, epochs=2, verbose=False)
+    bad = x[:4].copy()
+    bad[2] = 3e38  # row 2: finite in float32 (largest 3.4e38), overflows in the products
+    message = r"not finite for row 2 of x .*overflow float32 inside the network"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for call in (lambda: net.predict(bad), lambda: net.predict_proba(bad), lambda: net.feedforward(bad),
+                     lambda: net.evaluate(bad, y[:4])):
+            with pytest.raises(ValueError, match=message):
+                call()
+        assert not np.isfinite(net.total_cost(bad, y[:4]))
+        estimator = MLPClassifier((8,), max_epochs=2, random_state=0).fit(x, y)
+        with pytest.raises(ValueError, match="not finite for row 2 of x"):
+            estimator.predict(bad)
+    np.testing.assert_array_equal(net.predict(x[:4]), net.predict(x[:4]))  # finite rows: as ever
+    np.testing.assert_allclose(net.feedforward(x[:4]).sum(axis=1), 1, rtol=1e-6)

@@ -655,7 +655,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """``predict_log_proba`` of an already validated X."""
         net = self.network_
         # (ln a, ln(1 - a)) of the output head, in log space from z^L (bprop.heads)
-        log_a, log_1_minus_a = net.head.log_pq(net.forward_logits(net.inputs(X)).astype(np.float64))
+        log_a, log_1_minus_a = net.head.log_pq(net.forward_logits(net.inputs(X), check_finite=True).astype(np.float64))
         if net.output_activation.name == "softmax" or self._multilabel:
             return log_a
         if self._n_outputs == 1:  # binary, one sigmoid: ln(1 - sigma(z)), ln sigma(z)
