@@ -359,3 +359,21 @@ def test_evaluate_scores_a_float32_regression_against_the_file_s_targets_as_writ
     mse, mae = np.mean(residual ** 2), np.mean(np.abs(residual))
     assert mse > 1e-6  # (2^-7)^2 / 12 = 5.1e-6
     assert f"mse {mse:.4g}, mae {mae:.4g}, r2 " in out, out
+
+
+def test_two_classes_train_with_one_sigmoid_output_when_sizes_end_in_1(tmp_path, capsys):
+    """--sizes N,H,1 on a two-class target: one sigmoid unit, a^L = P(second class), with
+    cross-entropy by default (as in Python); it was refused with '2 classes out'."""
+    x, y = blobs_csv(tmp_path / "two.csv", n=200, labels=("no", "yes"))
+    model = tmp_path / "m.npz"
+    assert main(["train", "--data", str(tmp_path / "two.csv"), "--target", "animal", "--sizes", "2,8,1",
+                 "--epochs", "20", "--save", str(model), "--quiet"]) == 0
+    net = bprop.load(model)
+    assert net.sizes == [2, 8, 1] and net.output_activation.name == "sigmoid" and net.cost.name == "cross_entropy"
+    assert net.classes.tolist() == ["no", "yes"]
+    np.testing.assert_array_equal(net.predict(x), np.where(net.predict_proba(x)[:, 0] > 0.5, "yes", "no"))
+    assert np.mean(net.predict(x) == y) > 0.9
+    capsys.readouterr()
+    assert main(["train", "--data", str(tmp_path / "two.csv"), "--target", "animal", "--sizes", "2,8,3"]) == 2
+    assert "2 classes out (or 1: one sigmoid output for two classes)" in capsys.readouterr().err
+

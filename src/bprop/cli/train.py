@@ -452,12 +452,16 @@ def _train(args) -> int:
     else:
         defaults = TABLE_DEFAULTS
         args.sizes = args.sizes or [own.n_inputs, defaults["hidden_size"], own.n_outputs]
-        if args.sizes[0] != own.n_inputs or args.sizes[-1] != own.n_outputs:
+        # two classes may also take ONE sigmoid output, a^L = P(second class) (as in Python)
+        one_sigmoid = own.task == "classification" and own.n_outputs == 2 and args.sizes[-1] == 1
+        if args.sizes[0] != own.n_inputs or (args.sizes[-1] != own.n_outputs and not one_sigmoid):
             raise ValueError(f"--sizes {','.join(map(str, args.sizes))} does not fit the data: {own.n_inputs} features "
-                             f"in, {own.n_outputs} {'classes' if own.task == 'classification' else 'targets'} out")
+                             f"in, {own.n_outputs} {'classes' if own.task == 'classification' else 'targets'} out"
+                             + (" (or 1: one sigmoid output for two classes)" if own.n_outputs == 2
+                                and own.task == "classification" else ""))
         regression = own.task == "regression"
-        args.output = args.output or ("identity" if regression else "softmax")
-        args.cost = args.cost or ("quadratic" if regression else "log_likelihood")
+        args.output = args.output or ("identity" if regression else "sigmoid" if one_sigmoid else "softmax")
+        args.cost = args.cost or ("quadratic" if regression else "cross_entropy" if one_sigmoid else "log_likelihood")
         if not regression and args.scale_target == "standardize":
             raise ValueError("--scale-target is for regression targets; the target here holds classes "
                              "(give --task regression if they are numbers to predict)")
