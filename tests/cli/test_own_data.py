@@ -377,3 +377,13 @@ def test_two_classes_train_with_one_sigmoid_output_when_sizes_end_in_1(tmp_path,
     assert main(["train", "--data", str(tmp_path / "two.csv"), "--target", "animal", "--sizes", "2,8,3"]) == 2
     assert "2 classes out (or 1: one sigmoid output for two classes)" in capsys.readouterr().err
 
+
+def test_target_given_twice_is_refused_naming_both(tmp_path, capsys):
+    """argparse kept the last --target and read the first as a feature: '--target price --target
+    score' trained on price."""
+    blobs_csv(tmp_path / "t.csv")
+    with pytest.raises(SystemExit) as stopped:
+        main(["train", "--data", str(tmp_path / "t.csv"), "--target", "animal", "--target", "width"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "--target given twice ('animal' and 'width')" in err and "an .npz whose y has one column per target" in err

@@ -38,12 +38,24 @@ class OwnData(NamedTuple):
     feature_names: list[str] | None  # the header's names (None: the file has none), saved in the model
 
 
+class OneTarget(argparse.Action):
+    """--target, refused when given twice: argparse would keep the last, and the first would be
+    read as a feature ('--target price --target score' trained on price)."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        given = getattr(namespace, self.dest, None)
+        if given is not None:
+            parser.error(f"{option_string} given twice ({given!r} and {value!r}): one target column per run; "
+                         "for several regression targets, give an .npz whose y has one column per target")
+        setattr(namespace, self.dest, value)
+
+
 def add_table_options(group, *, training: bool) -> None:
     """--data, --target, --header/--no-header (and, for train, the split and scaling options)."""
     group.add_argument("--data", default=None, metavar="FILE",
                        help="your own data: a .csv (header row optional), an .npz with arrays x and y, or an .npy of "
                        "features (with --target giving the .npy of targets)")
-    group.add_argument("--target", default=None, metavar="COLUMN",
+    group.add_argument("--target", default=None, metavar="COLUMN", action=OneTarget,
                        help="the target column of --data: its header name, or its 0-based position (-1: the last; "
                        "a header name such as '1' is the name); "
                        "for an .npy, the .npy file of targets (default for .npz: the array y)")
