@@ -85,6 +85,12 @@ def test_npz_and_npy_pairs(tmp_path, capsys):
 @pytest.mark.parametrize("content,options,message", [
     ("a,b,label\n1,2,x\n3,,y\n", ["--target", "label"], "missing value at line 3, column 'b'"),
     ("a,b,label\n1,2,x\n3,four,y\n", ["--target", "label"], "column 'b' must hold numbers .* line 3 has 'four'"),
+    # a short line's fields fill the columns before: its label was reported as a bad feature value
+    ("a,b,c,label\n1,2,3,x\n1,2,y\n5,6,7,x\n", ["--target", "label"], "line 3 has 3 fields where the header has 4"),
+    ("a,b,c,label\n1,2,3,x\n\n4,5,6,y\n1,2\n", ["--target", "label"], "line 5 has 2 fields where the header has 4"),
+    # lines as the file numbers them, blank ones too (they were counted as data rows: 'line 4')
+    ("a,b,label\n1,2,x\n\n\n3,four,y\n", ["--target", "label"], "column 'b' must hold numbers .* line 5 has 'four'"),
+    ("a,b,c,label\n1,2,3,\n", ["--target", "label"], "missing target at line 2"),  # empty, not short
     ("1,2,0\n3,4,1\n", ["--target", "label"], "names a column, but the file's first row is all numbers"),
     ("a,b,label\n1,2,x\n", ["--target", "kind"], "no column named 'kind'; the columns are 'a', 'b', 'label'"),
     ("a,b,label\n", ["--target", "label"], "a header row and no data"),

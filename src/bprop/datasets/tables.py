@@ -166,6 +166,22 @@ def _read_csv(path: str, target, header: bool | None) -> Table:
         names, body = names[:-1], body.iloc[:, :-1]  # a separator ending every line: no column
     column = None if target is None else _column_index(target, names, header, path)
     feature_columns = [i for i in range(len(names)) if i != column]
+
+    def line_of(row: int) -> int:
+        """The line of the file that holds data row ``row`` (blank lines count; only for errors)."""
+        found = _row_at(path, separator, row + (1 if header else 0))
+        return row + line_offset if found is None else found[1]
+
+    def check_line_length(row: int) -> None:
+        """Before reporting a bad or missing cell of data row ``row``: a line with fewer fields than
+        the header is read with its last fields missing and the others in the columns before (its
+        label in a feature); say that instead (pandas reads missing fields as empty ones)."""
+        found = _row_at(path, separator, row + (1 if header else 0))
+        if found is not None and found[0] < len(names):
+            fields, line = found
+            raise ValueError(f"{path}: line {line} has {fields} field{'s' if fields != 1 else ''} where "
+                             f"{'the header has' if header else 'the first line has'} {len(names)}")
+
     if not feature_columns:
         raise ValueError(f"{path}: no feature columns besides the target")
     x = np.empty((body.shape[0], len(feature_columns)), dtype=np.float64)
@@ -174,31 +190,34 @@ def _read_csv(path: str, target, header: bool | None) -> Table:
         missing = (cells == "").to_numpy()
         if missing.any():
             row = int(np.argmax(missing))
-            raise ValueError(f"{path}: missing value at line {row + line_offset}, column {names[index]!r}")
+            check_line_length(row)
+            raise ValueError(f"{path}: missing value at line {line_of(row)}, column {names[index]!r}")
         values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64)
         bad = np.isnan(values)  # a word, or "nan": not a usable feature value
         if bad.any():
             row = int(np.argmax(bad))
+            check_line_length(row)
             cell = cells.iloc[row]
             comma = re.fullmatch(r"[-+]?\d*,\d+", cell)
             hint = f" (a decimal comma? bprop reads numbers with a decimal point, such as {cell.replace(',', '.')})"
             raise ValueError(f"{path}: column {names[index]!r} must hold numbers (it is a feature; if it holds the "
-                             f"targets, name it as the target, e.g. --target {names[index]!r}); line {row + line_offset} "
+                             f"targets, name it as the target, e.g. --target {names[index]!r}); line {line_of(row)} "
                              f"has {cell!r}{hint if comma else ''}")
-        _check_finite(values, cells, f"column {names[index]!r}", line_offset, path)
+        _check_finite(values, cells, f"column {names[index]!r}", line_of, path)
         x[:, out] = values
     y = None
     if column is not None:
         cells = body.iloc[:, column].str.strip()
         missing = (cells == "").to_numpy()
         if missing.any():
-            raise ValueError(f"{path}: missing target at line {int(np.argmax(missing)) + line_offset}, "
+            check_line_length(int(np.argmax(missing)))
+            raise ValueError(f"{path}: missing target at line {line_of(int(np.argmax(missing)))}, "
                              f"column {names[column]!r}")
         numbers = pd.to_numeric(cells, errors="coerce")
         absent = cells.str.lower().isin(MISSING_MARKERS).to_numpy()
         if absent.any() and numbers.notna().any():  # numbers with an "NA": a missing value, not a class label
             row = int(np.argmax(absent))
-            raise ValueError(f"{path}: missing target at line {row + line_offset}, column {names[column]!r} "
+            raise ValueError(f"{path}: missing target at line {line_of(row)}, column {names[column]!r} "
                              f"({cells.iloc[row]!r})")
         words = numbers.isna().to_numpy()
         fractional = numbers[~words].to_numpy(dtype=np.float64)
@@ -206,11 +225,11 @@ def _read_csv(path: str, target, header: bool | None) -> Table:
         if words.any() and fractional.size:  # class labels are words or whole numbers, not 10.25 and words
             row = int(np.argmax(words))
             raise ValueError(f"{path}: target column {names[column]!r} holds numbers such as {float(fractional[0])!r} and "
-                             f"words: line {row + line_offset} has {cells.iloc[row]!r}; a value to regress must be "
+                             f"words: line {line_of(row)} has {cells.iloc[row]!r}; a value to regress must be "
                              "a number on every line")
         y = numbers.to_numpy(dtype=np.float64) if not words.any() else cells.to_numpy(dtype=str)
         if y.dtype == np.float64:
-            _check_finite(y, cells, f"target column {names[column]!r}", line_offset, path)
+            _check_finite(y, cells, f"target column {names[column]!r}", line_of, path)
             if np.all(y == np.round(y)) and np.all(np.abs(y) <= EXACT_INTEGERS):
                 y = y.astype(np.int64)
     return Table(x, y, [names[i] for i in feature_columns], None if column is None else names[column], bool(header))
@@ -224,17 +243,38 @@ MISSING_MARKERS = ("na", "n/a", "nan", "-nan", "null", "none", "#n/a", "#na", "<
 EXACT_INTEGERS = 2.0 ** 53
 
 
-def _check_finite(values: np.ndarray, cells, what: str, line_offset: int, path: str) -> None:
+def _check_finite(values: np.ndarray, cells, what: str, line_of, path: str) -> None:
     """Refuse inf and -inf (pandas reads 'inf', 'Infinity'), naming the line and the cell."""
     bad = ~np.isfinite(values)
     if bad.any():
         row = int(np.argmax(bad))
-        raise ValueError(f"{path}: {what} line {row + line_offset} has {cells.iloc[row]!r}: the values must be "
+        raise ValueError(f"{path}: {what} line {line_of(row)} has {cells.iloc[row]!r}: the values must be "
                          "finite numbers")
 
 
 #: Bytes read from the start of a CSV to tell its separator.
 SNIFF_BYTES = 64 * 1024
+
+
+def _row_at(path: str, separator: str, index: int) -> tuple[int, int] | None:
+    """(number of fields, line number in the file) of row ``index`` (0-based, blank lines
+    skipped, as pandas reads them) of a CSV file, read again with Python's csv module up to
+    that row (only to word an error); None when it cannot tell (the file changed, or the csv
+    module reads it differently)."""
+    import csv
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, delimiter=separator)
+            seen = -1
+            for row in reader:
+                if row and not (len(row) == 1 and not row[0].strip()):  # pandas skips blank lines
+                    seen += 1
+                    if seen == index:
+                        return len(row), reader.line_num
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return None
 
 
 def _separator(head: bytes) -> str:
