@@ -82,9 +82,15 @@ class Connection:
                 if reason:
                     session.playing = False
                     session.stopped_reason = reason
-            with np.errstate(all="ignore"):
-                frame = session.frame(with_numbers=session.inspecting or not session.playing
-                                      or session.net.n_params <= NUMBERS_EVERY_FRAME)
+            try:
+                with np.errstate(all="ignore"):
+                    frame = session.frame(with_numbers=session.inspecting or not session.playing
+                                          or session.net.n_params <= NUMBERS_EVERY_FRAME)
+            except Exception as error:  # an exception here would end this loop: no more training until a reload
+                log.exception("playground: drawing a frame failed")
+                session.playing = False
+                await self.send(error_reply(RuntimeError(f"drawing stopped: {error}"), "play"))
+                continue
             await self.send(frame)
             await asyncio.sleep(max(0.0, started + 1 / FRAMES_PER_SECOND - loop.time()))
 

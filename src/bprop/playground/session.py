@@ -302,7 +302,7 @@ class Session:
         }
         if not self.points.regression:
             frame["confusion"] = self.confusion()
-        if with_numbers:
+        if with_numbers and not self.diverged():  # a diverged network's step has no numbers to show
             frame["numbers"] = self.numbers()
         return frame
 
@@ -321,13 +321,22 @@ class Session:
         return {"kind": "classes", "classes": base64.b64encode(labels.astype(np.uint8).tobytes()).decode("ascii"),
                 "data": encode_bytes(confidence, 0.0, 1.0)}
 
+    def outputs(self, x: np.ndarray) -> np.ndarray:
+        """a^L for the rows x, as the page's pictures compute it: a network that diverged gives
+        NaN here, which the page shows as such (``Network.feedforward`` refuses non-finite outputs,
+        and the frames must still be drawn to say what happened)."""
+        a = self.net.inputs(x)
+        for layer in self.net.layers:
+            a = layer.forward(a, training=False)
+        return a
+
     def confusion(self) -> dict:
         """Confusion matrices [true][predicted] of the train and test sets."""
         k = max(self.points.n_classes, 2)
         result = {}
         for name, x, idx in (("train", self.x_train, self.train_idx), ("test", self.x_test, self.test_idx)):
             true = self.points.labels[idx]
-            predicted = labels_of(self.net.feedforward(x)) if len(idx) else np.zeros(0, dtype=np.int64)
+            predicted = labels_of(self.outputs(x)) if len(idx) else np.zeros(0, dtype=np.int64)
             matrix = np.zeros((k, k), dtype=np.int64)
             np.add.at(matrix, (true, np.clip(predicted, 0, k - 1)), 1)
             result[name] = matrix.tolist()
