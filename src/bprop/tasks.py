@@ -336,6 +336,15 @@ class Task:
             if raw_targets is None:
                 y = target_preprocessing.inverse_transform(y)
         w = sample_weight
+        if not np.all(np.isfinite(a)):
+            # Outputs that overflowed (fit's validation scores of a diverging run; ``evaluate``
+            # refuses them first): shown as they are, inf or NaN, for the trainer's divergence
+            # check, where scikit-learn's metrics raise "Input contains infinity".
+            with np.errstate(invalid="ignore", over="ignore"):
+                error = a - y
+                mse = float(np.average(np.mean(error * error, axis=1), weights=w))
+                mae = float(np.average(np.mean(np.abs(error), axis=1), weights=w))
+            return {"mse": mse, "mae": mae, "r2": float("nan")}
         r2 = float(r2_score(y, a, sample_weight=w)) if y.shape[0] >= 2 else float("nan")
         return {"mse": float(mean_squared_error(y, a, sample_weight=w)),
                 "mae": float(mean_absolute_error(y, a, sample_weight=w)), "r2": r2}

@@ -239,6 +239,32 @@ def test_a_non_finite_validation_cost_with_finite_weights_blames_the_data():
     assert same(params(net), before)
 
 
+
+def test_a_regression_whose_validation_outputs_overflow_diverges_and_blames_the_learning_rate():
+    """A 3-8-8-1 linear network at eta = 0.3, full batch: after epoch 7 the weights are finite and
+    within bounds, but their products overflow z^L of the validation rows. The regression
+    metrics raised scikit-learn's "Input contains infinity" ValueError from fit (bprop train:
+    exit 2, as bad data, with the weights of the bad epoch kept); now it is a divergence, rolled
+    back to the start of epoch 7, and since the training rows overflow as well, the learning rate
+    is blamed rather than the validation data."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3)).astype(np.float32)
+    y = (x @ np.array([1.0, -2.0, 0.5], dtype=np.float32))[:, None]
+
+    def make():
+        return Network([3, 8, 8, 1], hidden="identity", output="identity", cost="quadratic", seed=0)
+
+    net = make()
+    with pytest.raises(DivergenceError) as caught:
+        net.fit(x, y, epochs=100, batch_size=40, eta=0.3, verbose=False, validation=(x, y))
+    message = str(caught.value)
+    assert message.startswith("training diverged in epoch 7: the val cost is inf.")
+    assert "The learning rate 0.3 is probably too large" in message and "likely cause" not in message
+    six = make()
+    six.fit(x, y, epochs=6, batch_size=40, eta=0.3, verbose=False, validation=(x, y))
+    assert same(params(net), params(six))
+
+
 @pytest.mark.parametrize("poisoned", [100, 408, 409, 450])
 def test_the_bad_batch_is_named_across_scoring_blocks(poisoned):
     """5,000 samples at batch 10: the running cost is scored in blocks of 4,096 rows (409

@@ -349,7 +349,7 @@ class Trainer:
                     for key, value in logs.items():
                         if key.endswith("_cost") and not np.isfinite(value):
                             raise NonFiniteValue(f"the {key.replace('_', ' ')}", float(value),
-                                                 cause=None if key == "train_cost" else self._data_cause(key))
+                                                 cause=None if key == "train_cost" else self._data_cause(key, x))
                 except NonFiniteValue as bad:
                     raise self._diverged(bad, snapshot) from None
                 self._emit("on_epoch_end", epoch, logs)
@@ -518,9 +518,13 @@ class Trainer:
                           "the gradients are huge, which inputs or targets far from 0 cause; scale them "
                           "(preprocessing='standardize', or bprop train's --scale standardize).")
 
-    @staticmethod
-    def _data_cause(key: str) -> str:
-        """The likely cause of a non-finite cost on a scored set while every weight is finite."""
+    def _data_cause(self, key: str, x: np.ndarray) -> str | None:
+        """The likely cause of a non-finite cost on a scored set while every weight is finite:
+        that set's data, unless the training rows ``x`` overflow z^L as well (the last steps made
+        the weights huge, which the costs of the batches, scored before their steps, did not
+        show yet); then None, the learning rate's hint."""
+        if not all_finite(self.net.forward_logits(x[: self.batch_size])):
+            return None
         name = key[: -len("_cost")]
         label = "validation" if name == "val" else f"monitor[{name!r}]"
         return (f"The weights and the training cost are finite, so the {label} data is the likely cause: "
