@@ -125,6 +125,32 @@ def test_a_large_validation_split_trains_on_what_is_left_without_stratifying(tmp
     assert "2 training, 10 validation samples" in capsys.readouterr().out
 
 
+
+@pytest.mark.parametrize("seed", [0, 3, 12])
+def test_a_class_of_one_row_stays_in_training_and_the_others_are_still_stratified(tmp_path, seed):
+    """50 'a', 30 'b' and one 'c': the 17 validation rows (ceil(0.2 * 81)) are 11 'a' and 6 'b'
+    whatever the seed, and the 'c' row is trained on. The one row used to turn stratification
+    off for every class, silently: seed 0 held out 9 'a' and 8 'b', seed 3 12 and 5, and seed 12
+    held out the 'c' row, a class the network then never trained on."""
+    import argparse
+
+    from bprop.cli.data import own_data
+
+    rows = [f"{i % 7}.5,{i % 3},{'a' if i < 50 else 'b' if i < 80 else 'c'}" for i in range(81)]
+    (tmp_path / "d.csv").write_text("u,v,label\n" + "\n".join(rows) + "\n")
+    args = argparse.Namespace(data=str(tmp_path / "d.csv"), target="label", header=None, validation_data=None,
+                              test_data=None, validation_split=0.2, task=None, seed=seed)
+    data = own_data(args)
+
+    def counts(y):
+        return {str(label): int(count) for label, count in zip(*np.unique(y, return_counts=True))}
+
+    assert counts(data.validation.y) == {"a": 11, "b": 6}
+    assert counts(data.train.y) == {"a": 39, "b": 24, "c": 1}
+    assert sorted(map(tuple, np.concatenate([data.train.x, data.validation.x]).tolist())) == sorted(
+        (float(f"{i % 7}.5"), float(i % 3)) for i in range(81))
+
+
 def test_header_detection_and_its_override(tmp_path):
     (tmp_path / "n.csv").write_text("1,2,0\n3,4,1\n5,6,0\n")
     table = read_table(tmp_path / "n.csv", target=-1)

@@ -64,7 +64,8 @@ def add_table_options(group, *, training: bool) -> None:
         group.add_argument("--validation-data", default=None, metavar="FILE",
                            help="validation rows in the same format (default: hold out --validation-split of --data)")
         group.add_argument("--validation-split", type=float, default=0.2, metavar="F",
-                           help="fraction of --data held out for validation, stratified by class (default: 0.2)")
+                           help="fraction of --data held out for validation, stratified by class (a class of one row stays in "
+                           "training; default: 0.2)")
         group.add_argument("--test-data", default=None, metavar="FILE", help="test rows, scored once at the end")
         group.add_argument("--task", default=None, choices=["classification", "regression"],
                            help="what the target is (default: from its values: labels that are not numbers, or at "
@@ -227,9 +228,20 @@ def _hold_out(train, fraction: float, task: str, seed: int, path):
                          "give a smaller fraction")
     stratify = None
     if task == "classification":
-        _, counts = np.unique(train.y, return_counts=True)
+        _, inverse, counts = np.unique(train.y, return_inverse=True, return_counts=True)
         if counts.min() >= 2 and min(n_validation, n - n_validation) >= counts.size:
             stratify = train.y
+        elif counts.min() == 1:
+            # A class of one row cannot be in both parts: it stays in training (held out, the
+            # network would never train on it), and the other classes are stratified as ever
+            # (one such row used to turn stratification off for every class, silently).
+            several = np.flatnonzero(counts[inverse.reshape(-1)] >= 2)
+            n_classes = int(np.count_nonzero(counts >= 2))
+            if n_classes and min(n_validation, several.size - n_validation) >= n_classes:
+                kept, held = train_test_split(several, test_size=n_validation, random_state=seed,
+                                              stratify=train.y[several])
+                kept = np.concatenate([kept, np.flatnonzero(counts[inverse.reshape(-1)] == 1)])
+                return Split(train.x[kept], train.y[kept]), Split(train.x[held], train.y[held])
     x_train, x_val, y_train, y_val = train_test_split(train.x, train.y, test_size=fraction, random_state=seed,
                                                       stratify=stratify)
     return Split(x_train, y_train), Split(x_val, y_val)
