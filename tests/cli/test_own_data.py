@@ -151,6 +151,37 @@ def test_a_class_of_one_row_stays_in_training_and_the_others_are_still_stratifie
         (float(f"{i % 7}.5"), float(i % 3)) for i in range(81))
 
 
+
+@pytest.mark.parametrize("options, message", [
+    (["--data-dir", "MNIST"], "--data-dir is the folder of the MNIST files: add --dataset mnist (without it, digits "
+                              "is trained)"),
+    (["--test-data", "TEST"], "--test-data is for your own data (--data FILE); the digits data set"),
+    (["--validation-data", "TEST", "--validation-split", "0.5"], "--validation-data, --validation-split are for your "
+                                                                  "own data (--data FILE)"),
+    (["--scale", "none"], "--scale is for your own data"),
+    (["--dataset", "digits", "--task", "regression", "--no-header"], "--header/--no-header, --task are for your own data"),
+    (["--sizes", "64,10", "--dropout", "0.5"], "--dropout drops hidden neurons, and --sizes 64,10 has no hidden layer"),
+    (["--data", "TEST", "--target", "animal", "--validation-data", "TEST", "--validation-split", "0.5"],
+     "give --validation-data (a file of validation rows) or --validation-split (a fraction of --data held out), not both"),
+    (["--data", "TEST", "--target", "animal", "--data-dir", "MNIST"], "--data-dir is the folder of the MNIST files: "
+                                                                       "add --dataset mnist (--data reads your own file)"),
+])
+def test_options_that_would_be_ignored_are_refused(tmp_path, capsys, options, message):
+    """Each of these trained the bundled digits (or the CSV) as if it were not there, exit 0:
+    --data-dir without --dataset mnist trained the digits, --test-data reported the digits'
+    test set instead of the file, --scale none scaled the pixels by 1/16 all the same, and
+    --dropout on a network without a hidden layer trained without dropout, and --validation-split
+    beside --validation-data held nothing out."""
+    blobs_csv(tmp_path / "test.csv", n=40)
+    options = [str(tmp_path / "test.csv") if option == "TEST" else str(tmp_path) if option == "MNIST" else option
+               for option in options]
+    save = tmp_path / "m.npz"
+    assert main(["train", *options, "--epochs", "1", "--quiet", "--save", str(save)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bprop train: error: ") and message in err, err
+    assert not save.exists()
+
+
 def test_header_detection_and_its_override(tmp_path):
     (tmp_path / "n.csv").write_text("1,2,0\n3,4,1\n5,6,0\n")
     table = read_table(tmp_path / "n.csv", target=-1)

@@ -34,6 +34,11 @@ PATH_SETTINGS = ("data", "validation_data", "test_data", "data_dir", "save", "hi
 UNSET_DEFAULTS = {"seed": 0, "dtype": "float32", "validation_split": 0.2, "scale": "standardize",
                   "monitor_test": False}
 
+#: Options that describe your own data (--data FILE). The bundled data sets come with their own
+#: splits and pixel scale, so these are refused with them rather than ignored.
+OWN_DATA_OPTIONS = ("target", "header", "validation_data", "validation_split", "test_data", "task", "scale",
+                    "scale_target")
+
 #: The option of each setting whose name is not the key's (for messages).
 OPTION_NAMES = {"output": "--output-activation", "header": "--header/--no-header"}
 
@@ -435,6 +440,8 @@ def _train(args) -> int:
     from ..training import DivergenceError, EarlyStopping, OtherDataError, TrainingInterrupted
     from ..validation import positive_int
 
+    # (a resumed run's settings were checked when it started; given anew, they must be the run's own)
+    own_options = [] if args.resume else [key for key in OWN_DATA_OPTIONS if getattr(args, key) is not None]
     if args.resume:
         _apply_checkpoint_settings(args)
     for key, default in UNSET_DEFAULTS.items():
@@ -443,6 +450,18 @@ def _train(args) -> int:
     check_outputs(args)
     if args.data is not None and args.dataset is not None:
         raise ValueError("give --dataset (a bundled data set) or --data (your own file), not both")
+    if args.data is None and own_options:  # they would be ignored: the digits trained, --test-data unread
+        names = ", ".join(option_name(key) for key in own_options)
+        raise ValueError(f"{names} {'is' if len(own_options) == 1 else 'are'} for your own data (--data FILE); the "
+                         f"{args.dataset or 'digits'} data set comes with its own validation and test splits and "
+                         "pixel scale")
+    if args.validation_data is not None and "validation_split" in own_options:
+        raise ValueError("give --validation-data (a file of validation rows) or --validation-split (a fraction of "
+                         "--data held out), not both")
+    if args.data_dir is not None and args.dataset != "mnist":
+        raise ValueError("--data-dir is the folder of the MNIST files: add --dataset mnist"
+                         + (" (--data reads your own file)" if args.data is not None else
+                            f" (without it, {args.dataset or 'digits'} is trained)"))
     own = own_data(args) if args.data is not None else None
     if own is None:
         args.dataset = args.dataset or "digits"
@@ -514,6 +533,9 @@ def _train(args) -> int:
     # Check every setting (names, sizes, hyperparameters) before loading, or downloading, any data.
     positive_int("--batch-size", args.batch_size)
     positive_int("--epochs", args.epochs)
+    if args.dropout and len(args.sizes) < 3:  # Network puts dropout after hidden layers only: none here
+        raise ValueError(f"--dropout drops hidden neurons, and --sizes {','.join(map(str, args.sizes))} has no hidden "
+                         "layer; leave --dropout out, or add a hidden layer")
     net = Network(args.sizes, hidden=args.hidden, output=args.output, cost=args.cost, init=args.init, seed=args.seed,
                   dtype=args.dtype, regularizer=regularizer, dropout=args.dropout, **network_data)
     if own is None:
