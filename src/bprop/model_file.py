@@ -42,7 +42,7 @@ from . import activations, costs, initializers, preprocessing, regularizers, sta
 from .io import load_arrays, save_arrays
 from .layers import Dense, Dropout
 from .schema import Field, boolean, check_fields, choice, integer, list_of, number, optional, registered, short, string
-from .validation import first_non_finite_parameter
+from .validation import first_unsafe_parameter
 from .version import __version__
 
 MODEL_KIND = "model"
@@ -196,10 +196,10 @@ def save_model(net, path: str | os.PathLike) -> None:
     """Write ``net``'s architecture and parameters to ``path`` atomically.
 
     Raises:
-        ValueError: a weight or bias holds NaN or inf (``read_model`` would refuse the
-            file); ``path`` is then left as it was.
+        ValueError: a weight or bias holds NaN, inf or a magnitude past sqrt(finfo.max)
+            (``read_model`` would refuse the file); ``path`` is then left as it was.
     """
-    found = first_non_finite_parameter(net)
+    found = first_unsafe_parameter(net)
     if found is not None:
         raise ValueError(f"refusing to save to {os.fspath(path)}: {found[0]} holds {found[1]} "
                          "(did training diverge?); the file was not written")

@@ -114,18 +114,35 @@ def all_finite(array: np.ndarray) -> bool:
     return bool(np.isfinite(kernels.abs_sum(array))) or bool(np.isfinite(array).all())
 
 
-def first_non_finite_parameter(net) -> tuple[str, float] | None:
-    """(name, value) of the first weight or bias of ``net`` holding NaN or inf, else None.
+def first_unsafe_parameter(net) -> tuple[str, float] | None:
+    """(name, value) of the first weight or bias of ``net`` holding NaN, inf or a magnitude
+    above sqrt(finfo(dtype).max) (1.84e19 in float32), else None.
+
+    Those are the values a model or checkpoint reader refuses (``state_dicts.check_parameter_values``:
+    a forward pass could overflow), so training counts them as divergence and ``Network.save``
+    and checkpoints refuse them: nothing is written that could not be read back.
 
     The name counts weight layers from 1, as printed everywhere: "w^2 (net.weights[1])".
-    One BLAS pass per array (``all_finite``).
+    One BLAS pass per array (``kernels.abs_sum``) when every value is safe: sum |w| <= the bound
+    bounds every |w|, and a NaN or inf makes the sum NaN or inf.
     """
     for l, layer in enumerate(net.dense_layers, start=1):
         for name, value in layer.params.items():
-            if not all_finite(value):
-                symbol = "w" if name == "weights" else "b"
-                bad = value[~np.isfinite(value)].flat[0]
-                return f"{symbol}^{l} (net.{name}[{l - 1}])", float(bad)
+            if not value.size:
+                continue
+            bound = float(np.sqrt(np.finfo(value.dtype).max))
+            if kernels.abs_sum(value) <= bound:
+                continue
+            finite = np.isfinite(value)
+            if finite.all():
+                largest = int(np.argmax(np.abs(value)))
+                if abs(float(value.flat[largest])) <= bound:
+                    continue  # many large values, none beyond the bound
+                bad = value.flat[largest]
+            else:
+                bad = value[~finite].flat[0]
+            symbol = "w" if name == "weights" else "b"
+            return f"{symbol}^{l} (net.{name}[{l - 1}])", float(bad)
     return None
 
 

@@ -265,6 +265,32 @@ def test_a_regression_whose_validation_outputs_overflow_diverges_and_blames_the_
     assert same(params(net), params(six))
 
 
+def test_weights_past_what_a_model_file_may_hold_are_a_divergence(tmp_path):
+    """Full-batch steps at eta = 4 make the weights grow 3x an epoch. They passed sqrt(float32's
+    largest number) = 1.84e19, which bprop.load and resume refuse ("the network's outputs would
+    overflow"), in epoch 31, and fit(epochs=60) ended normally with weights near 1e38: bprop train
+    said 'model saved to m.npz' (exit 0), and neither that model nor the checkpoint could be read
+    back. Now that epoch diverges: the weights go back to the start of epoch 31, and what the run
+    wrote, or saves next, reads back."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3)).astype(np.float32)
+    y = (x @ np.array([1.0, -2.0, 0.5], dtype=np.float32))[:, None]
+    net = Network([3, 1], output="identity", cost="quadratic", seed=0)
+    checkpoint = tmp_path / "run.ckpt"
+    with pytest.raises(DivergenceError) as caught:
+        net.fit(x, y, epochs=60, batch_size=40, eta=4.0, verbose=False, checkpoint=checkpoint)
+    assert caught.value.epoch == 31 and len(caught.value.history) == 30
+    assert "w^1 (net.weights[0]), grown past sqrt(float32's largest number) = 1.84e+19, is " in str(caught.value)
+    assert 1e18 < np.abs(net.weights[0]).max() <= np.sqrt(np.finfo(np.float32).max)
+    net.save(tmp_path / "m.npz")
+    assert same(params(bprop.load(tmp_path / "m.npz")), params(net))
+    assert read_checkpoint(checkpoint)["epoch"] == 30
+    resumed = Network([3, 1], output="identity", cost="quadratic", seed=0)
+    with pytest.raises(DivergenceError) as again:  # the checkpoint reads back, and the run diverges where it did
+        resumed.fit(x, y, epochs=60, batch_size=40, eta=4.0, verbose=False, resume=checkpoint)
+    assert again.value.epoch == 31 and same(params(resumed), params(net))
+
+
 @pytest.mark.parametrize("poisoned", [100, 408, 409, 450])
 def test_the_bad_batch_is_named_across_scoring_blocks(poisoned):
     """5,000 samples at batch 10: the running cost is scored in blocks of 4,096 rows (409

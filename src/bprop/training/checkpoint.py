@@ -38,7 +38,7 @@ import numpy as np
 from .. import optimizers, state_dicts
 from ..io import FileFormatError, check_writable, load_arrays, save_arrays
 from ..schema import Field, boolean, check_fields, choice, integer, list_of, number, optional, short, string
-from ..validation import all_finite, first_non_finite_parameter, positive_int
+from ..validation import all_finite, first_unsafe_parameter, positive_int
 from .callbacks import Callback
 from .divergence import NonFiniteValue
 
@@ -150,7 +150,7 @@ class Checkpoint(Callback):
             save_checkpoint(trainer, self.path)
 
     def on_interrupt(self, trainer, signum):
-        found = first_non_finite_parameter(trainer.net)
+        found = first_unsafe_parameter(trainer.net)
         if found is not None:  # diverged: DivergenceError, not a NaN checkpoint
             raise NonFiniteValue(*found, batch=trainer.batch - 1)
         save_checkpoint(trainer, self.path)
@@ -169,7 +169,7 @@ def save_checkpoint(trainer, path) -> None:
         ValueError: a parameter or optimizer state holds NaN or inf (nothing is written).
     """
     net, optimizer = trainer.net, trainer.optimizer
-    found = first_non_finite_parameter(net)
+    found = first_unsafe_parameter(net)
     if found is not None:
         raise ValueError(f"refusing to write the checkpoint {path}: {found[0]} holds {found[1]}")
     optimizer_state = optimizer.state_dict()

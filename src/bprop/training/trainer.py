@@ -54,7 +54,7 @@ import numpy as np
 
 from .. import optimizers, sinks, state_dicts
 from ..costs import LogLikelihood
-from ..validation import all_finite, are_one_hot, as_inputs, first_non_finite_parameter, flag, positive_float, positive_int
+from ..validation import all_finite, are_one_hot, as_inputs, first_unsafe_parameter, flag, positive_float, positive_int
 from ..weights import check_sample_weight, row_weights
 from . import checkpoint as checkpoints
 from .callbacks import Callback, ProgressBar
@@ -498,16 +498,22 @@ class Trainer:
         }
 
     def _check_parameters(self, batch: int | None = None) -> None:
-        """Raise NonFiniteValue when a weight or bias, or the optimizer's state, holds NaN or
-        inf (one pass per array); ``batch``: the 0-based batch just trained, when known.
+        """Raise NonFiniteValue when a weight or bias holds NaN, inf or a magnitude past
+        sqrt(finfo.max) (which no model file or checkpoint may hold: ``validation.first_unsafe_parameter``),
+        or the optimizer's state holds NaN or inf (one pass per array); ``batch``: the 0-based
+        batch just trained, when known.
 
         The optimizer's state can overflow while the weights stay finite: Adam's v, a mean of
         g², is inf in float32 once |g| passes 1.8e19, and then its steps m / sqrt(v) are 0.
         Left alone, that state could be neither checkpointed nor put back after a later
         divergence; caught here, the epoch is rolled back like any other divergence."""
-        found = first_non_finite_parameter(self.net)
+        found = first_unsafe_parameter(self.net)
         if found is not None:
-            raise NonFiniteValue(*found, batch=batch)
+            name, value = found
+            if np.isfinite(value):  # finite, but past what a forward pass (and a model file) can take
+                dtype = self.net.dtype
+                name += f", grown past sqrt({dtype.name}'s largest number) = {np.sqrt(np.finfo(dtype).max):.3g},"
+            raise NonFiniteValue(name, value, batch=batch)
         for key, value in self.optimizer.state_dict().items():
             value = np.asarray(value)
             if np.issubdtype(value.dtype, np.floating) and not all_finite(value):
