@@ -10,7 +10,7 @@ from rich.console import Console
 
 import bprop
 from bprop.cli import main
-from bprop.training import Callback, EarlyStopping, HalveOnPlateau, ProgressBar, StepDecay
+from bprop.training import Callback, EarlyStopping, HalveOnPlateau, History, ProgressBar, StepDecay
 
 from .clirun import bprop as run_bprop
 
@@ -48,6 +48,26 @@ def test_quiet_prints_no_event(capsys):
                  "--quiet"]) == 0
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and out.startswith("test accuracy")
+
+
+
+def test_the_final_score_names_the_epoch_early_stopping_restored(tmp_path, capsys):
+    """Under --quiet the restore is not announced, and the history's last row is another epoch:
+    the final line said 'test accuracy 94.15% (cost 0.2055) on 359 samples' for the weights of
+    epoch 6 of 8, with nothing to tell it from epoch 8's 91.09%."""
+    history = tmp_path / "h.json"
+    assert main(["train", "--sizes", "64,30,10", "--epochs", "30", "--early-stopping", "2", "--quiet",
+                 "--history", str(history)]) == 0
+    out = capsys.readouterr().out
+    rows = History.load(history).epochs
+    best = max(range(len(rows)), key=lambda index: (rows[index]["val_accuracy"], -index))
+    assert best + 1 < len(rows)  # early stopping put back an earlier epoch
+    final = re.fullmatch(r"test accuracy (\S+)% \(cost \S+\) on 359 samples \(the weights of epoch (\d+) of (\d+), "
+                         r"the best by val_accuracy\); trained in \S+s", out.splitlines()[0])
+    assert final, out
+    assert (int(final.group(2)), int(final.group(3))) == (best + 1, len(rows))
+    assert main(["train", "--sizes", "64,30,10", "--epochs", "3", "--quiet"]) == 0  # without early stopping: as ever
+    assert re.fullmatch(r"test accuracy \S+% \(cost \S+\) on 359 samples; trained in \S+s\n", capsys.readouterr().out)
 
 
 def test_divergence_prints_one_line_then_the_error():

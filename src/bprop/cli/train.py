@@ -585,7 +585,12 @@ def _train(args) -> int:
         net.save(args.save)
     final, name = (test, "test") if test is not None else (validation, "validation")
     scores = net.evaluate(final.x, final.y)
-    print(f"{name} {format_scores(scores, net.target_preprocessing is not None)} on {len(final.y)} samples; "
+    # which weights were scored: early stopping may have put back an earlier epoch's (said above,
+    # but not under --quiet, and the history's last row is another epoch)
+    which = ""
+    if early_stopping is not None and early_stopping.best_params and early_stopping.best_epoch != len(history):
+        which = f" (the weights of epoch {early_stopping.best_epoch} of {len(history)}, the best by {monitor})"
+    print(f"{name} {format_scores(scores, net.target_preprocessing is not None)} on {len(final.y)} samples{which}; "
           f"trained in {seconds:.1f}s")
     for label, path in (("model", args.save), ("history", args.history)):
         if path:
