@@ -154,12 +154,18 @@ class OutputHead:
         """The batch-mean cost C = (1/m) Σ_x C_x (seed 001), summed in float64."""
         return float(self.losses(z, y).sum(dtype=np.float64)) / z.shape[0]
 
-    def total_at_labels(self, z: np.ndarray, labels: np.ndarray) -> float | None:
-        """Σ_x C_x when every target is the one-hot row of its label (m,), or None when this
-        head has no shortcut: softmax + log-likelihood gives C_x = lse(z) - z_label."""
+    def losses_at_labels(self, z: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
+        """C_x of every sample (m,), in z's dtype, when every target is the one-hot row of its
+        label (m,), or None when this head has no shortcut: softmax + log-likelihood gives
+        C_x = lse(z) - z_label."""
         if not self.scores_from_labels:
             return None
         return softmax_nll_at_labels(z, labels)
+
+    def total_at_labels(self, z: np.ndarray, labels: np.ndarray) -> float | None:
+        """Σ_x C_x, summed in float64, of ``losses_at_labels`` (None without the shortcut)."""
+        losses = self.losses_at_labels(z, labels)
+        return None if losses is None else float(losses.sum(dtype=np.float64))
 
     # -- BP1 ---------------------------------------------------------------------
 
@@ -300,8 +306,8 @@ def softmax_log_pq(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return log_p, log_q
 
 
-def softmax_nll_at_labels(z: np.ndarray, labels: np.ndarray) -> float:
-    """Σ_x -ln softmax(z_x)_label = Σ_x [lse(z_x) - z_label], summed in float64, for z (m, n).
+def softmax_nll_at_labels(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """-ln softmax(z_x)_label = lse(z_x) - z_label of every row x of z (m, n): (m,), in z's dtype.
 
     lse(z) = max z + log1p(s) with s = Σ over all but one maximal entry of e^(z_k - max z)
     (s < eps survives, as it must for a right and confident answer). Computed on the
@@ -318,7 +324,7 @@ def softmax_nll_at_labels(z: np.ndarray, labels: np.ndarray) -> float:
     columns[maximal] = 0
     others = np.add.reduce(columns, axis=0)
     others += np.add.reduce(maximal, axis=0) - 1  # all maximal entries but one count 1 each
-    return float((np.log1p(others) + (top - at_label)).sum(dtype=np.float64))
+    return np.log1p(others) + (top - at_label)
 
 
 def one_hot_log_likelihood_delta(a: np.ndarray, target_index: np.ndarray, m, out=None, scale=None) -> np.ndarray:

@@ -11,12 +11,15 @@ epoch. Instead each batch's z^L is copied into a block of rows, in the order
 the batches were trained, and the block is scored in one vectorized pass when
 it is full or when the totals are read (the end of the epoch, a checkpoint).
 The cost comes from the logits through the network's head (``heads.OutputHead``),
-exact at any saturation.
+exact at any saturation. The block's rows are summed per batch (``np.add.reduceat``)
+and the batches' sums added to the epoch's totals in the order trained, so the totals
+do not depend on where blocks begin and end: a checkpoint taken mid-block, and resumed,
+gives the uninterrupted run's figures bit for bit.
 
 The block's summed cost is also the divergence check of the training loop: when
-it is NaN or inf (a non-finite z^L, or a cost that overflowed), ``flush`` scores
-the block's batches one by one and raises ``divergence.NonFiniteValue`` naming the
-first bad batch. Finite blocks pay one float comparison.
+it is NaN or inf (a non-finite z^L, or a cost that overflowed), ``flush`` names the
+first batch whose cost is, and raises ``divergence.NonFiniteValue``. Finite blocks
+pay one float comparison.
 """
 
 from __future__ import annotations
@@ -73,47 +76,62 @@ class RunningScores:
     def flush(self, totals: dict) -> None:
         """Add the kept rows' summed cost and right answers to ``totals``; empty the block.
 
+        The block's rows are summed batch by batch, and the batches' sums added to the totals
+        one after the other, in the order trained (``np.add.accumulate``: left to right). The
+        epoch's totals are then the same bits however its batches were cut into blocks: a run
+        interrupted mid-block (its checkpoint flushes the block so far) and resumed sums exactly
+        as the uninterrupted run, whose block, summed as one array, rounded otherwise in the
+        last bit.
+
         Raises:
             NonFiniteValue: the block's cost is NaN or inf; ``batch`` is the epoch's
                 first batch whose cost is (0-based), ``value`` that batch's mean cost.
         """
         count = self.filled
         if count:
-            cost, correct = self._score(0, count)
-            if not math.isfinite(cost):
-                raise self._first_non_finite(count)
-            totals["cost"] += cost
-            if correct is not None:
-                totals["correct"] += correct
+            costs, rights = self._batch_sums(count)
+            running = np.add.accumulate(np.concatenate(([totals["cost"]], costs)))
+            if not math.isfinite(running[-1]):
+                raise self._first_non_finite(costs, running)
+            totals["cost"] = float(running[-1])
+            if rights is not None:
+                if rights.dtype.kind == "f":
+                    totals["correct"] = float(np.add.accumulate(np.concatenate(([totals["correct"]], rights)))[-1])
+                else:
+                    totals["correct"] += int(rights.sum())
         self.begin += count
         self.filled = 0
 
-    def _score(self, start: int, stop: int) -> tuple[float, float | None]:
-        """(sum of C_x, right answers or None) over the kept rows start..stop-1, each
-        weighted by w_x with sample weights."""
+    def _batch_sums(self, count: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per batch of the kept rows 0..count-1 (blocks hold whole batches): (Σ C_x in float64,
+        right answers or None), each row weighted by w_x with sample weights."""
         net = self.net
-        index = self.order[self.begin + start : self.begin + stop]
-        z = self.block[start:stop]
+        index = self.order[self.begin : self.begin + count]
+        z = self.block[:count]
         labels = None if self.labels is None else self.labels[index]
+        starts = np.arange(0, count, self.batch_size)
+        rights = None
         if self.one_hot:
-            cost = net.head.total_at_labels(z, labels)
+            losses = net.head.losses_at_labels(z, labels).astype(np.float64)
         elif self.weights is None:
-            cost = float(net.head.losses(z, self.targets[index]).sum(dtype=np.float64))
-        else:  # Σ_x w_x C_x and Σ_x w_x [x right] (the trainer divides by Σ w_x); summed without
+            losses = net.head.losses(z, self.targets[index])
+        else:  # Σ_x w_x C_x and Σ_x w_x [x right] (the trainer divides by Σ w_x); multiplied without
             # NumPy's BLAS, whose threads would then spin against the training's (``kernels``)
             weights = self.weights[index]
-            cost = float(np.multiply(weights, net.head.losses(z, self.targets[index]), dtype=np.float64).sum())
-            if labels is None:
-                return cost, None
-            return cost, float(weights.sum(where=net.task.correct(z, labels), dtype=np.float64))
-        return cost, None if labels is None else net.task.n_right(z, labels)
+            losses = np.multiply(weights, net.head.losses(z, self.targets[index]), dtype=np.float64)
+            if labels is not None:
+                rights = np.add.reduceat(np.where(net.task.correct(z, labels), weights, 0.0), starts)
+            return np.add.reduceat(losses, starts), rights
+        if labels is not None:
+            rights = np.add.reduceat(net.task.correct(z, labels).astype(np.int64), starts)
+        return np.add.reduceat(np.asarray(losses, dtype=np.float64), starts), rights
 
-    def _first_non_finite(self, count: int) -> NonFiniteValue:
-        """The first batch of the block with a non-finite cost (blocks hold whole batches)."""
+    def _first_non_finite(self, costs: np.ndarray, running: np.ndarray) -> NonFiniteValue:
+        """The first batch of the block whose cost (or the running total with it) is not finite."""
         step = self.batch_size
-        for start in range(0, count, step):
-            stop = min(start + step, count)
-            cost = self._score(start, stop)[0]
-            if not math.isfinite(cost):
-                return NonFiniteValue("the training cost", cost / (stop - start), (self.begin + start) // step)
+        for position, cost in enumerate(costs.tolist()):
+            if not (math.isfinite(cost) and math.isfinite(running[position + 1])):
+                rows = min(step, self.filled - position * step)
+                value = cost / rows if not math.isfinite(cost) else float(running[position + 1])
+                return NonFiniteValue("the training cost", value, (self.begin + position * step) // step)
         return NonFiniteValue("the training cost", math.nan, self.begin // step)  # not reached: some batch is bad
