@@ -27,9 +27,10 @@ def parse_seed(text: str) -> int:
     return seed
 
 
-def add_network_options(parser: argparse.ArgumentParser) -> None:
+def add_network_options(parser: argparse.ArgumentParser, seed_help: str = "initialization and shuffling") -> None:
     """--hidden, --output-activation, --cost, --init, --seed, --dtype with the one set of defaults every
-    command shares (``Network``'s: relu hidden layers; ``heads.default_pair`` for the output and cost)."""
+    command shares (``Network``'s: relu hidden layers; ``heads.default_pair`` for the output and cost);
+    ``seed_help``: what --seed decides in this command."""
     from ..activations import ACTIVATIONS
     from ..costs import COSTS
     from ..initializers import INITIALIZERS
@@ -43,5 +44,5 @@ def add_network_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cost", default=None, help=f"cost: {', '.join(COSTS.names)} (default: log_likelihood for a "
                        "softmax output, cross_entropy for sigmoid, quadratic otherwise)")
     group.add_argument("--init", default=None, help=f"weight initialization: {', '.join(INITIALIZERS.names)} (default: he for relu, normal otherwise)")
-    group.add_argument("--seed", type=parse_seed, default=0, help="random seed for initialization and shuffling (default: 0)")
+    group.add_argument("--seed", type=parse_seed, default=0, help=f"random seed for {seed_help} (default: 0)")
     group.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="floating-point type (default: float32)")

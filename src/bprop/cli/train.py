@@ -107,7 +107,8 @@ def register(subparsers) -> None:
     files.add_argument("--history", default=None, metavar="PATH", help="save the per-epoch metrics as .json or .csv")
 
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
-    add_network_options(parser)
+    add_network_options(parser, seed_help="initialization, shuffling, dropout and the rows --validation-split "
+                        "holds out")
     # Unset until run() resolves them, so that --resume can tell a given option from a default.
     parser.set_defaults(func=run, **{key: None for key in UNSET_DEFAULTS})
 

@@ -124,7 +124,7 @@ def _draw_norms(ax, history) -> None:
         layer = key.rsplit("_", 1)[1]
         colour = colours[index % len(colours)]
         for name, style, label in ((f"delta_norm_{layer}", "-", f"||dC/db^{layer}||"),
-                                   (key, "--", f"||dC/dw^{layer}||")):
+                                   (key, "--", f"||dC_0/dw^{layer}||")):  # the data cost's (norms.py)
             if name not in history:
                 continue
             points = [(e, v) for e, v in zip(epochs, history[name]) if v is not None and v > 0]
