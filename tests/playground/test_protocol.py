@@ -257,6 +257,40 @@ def test_divergence_pauses_with_an_error_and_reset_recovers(client):
     assert frame["step"] == 0 and frame["train_loss"] is not None
 
 
+def test_a_diverged_classifier_pauses_with_an_error_and_the_tab_trains_again_after_reset(app, client):
+    # Quadratic features and eta 10: the logits overflow to NaN within a few steps. The frames
+    # after that must still be drawn: they raised in the confusion matrix, which killed the
+    # tab's training task (no frame, and play did nothing until the page was reloaded).
+    settings = {"dataset": "gauss", "activation": "identity", "eta": 10.0, "hidden": [8, 8], "speed": 5,
+                "features": ["x1", "x2", "x1sq", "x2sq", "x1x2"]}
+    client.config(settings)
+    client.send({"type": "play"})
+    error, _ = client.until("error")
+    assert "diverged" in error["message"]
+    client.send({"type": "pause"})
+    client.until("status")
+    frame, _ = client.until("frame")
+    assert not frame["playing"] and frame["train_loss"] is None and "numbers" not in frame
+    # NaN outputs name no class: they are counted apart, not as class 0.
+    assert frame["confusion"]["unpredicted"] == {"train": 250, "test": 250}
+    assert frame["confusion"]["train"] == [[0, 0], [0, 0]] == frame["confusion"]["test"]
+    (connection,) = app.state.connections
+    assert not connection.task.done()
+    client.config(dict(settings, eta=0.01))
+    client.send({"type": "reset"})
+    client.until("frame")
+    client.send({"type": "play"})
+    steps = []
+    while len(steps) < 3:
+        reply = client.ws.receive_json()
+        assert reply["type"] != "error", reply
+        if reply["type"] == "frame":
+            steps.append(reply["step"])
+    assert steps[-1] > steps[0] > 0
+    client.send({"type": "pause"})
+    client.until("status")
+
+
 def test_tabs_are_independent_and_a_closed_tab_frees_its_session(app):
     with TestClient(app) as test_client:
         with test_client.websocket_connect("/ws") as ws1:

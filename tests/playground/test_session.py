@@ -9,9 +9,9 @@ from bprop.playground.settings import DEFAULTS, validate
 
 
 def test_a_diverged_classifier_still_draws_its_frames_and_confusion_matrix():
-    """A frame is drawn after the page is told the network diverged; its confusion matrix reads
-    labels from NaN outputs, as the page's pictures do. Through Network.feedforward, which refuses
-    non-finite outputs (rightly, for predictions), building the frame raised instead."""
+    """A frame is drawn after the page is told the network diverged; its confusion matrix counts
+    every sample, those with NaN outputs apart (they name no class). Through Network.feedforward,
+    which refuses non-finite outputs (rightly, for predictions), building the frame raised instead."""
     session = Session(validate({**DEFAULTS, "dataset": "xor", "activation": "identity", "optimizer": "momentum",
                                 "eta": 10.0, "hidden": [8, 8], "features": ["x1sq", "x2sq", "x1x2"]}))
     with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -29,4 +29,4 @@ def test_a_diverged_classifier_still_draws_its_frames_and_confusion_matrix():
         paused = session.frame(with_numbers=True)
     assert frame["train_loss"] is None and paused["train_loss"] is None and "numbers" not in paused
     matrix = np.array(frame["confusion"]["train"])
-    assert matrix.sum() == len(session.train_idx)
+    assert matrix.sum() + frame["confusion"]["unpredicted"]["train"] == len(session.train_idx)

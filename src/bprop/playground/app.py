@@ -72,6 +72,7 @@ class Connection:
                 log.exception("playground: training step failed")
                 session.playing = False
                 await self.send(error_reply(RuntimeError(f"training stopped: {error}"), "play"))
+                await self.send({"type": "status", "playing": False})
                 continue
             if session.diverged() or not math.isfinite(train):
                 session.playing = False
@@ -86,10 +87,11 @@ class Connection:
                 with np.errstate(all="ignore"):
                     frame = session.frame(with_numbers=session.inspecting or not session.playing
                                           or session.net.n_params <= NUMBERS_EVERY_FRAME)
-            except Exception as error:  # an exception here would end this loop: no more training until a reload
+            except Exception as error:  # this loop must outlive any frame, or the tab never trains again
                 log.exception("playground: drawing a frame failed")
                 session.playing = False
-                await self.send(error_reply(RuntimeError(f"drawing stopped: {error}"), "play"))
+                await self.send(error_reply(RuntimeError(f"training stopped: {error}"), "play"))
+                await self.send({"type": "status", "playing": False})
                 continue
             await self.send(frame)
             await asyncio.sleep(max(0.0, started + 1 / FRAMES_PER_SECOND - loop.time()))

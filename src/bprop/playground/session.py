@@ -226,10 +226,10 @@ class Session:
         return train, test
 
     def diverged(self) -> bool:
-        """True when a weight or the last training loss is NaN or infinite."""
+        """True when a weight, a bias or the last training loss is NaN or infinite."""
         if self.history and not math.isfinite(self.history[-1][1]):
             return True
-        return not all(np.all(np.isfinite(w)) for w in self.net.weights)
+        return not all(np.all(np.isfinite(p)) for p in (*self.net.weights, *self.net.biases))
 
     def should_stop(self, test_loss: float, train_loss: float) -> str:
         s = self.settings
@@ -331,15 +331,20 @@ class Session:
         return a
 
     def confusion(self) -> dict:
-        """Confusion matrices [true][predicted] of the train and test sets."""
+        """Confusion matrices [true][predicted] of the train and test sets, and per set the
+        number of samples with no prediction: a diverged network's NaN or infinite outputs
+        name no class (argmax would read class 0 from them), so they are left out of the matrix."""
         k = max(self.points.n_classes, 2)
-        result = {}
+        result = {"unpredicted": {}}
         for name, x, idx in (("train", self.x_train, self.train_idx), ("test", self.x_test, self.test_idx)):
             true = self.points.labels[idx]
-            predicted = labels_of(self.outputs(x)) if len(idx) else np.zeros(0, dtype=np.int64)
+            a = self.outputs(x)
+            finite = np.all(np.isfinite(a), axis=1)
+            predicted = labels_of(a[finite])
             matrix = np.zeros((k, k), dtype=np.int64)
-            np.add.at(matrix, (true, np.clip(predicted, 0, k - 1)), 1)
+            np.add.at(matrix, (true[finite], np.clip(predicted, 0, k - 1)), 1)
             result[name] = matrix.tolist()
+            result["unpredicted"][name] = int(len(idx) - finite.sum())
         return result
 
     # -- the numbers behind a hover ---------------------------------------------------

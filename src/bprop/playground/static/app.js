@@ -426,7 +426,9 @@ function drawConfusion(m) {
   let html = "";
   for (const set of ["train", "test"]) {
     const matrix = m.confusion[set];
-    html += `<table><caption>${set}: true ↓ / predicted →</caption><tr><th></th>${matrix.map((_, c) => `<th>${c}</th>`).join("")}</tr>`;
+    const unpredicted = m.confusion.unpredicted ? m.confusion.unpredicted[set] : 0;
+    const missing = unpredicted ? ` (${unpredicted} with a NaN or infinite output, no prediction)` : "";
+    html += `<table><caption>${set}: true ↓ / predicted →${missing}</caption><tr><th></th>${matrix.map((_, c) => `<th>${c}</th>`).join("")}</tr>`;
     matrix.forEach((row, r) => { html += `<tr><th>${r}</th>${row.map((v, c) => `<td style="${r === c ? "font-weight:bold" : ""}">${v}</td>`).join("")}</tr>`; });
     html += "</table>";
   }
