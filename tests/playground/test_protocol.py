@@ -444,6 +444,33 @@ def test_live_settings_keep_the_network_and_others_rebuild_it(client):
     assert frame["step"] == 0 and state["activations"] == ["sigmoid", "sigmoid", "softmax"]
 
 
+def steps(client, k):
+    for _ in range(k):
+        client.send({"type": "step"})
+        frame, _ = client.until("frame")
+    return frame
+
+
+def test_the_epoch_counts_samples_used_when_the_batch_size_changes(client):
+    client.config(XOR)  # 60 training points
+    assert steps(client, 5)["epoch"] == 40 / 60
+    _, frame = client.config(dict(XOR, batch=60))
+    assert frame["step"] == 5 and frame["epoch"] == 40 / 60  # it read 5 steps x 60 / 60 = 5 epochs
+    assert steps(client, 1)["epoch"] == 100 / 60
+    _, frame = client.config(dict(XOR, batch=1))
+    assert frame["epoch"] == 100 / 60
+
+
+def test_a_live_setting_leaves_the_batches_and_so_the_run_as_they_were(client):
+    client.config(XOR)
+    reference = steps(client, 9)["weights"]
+    client.send({"type": "reset"})
+    client.until("frame")
+    steps(client, 4)
+    client.config(dict(XOR, speed=7, stop_loss=1e-6, stop_epochs=1000))  # pace and stop: not the batches
+    assert steps(client, 5)["weights"] == reference
+
+
 def test_no_hidden_layer_is_logistic_regression(client):
     state, frame = client.config(dict(XOR, hidden=[], head="sigmoid_ce"))
     assert state["sizes"] == [2, 1]

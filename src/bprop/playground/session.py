@@ -89,7 +89,8 @@ class Session:
             self.reset()
         else:
             self.optimizer.eta = self.current_eta()
-            self.batch_order = None  # a new batch size takes effect from the next batch
+            # A new batch size takes effect from the next batch, which goes on through the
+            # epoch's order: any other live change leaves the batches, and so the run, as they were.
             self._next_batch()
 
     def use_upload(self, points: datasets.Points, settings: dict) -> None:
@@ -153,6 +154,7 @@ class Session:
         self._prepare_data()
         self.optimizer = self._optimizer()
         self.steps = 0
+        self.seen = 0  # training samples the steps have used
         self.history: list[tuple[int, float, float]] = []
         self.batch_order = None
         self.batch_rng = np.random.default_rng(self.settings["seed"] + 7)
@@ -182,11 +184,12 @@ class Session:
 
     @property
     def epoch(self) -> float:
-        return self.steps * min(self.settings["batch"], len(self.train_idx)) / len(self.train_idx)
+        """Training samples used so far / training-set size (batch sizes may change mid-run)."""
+        return self.seen / len(self.train_idx)
 
     def current_eta(self) -> float:
         s = self.settings
-        if s["schedule"] == "step" and hasattr(self, "steps"):
+        if s["schedule"] == "step" and hasattr(self, "seen"):
             return s["eta"] * 0.5 ** int(self.epoch // s["schedule_every"])
         return s["eta"]
 
@@ -200,6 +203,7 @@ class Session:
         self.optimizer.eta = self.current_eta()
         self.optimizer.step(self.pairs(grads))
         self.steps += 1
+        self.seen += len(batch)
         self.batch_pos += len(batch)
         self._next_batch()
         return {"batch": batch, "gradients": grads}
