@@ -342,7 +342,16 @@ def test_stop_condition_pauses_training(client):
         reply = client.ws.receive_json()
         if reply["type"] == "frame" and reply["stopped"]:
             break
-    assert "2 epochs" in reply["stopped"] and reply["epoch"] >= 2 and not reply["playing"]
+    assert "2 epochs" in reply["stopped"] and reply["epoch"] == 2 and not reply["playing"]
+    # At 20 steps a frame and 7.5 steps an epoch, it went on to step 20 (2.67 epochs).
+    client.config(dict(XOR, stop_epochs=2, speed=20, seed=1))
+    client.send({"type": "play"})
+    while True:
+        reply = client.ws.receive_json()
+        if reply["type"] == "frame" and reply["stopped"]:
+            break
+    assert reply["epoch"] == 2 and reply["step"] == 15
+
 
 
 def test_csv_upload_becomes_the_data_set(client):

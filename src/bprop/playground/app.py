@@ -67,6 +67,8 @@ class Connection:
                 with np.errstate(all="ignore"):
                     for _ in range(session.settings["speed"]):
                         session.step()
+                        if session.epochs_done():  # stop after N epochs means N, whatever the pace
+                            break
                     train, test = session.record_losses()
             except Exception as error:  # e.g. overflow in a diverging network
                 log.exception("playground: training step failed")

@@ -235,9 +235,13 @@ class Session:
             return True
         return not all(np.all(np.isfinite(p)) for p in (*self.net.weights, *self.net.biases))
 
+    def epochs_done(self) -> bool:
+        """True when the stop condition 'stop after stop_epochs epochs' is met."""
+        return bool(self.settings["stop_epochs"]) and self.epoch >= self.settings["stop_epochs"]
+
     def should_stop(self, test_loss: float, train_loss: float) -> str:
         s = self.settings
-        if s["stop_epochs"] and self.epoch >= s["stop_epochs"]:
+        if self.epochs_done():
             return f"stopped after {s['stop_epochs']} epochs"
         loss = test_loss if math.isfinite(test_loss) else train_loss
         if s["stop_loss"] and loss <= s["stop_loss"]:
