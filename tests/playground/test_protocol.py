@@ -353,6 +353,16 @@ def test_stop_condition_pauses_training(client):
     assert reply["epoch"] == 2 and reply["step"] == 15
 
 
+def test_a_step_schedule_shows_the_eta_of_the_next_step(client):
+    client.config(dict(XOR, schedule="step", schedule_every=1, batch=6, eta=0.1))  # 10 steps an epoch
+    client.send({"type": "select", "set": "train", "index": 0, "mode": "batch"})
+    client.until("numbers")
+    before = steps(client, 10)  # one epoch done: the next step takes eta / 2
+    assert before["epoch"] == 1 and before["eta"] == 0.05 and before["numbers"]["eta"] == 0.05
+    after = steps(client, 1)
+    for w0, w1, entry in zip(before["weights"], after["weights"], before["numbers"]["layers"]):
+        np.testing.assert_array_equal(np.array(w1), np.array(w0) - np.array(entry["step"]))
+
 
 def test_csv_upload_becomes_the_data_set(client):
     client.config(XOR)

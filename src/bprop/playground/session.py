@@ -206,6 +206,7 @@ class Session:
         self.seen += len(batch)
         self.batch_pos += len(batch)
         self._next_batch()
+        self.optimizer.eta = self.current_eta()  # the next step's: what the frame and hover show
         return {"batch": batch, "gradients": grads}
 
     def pairs(self, grads) -> list:
