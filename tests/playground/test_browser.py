@@ -155,6 +155,35 @@ def test_step_moves_every_weight_by_exactly_minus_eta_times_backprop(page):
         assert np.array_equal(np.array(w1), np.array(w0) - np.multiply(g, 0.1))
 
 
+def click_point(page, which, index):
+    """Click the boundary picture on a point of the data (the page picks the nearest one)."""
+    x, y = js(page, f"pg.state.points.{which}.xy[{index}]")
+    box, radius = page.locator("#boundary").bounding_box(), js(page, "pg.state.radius")
+    page.mouse.click(box["x"] + (x + radius) / (2 * radius) * box["width"],
+                     box["y"] + (radius - y) / (2 * radius) * box["height"])
+
+
+def selection_agrees(page):
+    """The page's selected sample (ring, 'Selected:' text) is the one the hover numbers are of."""
+    selected, numbers = js(page, "pg.selected"), js(page, "pg.numbers")
+    text = page.inner_text("#selected")
+    return ((selected["set"], selected["index"]) == (numbers["set"], numbers["index"])
+            and f"#{selected['index']}." in text and ("test" in text) == (selected["set"] == "test"))
+
+
+def test_the_selected_sample_survives_reset_and_a_new_network_on_page_and_server(page):
+    click_point(page, "test", 3)
+    page.wait_for_function("pg.numbers && pg.numbers.set === 'test'")
+    chosen = js(page, "pg.selected")
+    step_once(page)
+    page.click("#reset")
+    page.wait_for_function("pg.frame.step === 0 && pg.numbers.step === 0")
+    assert selection_agrees(page) and js(page, "pg.selected") == chosen
+    page.select_option("#activation", "sigmoid")  # a new network, the same data
+    page.wait_for_function("pg.state.activations[0] === 'sigmoid' && pg.numbers.step === 0")
+    assert selection_agrees(page) and js(page, "pg.selected") == chosen
+
+
 def test_csv_upload_export_and_load(page, tmp_path):
     rows = "\n".join(f"{x:.3f},{(x * 7) % 5 - 2.5:.3f},{int(x > 0)}" for x in np.linspace(-5, 5, 60))
     csv = tmp_path / "points.csv"

@@ -490,6 +490,20 @@ def test_a_live_setting_leaves_the_batches_and_so_the_run_as_they_were(client):
     assert steps(client, 5)["weights"] == reference
 
 
+def test_reset_and_a_new_network_keep_the_selected_sample_and_new_data_selects_the_first(client):
+    client.config(XOR)
+    client.send({"type": "select", "set": "test", "index": 5, "mode": "sample"})
+    client.until("numbers")
+    steps(client, 1)
+    client.send({"type": "reset"})  # the page kept showing test sample #5 while hover and explain used training #0
+    frame, _ = client.until("frame")
+    assert (frame["numbers"]["set"], frame["numbers"]["index"]) == ("test", 5)
+    state, frame = client.config(dict(XOR, activation="sigmoid"))
+    assert state["selected"] == {"set": "test", "index": 5} and frame["numbers"]["index"] == 5
+    state, frame = client.config(dict(XOR, activation="sigmoid", noise=10))
+    assert state["selected"] == {"set": "train", "index": 0} == {k: frame["numbers"][k] for k in ("set", "index")}
+
+
 def test_no_hidden_layer_is_logistic_regression(client):
     state, frame = client.config(dict(XOR, hidden=[], head="sigmoid_ce"))
     assert state["sizes"] == [2, 1]

@@ -108,6 +108,7 @@ class Session:
             points = datasets.generate(s["dataset"], s["points"], s["noise"], s["data_seed"])
         self.points = points
         self.train_idx, self.test_idx = datasets.split(len(points.labels), s["train_ratio"], s["data_seed"])
+        self.selected = ("train", 0)  # new points: the old index names another sample, or none
 
     @property
     def n_outputs(self) -> int:
@@ -149,7 +150,7 @@ class Session:
         return optimizers.get(name, self.settings["eta"])
 
     def reset(self) -> None:
-        """A fresh network (same seed: the same initial weights), step 0."""
+        """A fresh network (same seed: the same initial weights), step 0; the selected sample stays."""
         self.net = self.build_network()
         self._prepare_data()
         self.optimizer = self._optimizer()
@@ -160,7 +161,6 @@ class Session:
         self.batch_rng = np.random.default_rng(self.settings["seed"] + 7)
         self.batch_pos = 0
         self.stopped_reason = ""
-        self.selected = ("train", 0)
         self._next_batch()
         self.record_losses()
 
@@ -271,6 +271,7 @@ class Session:
             },
             "grid": GRID,
             "radius": datasets.RADIUS,
+            "selected": {"set": self.selected[0], "index": self.selected[1]},
         }
 
     def frame(self, with_numbers: bool = False) -> dict:

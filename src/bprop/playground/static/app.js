@@ -191,8 +191,8 @@ function onState(m) {
   const note = $("note");
   note.hidden = !m.note;
   note.textContent = m.note;
-  pg.selected = { set: "train", index: 0 };
-  $("selected").textContent = "Selected: training sample #0.";
+  pg.selected = { set: m.selected.set, index: m.selected.index };  // the server's: hover and explain use it
+  $("selected").textContent = `Selected: ${pg.selected.set === "train" ? "training" : "test"} sample #${pg.selected.index}.`;
   buildNetwork();
 }
 
