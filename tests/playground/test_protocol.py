@@ -431,6 +431,19 @@ def test_regression_uses_identity_and_quadratic(client):
     assert "confusion" not in frame and frame["output"]["kind"] == "value"
 
 
+def test_the_regression_output_is_drawn_on_the_targets_scale(client):
+    # It was drawn from -max to max of the network's own output: an untrained network's
+    # outputs of +-0.34 took the full colors of targets of +-1.66.
+    state, frame = client.config({"problem": "regression", "dataset": "plane", "noise": 30, "hidden": [3]})
+    labels = np.array(state["points"]["train"]["label"] + state["points"]["test"]["label"])
+    output = frame["output"]
+    assert (output["lo"], output["hi"]) == (-np.abs(labels).max(), np.abs(labels).max())
+    net = network_of(frame, state)
+    values = net.feedforward(np.stack(np.meshgrid(np.linspace(-6, 6, 40), np.linspace(6, -6, 40)), -1).reshape(-1, 2))
+    expected = np.clip(np.rint((values[:, 0] - output["lo"]) / (output["hi"] - output["lo"]) * 255), 0, 255)
+    assert np.array_equal(np.frombuffer(base64.b64decode(output["data"]), dtype=np.uint8), expected.astype(np.uint8))
+
+
 def test_multiclass_and_slow_pair_note(client):
     state, frame = client.config({"dataset": "blobs3", "head": "softmax_ll"})
     assert state["sizes"][-1] == 3 and len(frame["confusion"]["train"]) == 3

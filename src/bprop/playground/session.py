@@ -317,10 +317,13 @@ class Session:
         return frame
 
     def output_map(self, a: np.ndarray) -> dict:
-        """The output over the plane: p(class 1), (class, confidence) or the regression value."""
+        """The output over the plane: p(class 1), (class, confidence) or the regression value.
+
+        A regression value is drawn on the targets' scale, -max|y| to max|y|, the colors of the
+        points: a prediction has the color of a point with that target."""
         if self.points.regression:
-            lo, hi = activation_range("identity", a[:, 0])
-            return {"kind": "value", "lo": lo, "hi": hi, "data": encode_bytes(a[:, 0], lo, hi)}
+            hi = max(float(np.abs(self.points.labels).max()), 1e-9)
+            return {"kind": "value", "lo": -hi, "hi": hi, "data": encode_bytes(a[:, 0], -hi, hi)}
         if a.shape[1] == 1:
             return {"kind": "binary", "data": encode_bytes(a[:, 0], 0.0, 1.0)}
         if a.shape[1] == 2:

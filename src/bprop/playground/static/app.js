@@ -375,11 +375,7 @@ function drawBoundary(m) {
   ctx.drawImage(off, 0, 0, canvas.width, canvas.height);
   const R = pg.state.radius, W = canvas.width;
   const toPx = (x, y) => [(x + R) / (2 * R) * W, (R - y) / (2 * R) * W];
-  let lo = 0, hi = 1;
-  if (pg.state.regression) {
-    const all = pg.state.points.train.label.concat(pg.state.points.test.label);
-    const a = Math.max(...all.map(Math.abs), 1e-9); lo = -a; hi = a;
-  }
+  const [lo, hi] = pg.state.regression ? [out.lo, out.hi] : [0, 1];  // the points on the output's scale
   for (const set of ["train", "test"]) {
     const pts = pg.state.points[set];
     ctx.lineWidth = 1;
