@@ -397,6 +397,32 @@ def test_export_npz_loads_with_bprop_load_and_back(client, tmp_path):
     assert state["settings"]["hidden"] == [4, 3] and loaded["weights"] == frame["weights"]
 
 
+@pytest.mark.parametrize("scaling", [{"preprocessing": bprop.Scale(0.5)}, {"preprocessing": "standardize"},
+                                     {"target_preprocessing": "standardize"}])
+def test_a_model_that_rescales_its_data_is_refused_not_loaded_without_its_scaling(client, tmp_path, scaling):
+    # It loaded with its preprocessing dropped: its weights then saw other numbers than in training.
+    regression = "target_preprocessing" in scaling
+    settings = {"problem": "regression", "dataset": "plane", "hidden": [3]} if regression else dict(XOR, hidden=[3])
+    state, frame = client.config(settings)
+    net = bprop.Network([2, 3, 1 if regression else 2], output="identity" if regression else "softmax",
+                        cost="quadratic" if regression else "log_likelihood", seed=1, dtype="float64", **scaling)
+    x = np.array(state["points"]["train"]["xy"])
+    y = np.array(state["points"]["train"]["label"])
+    net.fit(x, y, epochs=1, batch_size=10, eta=0.01, verbose=False)
+    net.save(tmp_path / "scaled.npz")
+    client.send({"type": "load", "format": "npz", "base64": base64.b64encode((tmp_path / "scaled.npz").read_bytes()).decode()})
+    client.send({"type": "ping", "id": 1})
+    replies = []
+    while not replies or replies[-1]["type"] != "pong":
+        replies.append(client.ws.receive_json())
+    assert [reply["type"] for reply in replies] == ["error", "pong"], replies
+    message = replies[0]["message"]
+    assert "rescales its" in message and ("targets" in message) == regression
+    client.send({"type": "pause"})
+    after, _ = client.until("frame")
+    assert after["weights"] == frame["weights"]
+
+
 def test_export_json_is_what_explain_reads(client, tmp_path, capsys):
     from bprop.cli import main
 

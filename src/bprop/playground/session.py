@@ -540,6 +540,12 @@ class Session:
 
     def adopt(self, net: Network) -> None:
         dense = net.dense_layers
+        scaling = [f"{name} {value!r}" for name, value in (("inputs", net.preprocessing),
+                                                           ("targets", net.target_preprocessing)) if value is not None]
+        if scaling:  # the playground's network feeds the features as they are and predicts raw targets
+            raise ValueError(f"the model rescales its {' and its '.join(scaling)}, which the playground does not do: "
+                             "its weights would see other numbers than it was trained on; load a model without "
+                             "preprocessing (such as one exported here)")
         if not all(isinstance(layer, (Dense, Dropout)) for layer in net.layers):
             raise ValueError("the playground takes networks of Dense (and Dropout) layers only")
         hidden = [layer.n_out for layer in dense[:-1]]
