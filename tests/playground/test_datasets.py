@@ -28,6 +28,17 @@ def test_noise_free_shapes_have_their_labels_where_they_should():
     assert np.array_equal(circle.labels, (np.hypot(*circle.xy.T) < 3).astype(int))
 
 
+@pytest.mark.parametrize("name, rule", [("circle", lambda x1, x2: np.hypot(x1, x2) < 3), ("xor", lambda x1, x2: x1 * x2 >= 0)])
+def test_noise_moves_points_across_the_boundary_with_their_labels(name, rule):
+    # The circle's labels were read after the jitter (inside radius 3 or not): at any noise its
+    # classes stayed separable by that circle, and the noise only filled the gap between them.
+    clean = datasets.generate(name, 2000, 0, seed=1)
+    noisy = datasets.generate(name, 2000, 50, seed=1)
+    assert np.array_equal(clean.labels, noisy.labels)
+    wrong_side = np.mean(rule(*noisy.xy.T).astype(int) != noisy.labels)
+    assert 0.05 < wrong_side < 0.4
+
+
 def test_split_and_features():
     train, test = datasets.split(10, 30, seed=1)
     assert len(train) == 3 and len(test) == 7 and sorted(np.concatenate([train, test])) == list(range(10))

@@ -12,8 +12,9 @@ sets give integer labels 0..K-1, regression sets a real target in about [-1, 1].
     plane       regression: y = (x1 + x2) / 10
     multigauss  regression: a sum of signed Gaussian bumps
 
-``noise`` is a percentage 0..50: positional jitter for the shapes, wider blobs for
-Gaussians, label noise for regression. Points are split train/test by ``train_ratio``.
+``noise`` is a percentage 0..50: positional jitter for the shapes (a point keeps the
+label of where it was drawn, so the classes overlap), wider blobs for Gaussians, label
+noise for regression. Points are split train/test by ``train_ratio``.
 """
 
 from __future__ import annotations
@@ -78,8 +79,8 @@ def generate(name: str, n: int, noise: float, seed: int) -> Points:
         r = np.concatenate([rng.uniform(0, 2.5, half), rng.uniform(3.5, 5.0, n - half)])
         angle = rng.uniform(0, 2 * math.pi, n)
         xy = np.stack([r * np.sin(angle), r * np.cos(angle)], axis=1)
+        labels = (np.arange(n) < half).astype(np.int64)  # the disc's points, before the jitter moves them
         xy += rng.uniform(-5, 5, (n, 2)) * noise
-        labels = (np.hypot(xy[:, 0], xy[:, 1]) < 3.0).astype(np.int64)
         return Points(xy, labels, False)
     if name == "xor":
         xy = rng.uniform(-5, 5, (n, 2))
