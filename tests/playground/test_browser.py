@@ -184,6 +184,29 @@ def test_the_selected_sample_survives_reset_and_a_new_network_on_page_and_server
     assert selection_agrees(page) and js(page, "pg.selected") == chosen
 
 
+def test_the_play_button_says_what_the_server_does(page):
+    page.click("#play")
+    page.wait_for_function("pg.frame.step > 0 && pg.playing")
+    page.click("#step")  # the server pauses for a step; the button kept saying 'pause'
+    page.wait_for_function("pg.lastStepped && !pg.frame.playing")
+    assert not js(page, "pg.playing") and "play" in page.inner_text("#play")
+    page.click("#play")  # one click plays again (it took two)
+    page.wait_for_function("pg.frame.playing")
+    page.click("#play")
+    page.wait_for_function("!pg.frame.playing && !pg.playing")
+
+
+def test_a_refused_setting_puts_the_one_in_effect_back_in_its_input(page):
+    for field, bad in (("#eta", "0"), ("#batch", "0"), ("#dropout", "0.95")):
+        before = page.input_value(field)
+        page.fill(field, bad)
+        page.locator(field).blur()
+        page.wait_for_selector("#error:not([hidden])")
+        page.wait_for_function(f"document.querySelector('{field}').value === '{before}'")
+        page.evaluate("document.getElementById('error').hidden = true")
+    assert js(page, "pg.state.settings.eta") == 0.1 and js(page, "pg.state.settings.batch") == 10
+
+
 def test_csv_upload_export_and_load(page, tmp_path):
     rows = "\n".join(f"{x:.3f},{(x * 7) % 5 - 2.5:.3f},{int(x > 0)}" for x in np.linspace(-5, 5, 60))
     csv = tmp_path / "points.csv"

@@ -78,7 +78,7 @@ function receive(m) {
       if (!pg.state && m.request === "config") {  // a bad link: start from the defaults instead
         pg.settings = Object.assign({}, pg.defaults);
         send({ type: "config", settings: pg.settings });
-      }
+      } else if (pg.state && m.request === "config") showSettings(pg.settings);  // the inputs show what is in effect
       break;
   }
 }
@@ -317,7 +317,7 @@ function onFrame(m) {
   $("train-loss").textContent = fmt(m.train_loss);
   $("test-loss").textContent = fmt(m.test_loss);
   $("stopped").textContent = m.stopped || "";
-  if (m.stopped) setPlaying(false);
+  setPlaying(m.playing);  // the server's: a step, a stop condition or a divergence pauses it
   if (m.numbers) onNumbers(m.numbers);
   if (!pg.state) return;
   drawHeatmaps(m);
