@@ -207,6 +207,33 @@ def test_a_refused_setting_puts_the_one_in_effect_back_in_its_input(page):
     assert js(page, "pg.state.settings.eta") == 0.1 and js(page, "pg.state.settings.batch") == 10
 
 
+def test_a_lost_server_stays_said_on_the_page(browser):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "bprop", "playground", "--no-browser", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    page = browser.new_page()
+    try:
+        assert f"127.0.0.1:{port}/" in proc.stdout.readline()
+        page.goto(f"http://127.0.0.1:{port}/{XOR}")
+        page.wait_for_function("window.pg && pg.frame && pg.state")
+        page.evaluate("pg.errorMs = 200")  # other errors hide after this (10 s on the page)
+        page.click("#play")
+        page.wait_for_function("pg.frame.step > 0")
+        proc.terminate()
+        proc.communicate(timeout=15)
+        page.wait_for_function("document.getElementById('error').textContent.includes('connection')")
+        time.sleep(1)  # the message hid after 10 s, leaving a page that looked alive and did nothing
+        assert "connection to the playground server closed" in page.inner_text("#error")
+        assert page.is_visible("#error") and "play" in page.inner_text("#play") and not js(page, "pg.playing")
+        page.click("#step")
+        assert page.is_visible("#error")
+    finally:
+        page.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 def test_csv_upload_export_and_load(page, tmp_path):
     rows = "\n".join(f"{x:.3f},{(x * 7) % 5 - 2.5:.3f},{int(x > 0)}" for x in np.linspace(-5, 5, 60))
     csv = tmp_path / "points.csv"

@@ -29,6 +29,7 @@ const pg = window.pg = {
   ws: null, settings: null, defaults: null, state: null, frame: null, numbers: null,
   stats: { frames: 0, drawn: 0, lastStep: 0, drawMs: 0, started: performance.now() },
   hover: null, lastHoverMs: null, playing: false, selected: { set: "train", index: 0 },
+  errorMs: 10000, closed: false,  // an error shows this long; the lost connection's, for good
 };
 
 // ---------------------------------------------------------------- numbers
@@ -52,10 +53,16 @@ function connect() {
   const ws = new WebSocket(`ws://${location.host}/ws`);
   pg.ws = ws;
   ws.onmessage = (event) => receive(JSON.parse(event.data));
-  ws.onclose = () => showError("the connection to the playground server closed; restart 'bprop playground' and reload");
+  ws.onclose = () => {
+    pg.closed = true;
+    setPlaying(false);
+    showError(CLOSED);
+  };
 }
+const CLOSED = "the connection to the playground server closed: nothing on this page trains or changes any more; restart 'bprop playground' and reload";
 function send(message) {
   if (pg.ws && pg.ws.readyState === 1) pg.ws.send(JSON.stringify(message));
+  else if (pg.closed) showError(CLOSED);
 }
 function receive(m) {
   switch (m.type) {
@@ -88,7 +95,7 @@ function showError(text) {
   box.textContent = text;
   box.hidden = false;
   clearTimeout(errorTimer);
-  errorTimer = setTimeout(() => { box.hidden = true; }, 10000);
+  if (!pg.closed) errorTimer = setTimeout(() => { box.hidden = true; }, pg.errorMs);
   pg.lastError = text;
 }
 
