@@ -436,6 +436,26 @@ def test_export_json_is_what_explain_reads(client, tmp_path, capsys):
     assert "BP2" in out and "softmax" in out
 
 
+def test_json_weights_load_onto_the_features_they_were_exported_for(client):
+    # They loaded onto whatever features were selected: weights for x1, x2 read x1², x2².
+    client.config(XOR)
+    frame = steps(client, 3)
+    client.send({"type": "export", "format": "json"})
+    file, _ = client.until("file")
+    client.config(dict(XOR, features=["x1sq", "x2sq"]))
+    client.send({"type": "load", "format": "json", "base64": file["base64"]})
+    state, _ = client.until("state")
+    loaded, _ = client.until("frame")
+    assert state["settings"]["features"] == ["x1", "x2"]
+    assert loaded["weights"] == frame["weights"] and loaded["train_loss"] == frame["train_loss"]
+    spec = json.loads(base64.b64decode(file["base64"]))
+    for features in (["x2", "x1"], ["x1", "x1"], ["x1", "bogus"], "x1,x2", []):
+        bad = base64.b64encode(json.dumps(dict(spec, features=features)).encode()).decode()
+        assert "features" in client.error_for({"type": "load", "format": "json", "base64": bad})
+    bad = base64.b64encode(json.dumps(dict(spec, features=["x1", "x2", "x1x2"])).encode()).decode()
+    assert "names 3 features" in client.error_for({"type": "load", "format": "json", "base64": bad})
+
+
 def test_explain_sends_the_trace_as_mathml(client):
     state, frame = client.config(XOR)
     client.send({"type": "select", "set": "train", "index": 1, "mode": "sample"})

@@ -536,9 +536,19 @@ class Session:
                 if not isinstance(value, str):
                     raise ValueError(f'"{key}" in the weights file must be a name')
             net = network_from_arrays(spec["weights"], spec.get("biases"), names["hidden"], names["output"], names["cost"])
+            features = spec.get("features")  # what its inputs are (the page's export writes them)
+            if features is not None:
+                order = list(datasets.FEATURES)
+                if (not isinstance(features, list) or not features or not all(isinstance(f, str) and f in order for f in features)
+                        or [f for f in order if f in features] != features):
+                    raise ValueError(f'"features" in the weights file must be distinct names in this order: {", ".join(order)}')
+            self.adopt(net, features)
+            return
         self.adopt(net)
 
-    def adopt(self, net: Network) -> None:
+    def adopt(self, net: Network, features: list | None = None) -> None:
+        """Make ``net`` the network; ``features``: the input features its weights are for (default:
+        the selected ones), selected with it."""
         dense = net.dense_layers
         scaling = [f"{name} {value!r}" for name, value in (("inputs", net.preprocessing),
                                                            ("targets", net.target_preprocessing)) if value is not None]
@@ -552,15 +562,18 @@ class Session:
         if len(hidden) > MAX_LAYERS or any(n > MAX_NEURONS for n in hidden):
             raise ValueError(f"the model has hidden layers {hidden}; the playground shows at most "
                              f"{MAX_LAYERS} layers of {MAX_NEURONS} neurons")
+        if features and net.n_inputs != len(features):
+            raise ValueError(f"the model has {net.n_inputs} inputs but the file names {len(features)} features: "
+                             f"{', '.join(features)}")
         n_features = len(self.settings["features"])
-        if net.n_inputs != n_features:
+        if not features and net.n_inputs != n_features:
             raise ValueError(f"the model has {net.n_inputs} inputs but {n_features} input features are selected; "
                              "select as many features first")
         acts = {layer.activation.name for layer in dense[:-1]}
         if len(acts) > 1 or (acts and next(iter(acts)) not in HIDDEN_ACTIVATIONS):
             raise ValueError(f"the model's hidden activations {sorted(acts)} are not one of: {', '.join(HIDDEN_ACTIVATIONS)}")
         pair = (net.output_activation.name, net.cost.name)
-        settings = dict(self.settings, hidden=hidden)
+        settings = dict(self.settings, hidden=hidden, features=list(features or self.settings["features"]))
         if acts:
             settings["activation"] = next(iter(acts))
         if self.points.regression:
