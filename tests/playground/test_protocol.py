@@ -276,6 +276,9 @@ def test_a_diverged_classifier_pauses_with_an_error_and_the_tab_trains_again_aft
     assert frame["confusion"]["train"] == [[0, 0], [0, 0]] == frame["confusion"]["test"]
     (connection,) = app.state.connections
     assert not connection.task.done()
+    for fmt in ("npz", "json"):  # JSON wrote null weights; npz named a temporary file of the server
+        message = client.error_for({"type": "export", "format": fmt})
+        assert "diverged" in message and "/tmp" not in message and "tmp" not in message
     client.config(dict(settings, eta=0.01))
     client.send({"type": "reset"})
     client.until("frame")

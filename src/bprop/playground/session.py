@@ -482,6 +482,9 @@ class Session:
 
     def export(self, fmt: str) -> dict:
         """The network as a bprop model file (npz) or the JSON weights ``bprop explain --weights`` reads."""
+        if not all(np.all(np.isfinite(p)) for p in (*self.net.weights, *self.net.biases)):
+            raise ValueError("the network diverged (NaN or inf weights): there is nothing to export; "
+                             "lower the learning rate and reset")
         if fmt == "npz":
             with tempfile.TemporaryDirectory() as folder:
                 path = os.path.join(folder, "model.npz")
