@@ -146,6 +146,18 @@ def test_hover_shows_backprop_numbers_of_a_hidden_neuron_and_a_weight(page):
     assert js(page, "pg.lastHoverMs") < 1000  # measured properly in bench/playground.py
 
 
+def test_with_adam_the_cards_say_their_step_is_the_plain_sgd_one(page):
+    page.select_option("#optimizer", "adam")
+    page.wait_for_function("pg.numbers && pg.numbers.optimizer === 'adam'")
+    page.hover("#n-2-0")  # the neuron card claimed 'b ← b − η ∂C/∂b' with nothing said
+    page.wait_for_selector("#card:not([hidden])")
+    assert "adam turns ∂C/∂b into its own step" in page.inner_text("#card")
+    page.mouse.move(1, 1)
+    hover_link(page, "hit-2-4-6")
+    page.wait_for_function("document.querySelector('#card h3').textContent.includes('weight')")
+    assert "adam turns ∂C/∂w into its own step" in page.inner_text("#card")
+
+
 def test_step_moves_every_weight_by_exactly_minus_eta_times_backprop(page):
     net, x, targets, before = network_and_data(page)
     step_once(page)

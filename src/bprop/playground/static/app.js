@@ -543,6 +543,7 @@ function neuronCard(n, l, j) {
     html += `<div class="eq"><span class="tag">BP3</span>∂C/∂b<sup>${l}</sup><sub>${j + 1}</sub> = Σ<sub>x</sub> δ<sup>${l}</sup><sub>${j + 1},x</sub> = ${fmt(layer.db[j])} (the deltas carry the 1/m of the batch mean)</div>`;
   }
   html += `<div class="eq"><span class="tag">step</span>η ∂C/∂b = ${fmt(n.eta)} × ${f(layer.db[j])} = ${fmt(layer.bstep[j])}; b ← b − η ∂C/∂b</div>`;
+  if (n.optimizer !== "sgd") html += `<div class="muted">(${n.optimizer} turns ∂C/∂b into its own step; η ∂C/∂b is the plain SGD step)</div>`;
   return html;
 }
 function linkCard(n, l, j, k) {
