@@ -246,6 +246,19 @@ def test_a_lost_server_stays_said_on_the_page(browser):
             proc.communicate()
 
 
+def test_a_diverged_network_has_no_hover_card_of_its_old_numbers(page):
+    page.evaluate("change({dataset: 'gauss', activation: 'identity', eta: 10, speed: 5, "
+                  "features: ['x1', 'x2', 'x1sq', 'x2sq', 'x1x2']})")
+    page.wait_for_function("pg.state.settings.eta === 10 && pg.numbers && pg.numbers.step === 0")
+    page.hover("#n-1-0")
+    page.wait_for_selector("#card:not([hidden])")
+    page.click("#play")  # the mouse leaves the neuron for the button: hover it again while it trains
+    page.hover("#n-1-0")
+    page.wait_for_function("pg.frame.train_loss === null && !pg.playing")
+    assert js(page, "document.getElementById('card').hidden") and js(page, "pg.numbers") is None
+    assert "diverged" in page.inner_text("#error")
+
+
 def test_csv_upload_export_and_load(page, tmp_path):
     rows = "\n".join(f"{x:.3f},{(x * 7) % 5 - 2.5:.3f},{int(x > 0)}" for x in np.linspace(-5, 5, 60))
     csv = tmp_path / "points.csv"

@@ -27,6 +27,6 @@ def test_a_diverged_classifier_still_draws_its_frames_and_confusion_matrix():
         # numbers: building them raised 'weights contain NaN or inf', which ended the loop, so no
         # frame came and a new network never trained until the page was reloaded
         paused = session.frame(with_numbers=True)
-    assert frame["train_loss"] is None and paused["train_loss"] is None and "numbers" not in paused
+    assert frame["train_loss"] is None and paused["train_loss"] is None and paused["numbers"] is None
     matrix = np.array(frame["confusion"]["train"])
     assert matrix.sum() + frame["confusion"]["unpredicted"]["train"] == len(session.train_idx)

@@ -312,8 +312,8 @@ class Session:
         }
         if not self.points.regression:
             frame["confusion"] = self.confusion()
-        if with_numbers and not self.diverged():  # a diverged network's step has no numbers to show
-            frame["numbers"] = self.numbers()
+        if with_numbers:  # None: a diverged network has no numbers to hover
+            frame["numbers"] = None if self.diverged() else self.numbers()
         return frame
 
     def output_map(self, a: np.ndarray) -> dict:

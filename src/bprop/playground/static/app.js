@@ -326,6 +326,10 @@ function onFrame(m) {
   $("stopped").textContent = m.stopped || "";
   setPlaying(m.playing);  // the server's: a step, a stop condition or a divergence pauses it
   if (m.numbers) onNumbers(m.numbers);
+  else if (m.numbers === null) {  // diverged: the last numbers are of weights that are gone
+    pg.numbers = null;
+    $("card").hidden = true;
+  }
   if (!pg.state) return;
   drawHeatmaps(m);
   drawLinks(m);
