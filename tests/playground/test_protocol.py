@@ -346,14 +346,14 @@ def test_stop_condition_pauses_training(client):
         if reply["type"] == "frame" and reply["stopped"]:
             break
     assert "2 epochs" in reply["stopped"] and reply["epoch"] == 2 and not reply["playing"]
-    # At 20 steps a frame and 7.5 steps an epoch, it went on to step 20 (2.67 epochs).
+    # At 20 steps a frame and 8 steps an epoch (7 of 8 samples, 1 of 4), it went on to step 20.
     client.config(dict(XOR, stop_epochs=2, speed=20, seed=1))
     client.send({"type": "play"})
     while True:
         reply = client.ws.receive_json()
         if reply["type"] == "frame" and reply["stopped"]:
             break
-    assert reply["epoch"] == 2 and reply["step"] == 15
+    assert reply["epoch"] == 2 and reply["step"] == 16
 
 
 def test_a_step_schedule_shows_the_eta_of_the_next_step(client):
@@ -537,9 +537,26 @@ def test_the_epoch_counts_samples_used_when_the_batch_size_changes(client):
     assert steps(client, 5)["epoch"] == 40 / 60
     _, frame = client.config(dict(XOR, batch=60))
     assert frame["step"] == 5 and frame["epoch"] == 40 / 60  # it read 5 steps x 60 / 60 = 5 epochs
-    assert steps(client, 1)["epoch"] == 100 / 60
+    assert steps(client, 1)["epoch"] == 1  # the epoch's last 20 samples
+    assert steps(client, 1)["epoch"] == 2
     _, frame = client.config(dict(XOR, batch=1))
-    assert frame["epoch"] == 100 / 60
+    assert frame["epoch"] == 2
+
+
+def test_an_epoch_is_one_pass_over_every_training_sample(client):
+    # With 60 points and batches of 25, the last 10 of each shuffled order were skipped: the
+    # third step took 25 points of a new order and the counter read 1.25 epochs.
+    client.config(dict(XOR, batch=25))
+    used = []
+    for _ in range(3):
+        client.send({"type": "step"})
+        stepped, _ = client.until("stepped")
+        frame, _ = client.until("frame")
+        used += stepped["batch"]
+    assert [len(used), frame["epoch"]] == [60, 1.0] and sorted(used) == list(range(60))
+    client.send({"type": "step"})
+    stepped, _ = client.until("stepped")
+    assert len(stepped["batch"]) == 25
 
 
 def test_a_live_setting_leaves_the_batches_and_so_the_run_as_they_were(client):

@@ -175,9 +175,10 @@ class Session:
         self.grid_x = datasets.features(self.grid_xy, names)
 
     def _next_batch(self) -> None:
-        """Pick the indices (into the training set) of the next mini-batch: epochs of shuffled order."""
+        """Pick the indices (into the training set) of the next mini-batch: epochs of shuffled order,
+        each a pass over every training sample whose last batch may be shorter, as in ``Network.fit``."""
         n, size = len(self.train_idx), min(self.settings["batch"], len(self.train_idx))
-        if self.batch_order is None or self.batch_pos + size > n:
+        if self.batch_order is None or self.batch_pos >= n:
             self.batch_order = self.batch_rng.permutation(n)
             self.batch_pos = 0
         self.next_batch = self.batch_order[self.batch_pos:self.batch_pos + size]
