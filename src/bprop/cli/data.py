@@ -215,7 +215,7 @@ def aligned(table, names, path, what: str) -> np.ndarray:
 def _hold_out(train, fraction: float, task: str, seed: int, path):
     from sklearn.model_selection import train_test_split
 
-    from ..datasets.splits import Split
+    from ..datasets.splits import Split, holdout_keeping_single_rows
 
     if not 0 < fraction < 1:
         raise ValueError(f"--validation-split must be between 0 and 1, got {fraction}")
@@ -228,19 +228,13 @@ def _hold_out(train, fraction: float, task: str, seed: int, path):
                          "give a smaller fraction")
     stratify = None
     if task == "classification":
-        _, inverse, counts = np.unique(train.y, return_inverse=True, return_counts=True)
+        _, counts = np.unique(train.y, return_counts=True)
         if counts.min() >= 2 and min(n_validation, n - n_validation) >= counts.size:
             stratify = train.y
-        elif counts.min() == 1:
-            # A class of one row cannot be in both parts: it stays in training (held out, the
-            # network would never train on it), and the other classes are stratified as ever
-            # (one such row used to turn stratification off for every class, silently).
-            several = np.flatnonzero(counts[inverse.reshape(-1)] >= 2)
-            n_classes = int(np.count_nonzero(counts >= 2))
-            if n_classes and min(n_validation, several.size - n_validation) >= n_classes:
-                kept, held = train_test_split(several, test_size=n_validation, random_state=seed,
-                                              stratify=train.y[several])
-                kept = np.concatenate([kept, np.flatnonzero(counts[inverse.reshape(-1)] == 1)])
+        else:  # a class of one row stays in training, the others stratified (``holdout_keeping_single_rows``)
+            found = holdout_keeping_single_rows(train.y, n_validation, seed)
+            if found is not None:
+                kept, held = found
                 return Split(train.x[kept], train.y[kept]), Split(train.x[held], train.y[held])
     x_train, x_val, y_train, y_val = train_test_split(train.x, train.y, test_size=fraction, random_state=seed,
                                                       stratify=stratify)

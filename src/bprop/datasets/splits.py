@@ -27,3 +27,27 @@ class TrainTest(NamedTuple):
 
     train: Split
     test: Split
+
+
+def holdout_keeping_single_rows(labels: np.ndarray, n_validation: int, seed) -> tuple[np.ndarray, np.ndarray] | None:
+    """(training rows, held-out rows), index arrays, for labels that have a class of ONE row:
+    that row cannot be in both parts, so it stays in training (held out, the network would never
+    train on its class), and the other classes are stratified over ``n_validation`` held-out rows
+    (scikit-learn's ``train_test_split``, ``random_state=seed``). None when no class has a single
+    row, or when the other classes cannot all be in both parts: the caller then splits as it
+    would (stratified, or not). One row used to turn stratification off for every class, silently."""
+    from sklearn.model_selection import train_test_split
+
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        return None
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    per_row = counts[inverse.reshape(-1)]
+    if counts.min() != 1:
+        return None
+    several = np.flatnonzero(per_row >= 2)
+    n_classes = int(np.count_nonzero(counts >= 2))
+    if not n_classes or min(n_validation, several.size - n_validation) < n_classes:
+        return None
+    kept, held = train_test_split(several, test_size=n_validation, random_state=seed, stratify=labels[several])
+    return np.concatenate([kept, np.flatnonzero(per_row == 1)]), held

@@ -33,6 +33,7 @@ ScoringMonitor(...))``, ``sklearn.callback``): a fit is a task whose subtasks ar
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -55,6 +56,7 @@ except ImportError:  # an older scikit-learn: the estimators work the same, with
 
 from ..heads import softmax_log_pq
 from ..network import Network
+from ..datasets.splits import holdout_keeping_single_rows
 from ..optimizers import SGD, Adam, Momentum
 from ..training import Callback, DivergenceError, EarlyStopping
 from ..weights import check_sample_weight
@@ -391,7 +393,15 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator):
         except ValueError:
             if stratify is None:
                 raise
-            parts = train_test_split(*arrays, test_size=self.validation_fraction, random_state=self._split_seed)
+            # a class of one row stays in training, the others stratified; else (too few held-out
+            # rows for every class) not stratified
+            found = holdout_keeping_single_rows(stratify, math.ceil(self.validation_fraction * X.shape[0]),
+                                                self._split_seed)
+            if found is None:
+                parts = train_test_split(*arrays, test_size=self.validation_fraction, random_state=self._split_seed)
+            else:
+                kept, held = found
+                parts = [part for array in arrays for part in (array[kept], array[held])]
         X_train, X_val, y_train, y_val, _, y_held = parts[:6]
         weights_train, weights_val = (parts[6], parts[7]) if weights is not None else (None, None)
         if weights is not None:
