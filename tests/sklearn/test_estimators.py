@@ -320,18 +320,13 @@ def test_held_out_rows_of_zero_weight_are_refused_before_training():
                           random_state=0).fit(x, y)
     weights = [w.copy() for w in model.network_.weights]
     t = model._optimizer.t
-    _, val = train_test_split(np.arange(50), test_size=0.1, random_state=model._split_seed, stratify=y)
-    w = np.ones(50)
-    w[val] = 0
-    with pytest.raises(ValueError, match="validation.*sum to 0"):
-        model.fit(x, y, sample_weight=w)
-    assert all(np.array_equal(a, b) for a, b in zip(model.network_.weights, weights)) and model._optimizer.t == t
-    train, _ = train_test_split(np.arange(50), test_size=0.1, random_state=model._split_seed, stratify=y)
-    w = np.ones(50)
-    w[train] = 0
-    with pytest.raises(ValueError, match="training.*sum to 0"):
-        model.fit(x, y, sample_weight=w)
-    assert all(np.array_equal(a, b) for a, b in zip(model.network_.weights, weights)) and model._optimizer.t == t
+    parts = train_test_split(np.arange(50), test_size=0.1, random_state=model._split_seed, stratify=y)
+    for part, rows in zip(("training", "validation"), parts):  # each part of the split weighted 0 in turn
+        w = np.ones(50)
+        w[rows] = 0
+        with pytest.raises(ValueError, match=f"{part}.*sum to 0"):
+            model.fit(x, y, sample_weight=w)
+        assert all(np.array_equal(a, b) for a, b in zip(model.network_.weights, weights)) and model._optimizer.t == t
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
