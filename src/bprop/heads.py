@@ -77,7 +77,7 @@ class OutputHead:
         check_pair(activation, cost, self.n_outputs)
         self.fused = cost.fused_with(activation)
         self.bounded = isinstance(activation, (Sigmoid, Softmax))
-        #: ``total_at_labels`` reads one-hot targets' cost from the labels (softmax + log-likelihood).
+        #: ``losses_at_labels`` reads one-hot targets' cost from the labels (softmax + log-likelihood).
         self.scores_from_labels = isinstance(cost, LogLikelihood) and isinstance(activation, Softmax)
 
     def __repr__(self) -> str:
@@ -161,11 +161,6 @@ class OutputHead:
         if not self.scores_from_labels:
             return None
         return softmax_nll_at_labels(z, labels)
-
-    def total_at_labels(self, z: np.ndarray, labels: np.ndarray) -> float | None:
-        """Σ_x C_x, summed in float64, of ``losses_at_labels`` (None without the shortcut)."""
-        losses = self.losses_at_labels(z, labels)
-        return None if losses is None else float(losses.sum(dtype=np.float64))
 
     # -- BP1 ---------------------------------------------------------------------
 

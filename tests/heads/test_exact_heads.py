@@ -152,7 +152,7 @@ def test_one_hot_training_delta_writes_the_target_entry_without_cancellation():
 
 @pytest.mark.parametrize("m", [1, 5])
 def test_the_label_shortcut_equals_the_cost_from_targets_and_leaves_z_alone(m):
-    """total_at_labels (the training loop's running cost) against head.losses, at any gap; z (even
+    """losses_at_labels (the training loop's running cost) against head.losses, at any gap; z (even
     one row, whose transpose is contiguous) is never written."""
     net = Network([Dense(3, 3, "softmax")], dtype="float64")
     rng = np.random.default_rng(m)
@@ -160,9 +160,9 @@ def test_the_label_shortcut_equals_the_cost_from_targets_and_leaves_z_alone(m):
         z = rng.standard_normal((m, 3)) * gap
         labels = rng.integers(0, 3, m)
         before = z.copy()
-        total = net.head.total_at_labels(z, labels)
-        assert np.array_equal(z, before)
-        assert total == pytest.approx(net.head.losses(z, np.eye(3)[labels]).sum(), rel=1e-12, abs=1e-300)
+        losses = net.head.losses_at_labels(z, labels)
+        assert np.array_equal(z, before) and losses.shape == (m,)
+        np.testing.assert_allclose(losses, net.head.losses(z, np.eye(3)[labels]), rtol=1e-12, atol=1e-300)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
