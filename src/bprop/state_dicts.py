@@ -80,15 +80,23 @@ def parameter_specs(net, prefix: str) -> dict[str, tuple[tuple[int, ...], np.dty
     return {name: (value.shape, value.dtype) for name, value in parameters(net, prefix).items()}
 
 
+def parameter_bound(dtype) -> float:
+    """The largest magnitude a stored weight or bias may have: sqrt(finfo(dtype).max) (1.84e19 in
+    float32), so that a product of a weight and an activation cannot overflow. Model files and
+    checkpoints hold nothing larger (``check_parameter_values``), and training counts a weight
+    past it as divergence (``validation.first_unsafe_parameter``)."""
+    return float(np.sqrt(np.finfo(dtype).max))
+
+
 def check_parameter_values(name: str, array: np.ndarray) -> None:
-    """Refuse NaN, inf and magnitudes above sqrt(finfo.max) (a forward pass could overflow).
+    """Refuse NaN, inf and magnitudes above ``parameter_bound`` (a forward pass could overflow).
 
     Raises:
         ValueError: naming ``name`` and the problem.
     """
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or inf")
-    bound = float(np.sqrt(np.finfo(array.dtype).max))
+    bound = parameter_bound(array.dtype)
     if array.size and float(np.max(np.abs(array))) > bound:
         raise ValueError(f"{name} holds values of magnitude {float(np.max(np.abs(array))):.3g}, above "
                          f"{bound:.3g}: the network's outputs would overflow")

@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from . import kernels
+from .state_dicts import parameter_bound
 
 
 def as_array(value, name: str) -> np.ndarray:
@@ -130,7 +131,7 @@ def first_unsafe_parameter(net) -> tuple[str, float] | None:
         for name, value in layer.params.items():
             if not value.size:
                 continue
-            bound = float(np.sqrt(np.finfo(value.dtype).max))
+            bound = parameter_bound(value.dtype)
             if kernels.abs_sum(value) <= bound:
                 continue
             finite = np.isfinite(value)

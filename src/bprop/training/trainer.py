@@ -512,7 +512,7 @@ class Trainer:
             name, value = found
             if np.isfinite(value):  # finite, but past what a forward pass (and a model file) can take
                 dtype = self.net.dtype
-                name += f", grown past sqrt({dtype.name}'s largest number) = {np.sqrt(np.finfo(dtype).max):.3g},"
+                name += f", grown past sqrt({dtype.name}'s largest number) = {state_dicts.parameter_bound(dtype):.3g},"
             raise NonFiniteValue(name, value, batch=batch)
         for key, value in self.optimizer.state_dict().items():
             value = np.asarray(value)
